@@ -1,0 +1,54 @@
+# make run: serve the app on http://127.0.0.1:5000 · make test: the whole test suite
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+LANGS := fr nl en de
+
+.PHONY: run test venv catalogs extract-messages update-catalogs lint worker bench clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/activate requirements.txt requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+instance/secret_key:
+	mkdir -p instance
+	$(BIN)/python -c "import secrets; print(secrets.token_urlsafe(48))" > $@
+	chmod 600 $@
+
+# Compiled catalogs are built, not committed.
+catalogs: venv
+	$(BIN)/pybabel compile --use-fuzzy -d translations -f -q 2>/dev/null || $(BIN)/pybabel compile -d translations -f
+
+extract-messages: venv
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		-o translations/messages.pot . > /dev/null
+
+update-catalogs: extract-messages
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+
+run: venv instance/secret_key catalogs
+	$(FLASK) init-db
+	@echo "Emails are written to instance/mail/."
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+worker: venv instance/secret_key
+	$(FLASK) worker
+
+test: venv catalogs
+	$(BIN)/python -m pytest
+
+lint: venv
+	$(BIN)/ruff check .
+
+bench: venv catalogs
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,81 @@
+"""The museum's visit-booking app: create_app builds it from configuration."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from booking import db as database
+from booking.clock import FixedClock, SystemClock
+from booking.context import AppState, close_db
+from booking.extensions import babel, csrf, mail
+from booking.schedule import Rules
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app from config.Config, then `overrides` (tests pass a mapping, CLOCK included)."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_object("config.Config")
+    if overrides:
+        app.config.update(overrides)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY is not set: export it, or run `make run` to create a development key")
+
+    clock = app.config.get("CLOCK")
+    if clock is None:
+        clock = FixedClock(app.config["CLOCK_NOW"]) if app.config.get("CLOCK_NOW") else SystemClock()
+    engine = database.create_engine(app.config["DATABASE_URL"])
+    app.extensions["booking"] = AppState(
+        rules=Rules.from_config(app.config),
+        clock=clock,
+        engine=engine,
+        sessions=database.make_session_factory(engine),
+    )
+    app.teardown_appcontext(close_db)
+
+    from booking import i18n
+
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=lambda: app.config["TIMEZONE"])
+    csrf.init_app(app)
+    mail.init_app(app)
+    i18n.init_app(app)
+
+    from booking.views import api, public
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(public.links_bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)  # JSON without cookies: no CSRF token to check
+
+    from booking import cli
+
+    cli.init_app(app)
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+        )
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        # Booking pages carry their private token in the URL: never send it to another site.
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    app.jinja_env.globals["now"] = lambda: app.extensions["booking"].clock.now()
+    app.jinja_env.globals["timedelta"] = dt.timedelta
+    return app

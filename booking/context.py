@@ -1,0 +1,49 @@
+"""The app's shared state (rules, clock, database) and the request's session, for views and CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from flask import current_app, g
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from booking.schedule import Rules
+
+
+@dataclass
+class AppState:
+    rules: Rules
+    clock: object  # anything with now() -> aware datetime
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+
+def state() -> AppState:
+    return current_app.extensions["booking"]
+
+
+def rules() -> Rules:
+    return state().rules
+
+
+def now() -> dt.datetime:
+    return state().clock.now()
+
+
+def db() -> Session:
+    """The session of this request or CLI command, closed when its app context ends."""
+    if "db_session" not in g:
+        g.db_session = state().sessions()
+    return g.db_session
+
+
+def close_db(_exc: BaseException | None = None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def mail_domain() -> str:
+    return current_app.config["MAIL_MESSAGE_ID_DOMAIN"]

@@ -1,0 +1,62 @@
+"""Languages: the URL prefix chooses the locale; dates and times are formatted for it in Brussels time."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g, request, url_for
+from flask_babel import format_date, format_time, get_locale
+
+from booking.presentation import museum_facts
+
+LANGUAGE_NAMES = {"fr": "Français", "nl": "Nederlands", "en": "English", "de": "Deutsch"}
+
+
+def best_language() -> str:
+    languages = current_app.config["LANGUAGES"]
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_locale() -> str:
+    lang = g.get("lang")
+    if lang:
+        return lang
+    if request:
+        return best_language()
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def current_language() -> str:
+    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def switch_language_url(code: str) -> str:
+    """This page in another language: the prefix changes, or `lang=` for pages without one."""
+    if not request.endpoint:
+        return url_for("public.home", lang=code)
+    args = dict(request.view_args or {})
+    query = request.args.to_dict()
+    if "lang" in args:
+        args["lang"] = code
+    else:
+        query["lang"] = code
+    return url_for(request.endpoint, **args, **query)
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(lambda moment: format_date(moment, "full"), "day")
+    app.add_template_filter(lambda moment: format_date(moment, "d MMMM y"), "short_day")
+    app.add_template_filter(lambda moment: format_time(moment, "HH:mm"), "hour")
+    app.add_template_filter(format_date, "format_date")
+    app.add_template_filter(
+        lambda moment: moment.astimezone(app.extensions["booking"].rules.tz).strftime("%Y-%m-%dT%H:%M"),
+        "local_iso",
+    )
+
+    @app.context_processor
+    def language_context():
+        lang = current_language()
+        return {
+            "lang": lang,
+            "language_names": LANGUAGE_NAMES,
+            "switch_language_url": switch_language_url,
+            "museum": museum_facts(lang),
+        }

@@ -1,0 +1,17 @@
+"""Absolute links for emails: always PUBLIC_BASE_URL, never the request's Host header."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from booking.models import Booking
+from booking.tokens import manage_token
+
+
+def visit_path(booking: Booking) -> str:
+    token = manage_token(current_app.config["SECRET_KEY"], "visit", booking.id, booking.token_version)
+    return f"/b/{booking.reference}/{token}"
+
+
+def visit_url(booking: Booking) -> str:
+    return current_app.config["PUBLIC_BASE_URL"] + visit_path(booking)

@@ -1,0 +1,164 @@
+"""The tables: slots with their capacity, bookings, closures and the outgoing-mail outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from booking.db import UTC, Base, UTCDateTime
+
+LANGUAGES = ("fr", "nl", "en", "de")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(UTC)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Slot(Base):
+    """One hour of the calendar, created when first booked; `booked` never exceeds `capacity`."""
+
+    __tablename__ = "slot"
+    __table_args__ = (
+        sa.CheckConstraint("booked >= 0", name="slot_booked_not_negative"),
+        sa.CheckConstraint("booked <= capacity", name="slot_not_overbooked"),
+        sa.CheckConstraint("capacity >= 0", name="slot_capacity_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    start: Mapped[dt.datetime] = mapped_column(UTCDateTime, unique=True)
+    capacity: Mapped[int]
+    # False: the slot follows the default capacity, and a change of the default updates it.
+    capacity_custom: Mapped[bool] = mapped_column(default=False)
+    booked: Mapped[int] = mapped_column(default=0)
+
+    @property
+    def remaining(self) -> int:
+        return max(self.capacity - self.booked, 0)
+
+
+class Booking(Base):
+    """An individual visit: 1–8 people arriving in one slot."""
+
+    STATUSES = ("confirmed", "cancelled")
+
+    __tablename__ = "booking"
+    __table_args__ = (
+        sa.CheckConstraint("party_size >= 1", name="booking_party_size_positive"),
+        sa.CheckConstraint(_in("status", STATUSES), name="booking_status_known"),
+        sa.CheckConstraint(_in("language", LANGUAGES), name="booking_language_known"),
+        sa.Index("ix_booking_start_status", "start", "status"),
+        sa.Index("ix_booking_email", "email"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(sa.String(12), unique=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default="confirmed")
+    start: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    party_size: Mapped[int]
+    name: Mapped[str] = mapped_column(sa.String(100))
+    email: Mapped[str] = mapped_column(sa.String(254))
+    language: Mapped[str] = mapped_column(sa.String(2))
+    note: Mapped[str] = mapped_column(sa.String(500), default="")
+    # Bumping token_version revokes every manage link sent so far.
+    token_version: Mapped[int] = mapped_column(default=1)
+    # The calendar entry's SEQUENCE: raised at every change so calendars replace the old entry.
+    sequence: Mapped[int] = mapped_column(default=0)
+    # A one-time form id or an API Idempotency-Key: the same request twice makes one booking.
+    request_key: Mapped[str | None] = mapped_column(sa.String(100), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "confirmed"
+
+
+class Closure(Base):
+    """A period staff closed, [start, end) in UTC, with the reason shown to visitors per language."""
+
+    __tablename__ = "closure"
+    __table_args__ = (
+        sa.CheckConstraint("end_at > start_at", name="closure_ends_after_start"),
+        sa.Index("ix_closure_period", "start_at", "end_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    start_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    reasons: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def reason(self, language: str) -> str:
+        """The reason in `language`, else in another language staff gave, else empty."""
+        if self.reasons.get(language):
+            return self.reasons[language]
+        for code in ("en", "fr", "nl", "de"):
+            if self.reasons.get(code):
+                return self.reasons[code]
+        return ""
+
+
+class OutboxMessage(Base):
+    """An email to send, named by kind, booking and language; rendered only when it is sent."""
+
+    STATUSES = ("pending", "sent", "failed")
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        sa.CheckConstraint(_in("status", STATUSES), name="outbox_status_known"),
+        sa.Index("ix_outbox_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    booking_id: Mapped[int | None] = mapped_column(sa.ForeignKey("booking.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(sa.String(2))
+    recipient: Mapped[str] = mapped_column(sa.String(254))
+    payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    # Stable across retries, so a receiving server or client can tell a repeat.
+    message_id: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(sa.String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    booking: Mapped[Booking | None] = relationship()
+
+
+def enqueue_email(
+    session: Session,
+    kind: str,
+    *,
+    recipient: str,
+    language: str,
+    now: dt.datetime,
+    booking: Booking | None = None,
+    payload: dict[str, Any] | None = None,
+    domain: str = "museumresistance.be",
+) -> OutboxMessage:
+    """Add an email to the outbox inside the caller's transaction; the worker renders and sends it."""
+    message = OutboxMessage(
+        kind=kind,
+        booking=booking,
+        language=language,
+        recipient=recipient,
+        payload=payload or {},
+        message_id=f"<{uuid.uuid4().hex}@{domain}>",
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(message)
+    # The request delivers what it queued once its transaction has committed (see dispatch).
+    session.info.setdefault("queued_emails", []).append(message)
+    return message

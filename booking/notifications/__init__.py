@@ -1,0 +1,227 @@
+"""Outbox delivery: render each email in its recipient's language when it is sent, retry with back-off."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import smtplib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import flask_mail
+import sqlalchemy as sa
+from flask import current_app, g, render_template
+from flask_babel import force_locale, gettext
+from sqlalchemy.orm import Session
+
+from booking import links, schedule
+from booking.context import rules as current_rules
+from booking.db import write_transaction
+from booking.models import Booking, OutboxMessage
+from booking.notifications.ics import visit_event_calendar
+from booking.presentation import museum_facts
+
+log = logging.getLogger(__name__)
+
+LEASE = dt.timedelta(minutes=5)  # a claimed message is retried after this if its worker died
+MAX_BACKOFF = dt.timedelta(hours=1)
+
+
+@dataclass
+class DeliveryReport:
+    sent: list[int] = field(default_factory=list)
+    retrying: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+
+
+def _subject(kind: str, booking: Booking) -> str:
+    from flask_babel import format_date, format_time
+
+    values = {"day": format_date(booking.start, "full"), "time": format_time(booking.start, "HH:mm"),
+              "reference": booking.reference}
+    subjects = {
+        "visit_confirmed": gettext("Your visit on %(day)s at %(time)s is booked (%(reference)s)", **values),
+        "visit_moved": gettext("Your visit has moved to %(day)s at %(time)s (%(reference)s)", **values),
+        "visit_cancelled": gettext("Your visit on %(day)s at %(time)s is cancelled (%(reference)s)", **values),
+    }
+    return subjects[kind]
+
+
+def render(row: OutboxMessage) -> flask_mail.Message:
+    """The email an outbox row names, rendered now in the row's language."""
+    config = current_app.config
+    booking = row.booking
+    g.rendering_email = True  # flask-babel's force_locale ignores an empty `g`
+    with force_locale(row.language):
+        rules = current_rules()
+        facts = museum_facts(row.language)
+        manage_url = links.visit_url(booking)
+        context = {
+            "booking": booking,
+            "museum": facts,
+            "manage_url": manage_url,
+            "base_url": config["PUBLIC_BASE_URL"],
+            "payload": row.payload,
+            "language": row.language,
+        }
+        message = flask_mail.Message(
+            subject=_subject(row.kind, booking),
+            recipients=[row.recipient],
+            body=render_template(f"emails/{row.kind}.txt", **context),
+            html=render_template(f"emails/{row.kind}.html", **context),
+            sender=config["MAIL_DEFAULT_SENDER"],
+            reply_to=facts["email"],
+        )
+        message.msgId = row.message_id
+        calendar = visit_event_calendar(
+            uid=f"{booking.reference}@{config['MAIL_MESSAGE_ID_DOMAIN']}",
+            sequence=booking.sequence,
+            start=booking.start,
+            end=schedule.slot_end(booking.start, rules),
+            summary=gettext("Visit to the %(museum)s", museum=facts["name"]),
+            description=gettext(
+                "Booking %(reference)s for %(count)s people. Manage or cancel: %(url)s",
+                reference=booking.reference, count=booking.party_size, url=manage_url,
+            ),
+            location=facts["address_line"],
+            url=manage_url,
+            organizer_email=facts["email"],
+            attendee_email=booking.email,
+            now=row.created_at,
+            cancelled=row.kind == "visit_cancelled",
+            latitude=facts["latitude"],
+            longitude=facts["longitude"],
+        )
+        method = "CANCEL" if row.kind == "visit_cancelled" else "REQUEST"
+        message.attach(
+            filename=f"{booking.reference}.ics",
+            content_type=f"text/calendar; charset=utf-8; method={method}",
+            data=calendar,
+        )
+    return message
+
+
+class _Connection(flask_mail.Connection):
+    """Flask-Mail's connection with a timeout, so a hanging SMTP server cannot stall the worker."""
+
+    def configure_host(self):
+        timeout = current_app.config["MAIL_TIMEOUT"]
+        smtp_class = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
+        host = smtp_class(self.mail.server, self.mail.port, timeout=timeout)
+        if self.mail.use_tls:
+            host.starttls()
+        if self.mail.username and self.mail.password:
+            host.login(self.mail.username, self.mail.password)
+        return host
+
+
+class _FileTransport:
+    """Development delivery: each email becomes an .eml file in MAIL_FILE_DIR."""
+
+    def __init__(self, directory: str):
+        self.directory = Path(directory)
+
+    def __enter__(self):
+        self.directory.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def send(self, message: flask_mail.Message) -> None:
+        name = message.msgId.strip("<>").split("@")[0]
+        (self.directory / f"{name}.eml").write_bytes(message.as_bytes())
+
+
+def _transport():
+    config = current_app.config
+    if not config.get("MAIL_SERVER"):
+        return _FileTransport(config["MAIL_FILE_DIR"])
+    return _Connection(current_app.extensions["mail"])
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    base = dt.timedelta(seconds=current_app.config["MAIL_RETRY_BASE_SECONDS"])
+    return min(base * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
+
+
+def _claim(session: Session, message_id: int, now: dt.datetime) -> bool:
+    """Take a due message for this worker; another worker's claim or a sent message makes it False."""
+    with write_transaction(session):
+        result = session.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.status == "pending",
+                   OutboxMessage.next_attempt_at <= now)
+            .values(next_attempt_at=now + LEASE, attempts=OutboxMessage.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+    return result.rowcount == 1
+
+
+def _finish(session: Session, message_id: int, **values) -> None:
+    with write_transaction(session):
+        session.execute(
+            sa.update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def deliver(session: Session, now: dt.datetime, ids: list[int] | None = None, limit: int = 100) -> DeliveryReport:
+    """One pass over due messages (or just `ids`): claim, render, send, mark. Never raises for SMTP."""
+    report = DeliveryReport()
+    if session.in_transaction():
+        session.commit()
+    query = sa.select(OutboxMessage.id).where(
+        OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now
+    ).order_by(OutboxMessage.id).limit(limit)
+    if ids is not None:
+        query = query.where(OutboxMessage.id.in_(ids))
+    with session.begin():
+        due = list(session.scalars(query))
+    if not due:
+        return report
+
+    max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
+    transport = None
+    try:
+        for message_id in due:
+            if not _claim(session, message_id, now):
+                continue
+            with session.begin():
+                row = session.get(OutboxMessage, message_id, populate_existing=True)
+                try:
+                    message = render(row)
+                except Exception as error:  # a bug in a template must not stop the other messages
+                    log.exception("could not render outbox message %s", message_id)
+                    message, render_error = None, error
+                attempts = row.attempts
+            if message is None:
+                _finish(session, message_id, status="failed", last_error=f"render: {render_error}"[:500])
+                report.failed.append(message_id)
+                continue
+            try:
+                if transport is None:
+                    transport = _transport()
+                    transport.__enter__()
+                transport.send(message)
+            except (OSError, smtplib.SMTPException) as error:
+                transport = None  # a failed connection is not reused
+                error_text = f"{type(error).__name__}: {error}"[:500]
+                if attempts >= max_attempts:
+                    _finish(session, message_id, status="failed", last_error=error_text)
+                    report.failed.append(message_id)
+                else:
+                    _finish(session, message_id, next_attempt_at=now + backoff(attempts), last_error=error_text)
+                    report.retrying.append(message_id)
+                log.warning("outbox message %s not delivered: %s", message_id, error_text)
+                if not isinstance(error, smtplib.SMTPRecipientsRefused):
+                    break  # the server is down: leave the rest for the next pass
+                continue
+            _finish(session, message_id, status="sent", sent_at=now, last_error=None)
+            report.sent.append(message_id)
+    finally:
+        if transport is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                transport.__exit__(None, None, None)
+    return report

@@ -1,0 +1,167 @@
+"""Opening hours, holidays, slots and booking windows: pure rules, no Flask, no database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays as holidays_lib
+
+UTC = dt.UTC
+
+# The holidays package names its English variant en_US; our language codes are ISO 639-1.
+_HOLIDAY_LANGUAGE = {"en": "en_US", "fr": "fr", "nl": "nl", "de": "de"}
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The museum's rules, built from configuration."""
+
+    timezone: str = "Europe/Brussels"
+    open_weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)
+    opening_time: dt.time = dt.time(9, 0)
+    closing_time: dt.time = dt.time(17, 0)
+    slot_minutes: int = 60
+    slot_capacity: int = 50
+    party_min: int = 1
+    party_max: int = 8
+    horizon_days: int = 90
+    holiday_country: str = "BE"
+    extra_holidays: dict[tuple[int, int], str] = field(default_factory=dict)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @classmethod
+    def from_config(cls, config) -> Rules:
+        return cls(
+            timezone=config["TIMEZONE"],
+            open_weekdays=tuple(config["OPEN_WEEKDAYS"]),
+            opening_time=dt.time.fromisoformat(config["OPENING_TIME"]),
+            closing_time=dt.time.fromisoformat(config["CLOSING_TIME"]),
+            slot_minutes=int(config["SLOT_MINUTES"]),
+            slot_capacity=int(config["SLOT_CAPACITY"]),
+            party_min=int(config["PARTY_MIN"]),
+            party_max=int(config["PARTY_MAX"]),
+            horizon_days=int(config["BOOKING_HORIZON_DAYS"]),
+            holiday_country=config["HOLIDAY_COUNTRY"],
+            extra_holidays=dict(config["EXTRA_HOLIDAYS"]),
+        )
+
+    def __hash__(self) -> int:  # extra_holidays is a dict; hash what identifies the rules
+        return hash((self.timezone, self.open_weekdays, self.opening_time, self.closing_time,
+                     self.slot_minutes, self.holiday_country, tuple(sorted(self.extra_holidays))))
+
+
+@lru_cache(maxsize=64)
+def _country_holidays(country: str, year: int, language: str) -> dict[dt.date, str]:
+    calendar = holidays_lib.country_holidays(
+        country, years=year, language=_HOLIDAY_LANGUAGE.get(language, "en_US")
+    )
+    return dict(calendar.items())
+
+
+def holiday_name(day: dt.date, rules: Rules, language: str = "en") -> str | None:
+    """The name of the public holiday on `day`, in `language`, or None."""
+    name = _country_holidays(rules.holiday_country, day.year, language).get(day)
+    if name is None:
+        name = rules.extra_holidays.get((day.month, day.day))
+    return name
+
+
+def slot_starts(day: dt.date, rules: Rules) -> list[dt.time]:
+    """The local start times of the arrival slots of a day the museum is open: 09:00 … 16:00."""
+    step = dt.timedelta(minutes=rules.slot_minutes)
+    start = dt.datetime.combine(day, rules.opening_time)
+    end = dt.datetime.combine(day, rules.closing_time)
+    times = []
+    while start + step <= end:
+        times.append(start.time())
+        start += step
+    return times
+
+
+def is_open_weekday(day: dt.date, rules: Rules) -> bool:
+    return day.weekday() in rules.open_weekdays
+
+
+def local_datetime(day: dt.date, time: dt.time, rules: Rules) -> dt.datetime:
+    """An aware datetime in the museum's time zone."""
+    return dt.datetime.combine(day, time, tzinfo=rules.tz)
+
+
+def to_utc(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(UTC)
+
+
+def to_local(moment: dt.datetime, rules: Rules) -> dt.datetime:
+    return moment.astimezone(rules.tz)
+
+
+def local_today(now: dt.datetime, rules: Rules) -> dt.date:
+    return to_local(now, rules).date()
+
+
+def slot_end(start: dt.datetime, rules: Rules) -> dt.datetime:
+    return start + dt.timedelta(minutes=rules.slot_minutes)
+
+
+def is_slot_start(moment: dt.datetime, rules: Rules) -> bool:
+    """Whether an aware instant is the start of one of the day's slots (weekday or not)."""
+    local = to_local(moment, rules)
+    return local.second == 0 and local.microsecond == 0 and local.time() in slot_starts(local.date(), rules)
+
+
+def last_bookable_day(now: dt.datetime, rules: Rules) -> dt.date:
+    return local_today(now, rules) + dt.timedelta(days=rules.horizon_days)
+
+
+def within_booking_window(start: dt.datetime, now: dt.datetime, rules: Rules) -> bool:
+    """An individual visit can be booked until its slot starts and at most `horizon_days` ahead."""
+    return start > now and to_local(start, rules).date() <= last_bookable_day(now, rules)
+
+
+@dataclass(frozen=True)
+class ClosurePeriod:
+    """A closure entered by staff: [start, end) in UTC, with its reason."""
+
+    start: dt.datetime
+    end: dt.datetime
+    reason: str
+
+
+def closure_for(start: dt.datetime, end: dt.datetime, closures: list[ClosurePeriod]) -> ClosurePeriod | None:
+    """The first closure overlapping [start, end), or None."""
+    for closure in closures:
+        if closure.start < end and start < closure.end:
+            return closure
+    return None
+
+
+def calendar_closure(day: dt.date, rules: Rules, language: str = "en") -> tuple[str, str | None] | None:
+    """Why the calendar closes `day`: ("weekend", None) or ("holiday", its name); None when open."""
+    if not is_open_weekday(day, rules):
+        return ("weekend", None)
+    name = holiday_name(day, rules, language)
+    return ("holiday", name) if name else None
+
+
+def month_days(year: int, month: int) -> list[dt.date]:
+    first = dt.date(year, month, 1)
+    days = []
+    day = first
+    while day.month == month:
+        days.append(day)
+        day += dt.timedelta(days=1)
+    return days
+
+
+def parse_start(value: str, rules: Rules) -> dt.datetime:
+    """Parse an ISO 8601 start; without an offset it is Brussels time. Raises ValueError."""
+    moment = dt.datetime.fromisoformat(value.strip())
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=rules.tz)
+    return to_utc(moment)

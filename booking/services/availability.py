@@ -1,0 +1,124 @@
+"""What is open and how many places are left, for a range of days, in two queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from booking import schedule
+from booking.models import Closure, Slot
+from booking.schedule import Rules
+from booking.services import NotBookable
+
+
+@dataclass(frozen=True)
+class SlotView:
+    start: dt.datetime  # UTC
+    end: dt.datetime
+    capacity: int
+    remaining: int
+    bookable: bool  # open, in the booking window, and at least one place left
+    closed_reason: str | None = None
+
+    @property
+    def full(self) -> bool:
+        return self.remaining <= 0 and self.closed_reason is None
+
+
+@dataclass(frozen=True)
+class DayView:
+    date: dt.date
+    open: bool
+    closed_kind: str | None = None  # "weekend", "holiday" or "closure"
+    closed_reason: str | None = None  # the holiday's name or the reason staff gave
+    in_window: bool = True  # between today and the booking horizon
+    slots: list[SlotView] = field(default_factory=list)
+
+    @property
+    def bookable(self) -> bool:
+        return any(slot.bookable for slot in self.slots)
+
+    @property
+    def remaining(self) -> int:
+        return sum(slot.remaining for slot in self.slots if slot.bookable)
+
+
+def closures_between(session: Session, start: dt.datetime, end: dt.datetime) -> list[Closure]:
+    return list(
+        session.scalars(
+            sa.select(Closure).where(Closure.start_at < end, Closure.end_at > start).order_by(Closure.start_at)
+        )
+    )
+
+
+def days_between(
+    session: Session, rules: Rules, now: dt.datetime, first: dt.date, last: dt.date, language: str = "en"
+) -> list[DayView]:
+    """Every day from `first` to `last` with its slots; two SELECTs whatever the range."""
+    range_start = schedule.to_utc(schedule.local_datetime(first, dt.time.min, rules))
+    range_end = schedule.to_utc(schedule.local_datetime(last + dt.timedelta(days=1), dt.time.min, rules))
+    rows = session.execute(
+        sa.select(Slot.start, Slot.capacity, Slot.booked).where(Slot.start >= range_start, Slot.start < range_end)
+    ).all()
+    stored = {row.start: (row.capacity, row.booked) for row in rows}
+    closures = [
+        schedule.ClosurePeriod(c.start_at, c.end_at, c.reason(language))
+        for c in closures_between(session, range_start, range_end)
+    ]
+    today = schedule.local_today(now, rules)
+    horizon = schedule.last_bookable_day(now, rules)
+
+    days = []
+    day = first
+    while day <= last:
+        days.append(_day_view(day, rules, now, stored, closures, language, today <= day <= horizon))
+        day += dt.timedelta(days=1)
+    return days
+
+
+def _day_view(day, rules, now, stored, closures, language, in_window) -> DayView:
+    calendar_closure = schedule.calendar_closure(day, rules, language)
+    if calendar_closure:
+        kind, name = calendar_closure
+        return DayView(day, open=False, closed_kind=kind, closed_reason=name, in_window=in_window)
+    slots = []
+    for time in schedule.slot_starts(day, rules):
+        start = schedule.to_utc(schedule.local_datetime(day, time, rules))
+        end = schedule.slot_end(start, rules)
+        capacity, booked = stored.get(start, (rules.slot_capacity, 0))
+        remaining = max(capacity - booked, 0)
+        closure = schedule.closure_for(start, end, closures)
+        if closure:
+            slots.append(SlotView(start, end, capacity, 0, False, closure.reason))
+            continue
+        bookable = remaining > 0 and schedule.within_booking_window(start, now, rules)
+        slots.append(SlotView(start, end, capacity, remaining, bookable))
+    if slots and all(slot.closed_reason is not None for slot in slots):
+        return DayView(day, open=False, closed_kind="closure", closed_reason=slots[0].closed_reason,
+                       in_window=in_window)
+    return DayView(day, open=True, in_window=in_window, slots=slots)
+
+
+def check_bookable(
+    session: Session, rules: Rules, now: dt.datetime, start: dt.datetime, language: str = "en"
+) -> None:
+    """Raise NotBookable unless `start` is a slot open to booking now (capacity aside)."""
+    if not schedule.is_slot_start(start, rules):
+        raise NotBookable("not_a_slot")
+    if start <= now:
+        raise NotBookable("past")
+    if not schedule.within_booking_window(start, now, rules):
+        raise NotBookable("too_far")
+    local_day = schedule.to_local(start, rules).date()
+    calendar_closure = schedule.calendar_closure(local_day, rules, language)
+    if calendar_closure:
+        kind, name = calendar_closure
+        raise NotBookable(f"closed_{kind}", detail=name)
+    closure = session.scalars(
+        sa.select(Closure).where(Closure.start_at < schedule.slot_end(start, rules), Closure.end_at > start).limit(1)
+    ).first()
+    if closure:
+        raise NotBookable("closed", detail=closure.reason(language))

@@ -1,0 +1,134 @@
+"""The public JSON API: availability, bookings, and the OpenAPI document that describes them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, current_app, g, jsonify, request
+from flask_babel import gettext
+from werkzeug.datastructures import MultiDict
+from wtforms import StringField
+from wtforms.validators import AnyOf, InputRequired
+
+from booking.context import db, mail_domain, now, rules
+from booking.forms import VisitForm
+from booking.i18n import best_language
+from booking.messages import explain
+from booking.models import LANGUAGES, Booking
+from booking.notifications.dispatch import deliver_after_commit
+from booking.services import BookingError, SlotFull
+from booking.services.availability import days_between
+from booking.services.bookings import VisitRequest, book_visit
+from booking.views.openapi import openapi_document
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+class ApiVisitForm(VisitForm):
+    """The booking form's checks, fed from JSON; no CSRF (no cookies), no consent box, no form id."""
+
+    class Meta:
+        csrf = False
+
+    form_id = None
+    consent = None
+    language = StringField(validators=[InputRequired(), AnyOf(LANGUAGES, message="Use one of: fr, nl, en, de.")])
+
+
+def _errors(errors: dict[str, str], status: int = 422):
+    return jsonify({"errors": errors}), status
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(rules().tz).isoformat()
+
+
+def _booking_json(booking: Booking) -> dict:
+    return {"reference": booking.reference, "status": booking.status, "start": _iso(booking.start),
+            "party_size": booking.party_size}
+
+
+@bp.get("/availability")
+def availability():
+    """Days from `from` to `to` (at most AVAILABILITY_MAX_DAYS) with their slots and places left."""
+    g.lang = request.args.get("language") if request.args.get("language") in LANGUAGES else best_language()
+    errors = {}
+    days = {}
+    for name in ("from", "to"):
+        try:
+            days[name] = dt.date.fromisoformat(request.args.get(name, ""))
+        except ValueError:
+            errors[name] = gettext("Give a date as YYYY-MM-DD.")
+    if errors:
+        return _errors(errors)
+    first, last = days["from"], days["to"]
+    limit = current_app.config["AVAILABILITY_MAX_DAYS"]
+    if last < first:
+        return _errors({"to": gettext("The end date must not be before the start date.")})
+    if (last - first).days + 1 > limit:
+        return _errors({"to": gettext("Ask for at most %(days)s days at a time.", days=limit)})
+    the_rules = rules()
+    views = days_between(db(), the_rules, now(), first, last, g.lang)
+    return jsonify({
+        "timezone": the_rules.timezone,
+        "days": [
+            {
+                "date": view.date.isoformat(),
+                "open": view.open,
+                "closed_reason": _closed_reason(view),
+                "slots": [
+                    {"start": _iso(slot.start), "end": _iso(slot.end), "capacity": slot.capacity,
+                     "remaining": slot.remaining, "bookable": slot.bookable}
+                    for slot in view.slots
+                ],
+            }
+            for view in views
+        ],
+    })
+
+
+def _closed_reason(view) -> str | None:
+    if view.open:
+        return None
+    if view.closed_kind == "weekend":
+        return gettext("Closed at weekends")
+    return view.closed_reason
+
+
+@bp.post("/bookings")
+def create_booking():
+    """Book a visit. 201 with the booking; 409 slot_full; 422 with field errors for anything else."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        g.lang = best_language()
+        return _errors({"body": gettext("Send a JSON object.")})
+    language = body.get("language")
+    g.lang = language if language in LANGUAGES else best_language()
+    formdata = MultiDict({key: str(value) for key, value in body.items()
+                          if key in ("start", "party_size", "name", "email", "language", "note")
+                          and isinstance(value, (str, int)) and not isinstance(value, bool)})
+    form = ApiVisitForm(formdata=formdata)
+    if not form.validate():
+        return _errors({name: messages[0] for name, messages in form.errors.items()})
+
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > 80:
+        return _errors({"Idempotency-Key": gettext("Use at most 80 characters.")})
+    try:
+        booking, created = book_visit(db(), rules(), now(), VisitRequest(
+            start=form.start.data, party_size=form.party_size.data, name=form.name.data,
+            email=form.email.data, language=form.language.data, note=form.note.data or "",
+            request_key=f"api:{key}" if key else None,
+        ), mail_domain())
+    except SlotFull as error:
+        return jsonify({"error": "slot_full", "message": explain(error)}), 409
+    except BookingError as error:
+        return _errors({error.field or "start": explain(error)})
+    if created:
+        deliver_after_commit()
+    return jsonify(_booking_json(booking)), 201
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document(current_app.config))

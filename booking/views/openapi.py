@@ -1,0 +1,145 @@
+"""The OpenAPI 3.1 description of the JSON API, written by hand to stay close to the code it describes."""
+
+from __future__ import annotations
+
+
+def _json(schema: dict) -> dict:
+    return {"application/json": {"schema": schema}}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def openapi_document(config) -> dict:
+    party_max = config["PARTY_MAX"]
+    errors = {
+        "type": "object",
+        "required": ["errors"],
+        "properties": {"errors": {"type": "object", "additionalProperties": {"type": "string"}}},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Museum visit booking API",
+            "version": "1.0.0",
+            "description": "Availability of arrival slots and booking of individual visits. "
+                           "Times are ISO 8601 with offset; the museum's time zone is Europe/Brussels.",
+        },
+        "servers": [{"url": config["PUBLIC_BASE_URL"]}],
+        "paths": {
+            "/api/availability": {
+                "get": {
+                    "operationId": "getAvailability",
+                    "summary": "Open days and arrival slots with the places left",
+                    "parameters": [
+                        {"name": "from", "in": "query", "required": True,
+                         "schema": {"type": "string", "format": "date"}},
+                        {"name": "to", "in": "query", "required": True,
+                         "schema": {"type": "string", "format": "date"},
+                         "description": f"At most {config['AVAILABILITY_MAX_DAYS']} days after `from`, inclusive."},
+                        {"name": "language", "in": "query", "required": False,
+                         "schema": {"type": "string", "enum": list(config["LANGUAGES"])},
+                         "description": "Language of closure reasons and holiday names."},
+                    ],
+                    "responses": {
+                        "200": {"description": "The days asked for",
+                                "content": _json(_ref("Availability"))},
+                        "422": {"description": "Bad dates",
+                                "content": {"application/json": {"schema": errors}}},
+                    },
+                }
+            },
+            "/api/bookings": {
+                "post": {
+                    "operationId": "createBooking",
+                    "summary": "Book an individual visit",
+                    "parameters": [
+                        {"name": "Idempotency-Key", "in": "header", "required": False,
+                         "schema": {"type": "string", "maxLength": 80},
+                         "description": "A retried request with the same key returns the first booking."},
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BookingRequest"}}},
+                    },
+                    "responses": {
+                        "201": {"description": "Booked and confirmed",
+                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Booking"}}}},
+                        "409": {"description": "Not enough places left in the slot",
+                                "content": {"application/json": {"schema": {
+                                    "type": "object", "required": ["error"],
+                                    "properties": {"error": {"const": "slot_full"}, "message": {"type": "string"}},
+                                }}}},
+                        "422": {"description": "Invalid input, or a start that cannot be booked "
+                                               "(closed, past, too far ahead, not a slot)",
+                                "content": {"application/json": {"schema": errors}}},
+                    },
+                }
+            },
+            "/api/openapi.json": {
+                "get": {
+                    "operationId": "getOpenApi",
+                    "summary": "This document",
+                    "responses": {"200": {"description": "OpenAPI 3.1 document",
+                                          "content": {"application/json": {"schema": {"type": "object"}}}}},
+                }
+            },
+        },
+        "components": {
+            "schemas": {
+                "Slot": {
+                    "type": "object",
+                    "required": ["start", "end", "capacity", "remaining", "bookable"],
+                    "properties": {
+                        "start": {"type": "string", "format": "date-time"},
+                        "end": {"type": "string", "format": "date-time"},
+                        "capacity": {"type": "integer"},
+                        "remaining": {"type": "integer"},
+                        "bookable": {"type": "boolean"},
+                    },
+                },
+                "Day": {
+                    "type": "object",
+                    "required": ["date", "open", "closed_reason", "slots"],
+                    "properties": {
+                        "date": {"type": "string", "format": "date"},
+                        "open": {"type": "boolean"},
+                        "closed_reason": {"type": ["string", "null"]},
+                        "slots": {"type": "array", "items": {"$ref": "#/components/schemas/Slot"}},
+                    },
+                },
+                "Availability": {
+                    "type": "object",
+                    "required": ["timezone", "days"],
+                    "properties": {
+                        "timezone": {"type": "string"},
+                        "days": {"type": "array", "items": {"$ref": "#/components/schemas/Day"}},
+                    },
+                },
+                "BookingRequest": {
+                    "type": "object",
+                    "required": ["start", "party_size", "name", "email", "language"],
+                    "properties": {
+                        "start": {"type": "string", "format": "date-time",
+                                  "description": "A slot's start; without an offset, Brussels time."},
+                        "party_size": {"type": "integer", "minimum": config["PARTY_MIN"], "maximum": party_max},
+                        "name": {"type": "string", "minLength": 1, "maxLength": 100},
+                        "email": {"type": "string", "format": "email", "maxLength": 254},
+                        "language": {"type": "string", "enum": list(config["LANGUAGES"])},
+                        "note": {"type": "string", "maxLength": 500},
+                    },
+                },
+                "Booking": {
+                    "type": "object",
+                    "required": ["reference", "status", "start", "party_size"],
+                    "properties": {
+                        "reference": {"type": "string", "pattern": "^NMR-[0-9A-Z]{6}$"},
+                        "status": {"type": "string", "enum": ["confirmed"]},
+                        "start": {"type": "string", "format": "date-time"},
+                        "party_size": {"type": "integer"},
+                    },
+                },
+            }
+        },
+    }

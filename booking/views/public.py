@@ -1,0 +1,342 @@
+"""Pages for visitors: home, calendar, booking form, and the private page of each booking."""
+
+from __future__ import annotations
+
+import calendar as calendar_lib
+import datetime as dt
+import uuid
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_wtf.csrf import CSRFError
+from werkzeug.datastructures import MultiDict
+
+from booking import schedule
+from booking.context import db, mail_domain, now, rules
+from booking.forms import ConfirmForm, MoveForm, VisitForm
+from booking.i18n import best_language
+from booking.messages import explain
+from booking.models import Booking
+from booking.notifications.dispatch import deliver_after_commit
+from booking.references import normalise_reference
+from booking.services import BookingClosed, BookingError
+from booking.services.availability import DayView, check_bookable, days_between
+from booking.services.bookings import VisitRequest, book_visit, cancel_booking, move_booking
+from booking.tokens import token_matches
+
+bp = Blueprint("public", __name__, url_prefix="/<lang>")
+links_bp = Blueprint("links", __name__)
+
+
+@bp.url_value_preprocessor
+def pull_language(endpoint, values):
+    lang = (values or {}).pop("lang", None)
+    if lang not in current_app.config["LANGUAGES"]:
+        abort(404)
+    g.lang = lang
+
+
+@bp.url_defaults
+def add_language(endpoint, values):
+    values.setdefault("lang", g.get("lang") or best_language())
+
+
+@links_bp.url_defaults
+def keep_chosen_language(endpoint, values):
+    """A booking's pages speak its language; a visitor who switched keeps their choice."""
+    chosen = request.args.get("lang")
+    if chosen in current_app.config["LANGUAGES"] and endpoint != "links.root":
+        values.setdefault("lang", chosen)
+
+
+@links_bp.get("/")
+def root():
+    response = redirect(url_for("public.home", lang=best_language()))
+    response.headers["Vary"] = "Accept-Language"
+    return response
+
+
+@bp.get("/")
+def home():
+    return render_template("public/home.html")
+
+
+@bp.get("/groups")
+def groups():
+    return render_template("public/groups.html")
+
+
+@bp.get("/privacy")
+def privacy():
+    return render_template("public/privacy.html")
+
+
+# --- the calendar -------------------------------------------------------------------------------
+
+def _month_arg(today: dt.date) -> tuple[int, int]:
+    try:
+        first = dt.date.fromisoformat(request.args.get("month", "") + "-01")
+    except ValueError:
+        return today.year, today.month
+    return first.year, first.month
+
+
+def _shift_month(year: int, month: int, delta: int) -> tuple[int, int]:
+    index = year * 12 + (month - 1) + delta
+    return index // 12, index % 12 + 1
+
+
+def month_page(year: int, month: int, day_url, month_url) -> dict:
+    """What a month calendar template needs: weeks of days, links, and the neighbouring months."""
+    the_rules, moment = rules(), now()
+    today = schedule.local_today(moment, the_rules)
+    last = schedule.last_bookable_day(moment, the_rules)
+    # Only months with a bookable day can be shown; others fall back to the nearest one.
+    if (year, month) < (today.year, today.month):
+        year, month = today.year, today.month
+    if (year, month) > (last.year, last.month):
+        year, month = last.year, last.month
+    days = days_between(db(), the_rules, moment, dt.date(year, month, 1),
+                        dt.date(year, month, calendar_lib.monthrange(year, month)[1]), g.lang)
+    lead = [None] * days[0].date.weekday()
+    cells = lead + [(day, day_url(day.date) if day.bookable and day.in_window else None) for day in days]
+    cells += [None] * (-len(cells) % 7)
+    previous = _shift_month(year, month, -1)
+    following = _shift_month(year, month, 1)
+    return {
+        "month_start": dt.date(year, month, 1),
+        "weeks": [cells[i:i + 7] for i in range(0, len(cells), 7)],
+        "previous_url": month_url(*previous) if previous >= (today.year, today.month) else None,
+        "next_url": month_url(*following) if following <= (last.year, last.month) else None,
+        "weekday_dates": [dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(7)],  # a Monday on
+    }
+
+
+def _month_param(year: int, month: int) -> str:
+    return f"{year:04d}-{month:02d}"
+
+
+@bp.get("/visit")
+def calendar():
+    today = schedule.local_today(now(), rules())
+    year, month = _month_arg(today)
+    page = month_page(
+        year, month,
+        day_url=lambda day: url_for("public.day", day=day.isoformat()),
+        month_url=lambda y, m: url_for("public.calendar", month=_month_param(y, m)),
+    )
+    return render_template("public/calendar.html", **page)
+
+
+def _parse_day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        abort(404)
+
+
+def _day_view(day: dt.date) -> DayView:
+    return days_between(db(), rules(), now(), day, day, g.lang)[0]
+
+
+@bp.get("/visit/<day>")
+def day(day: str):
+    view = _day_view(_parse_day(day))
+    return render_template("public/day.html", day=view)
+
+
+# --- booking ------------------------------------------------------------------------------------
+
+def _slot_summary(form: VisitForm):
+    """The chosen slot with its places left, for the form's heading; None if the start is unreadable."""
+    start = form.start.data
+    if start is None or not schedule.is_slot_start(start, rules()):
+        return None
+    local_day = schedule.to_local(start, rules()).date()
+    view = _day_view(local_day)
+    return next((slot for slot in view.slots if slot.start == start), None)
+
+
+@bp.route("/book", methods=["GET", "POST"])
+def book():
+    """The booking form for one slot; a valid post books and redirects to the booking's page.
+
+    A post that the calendar refuses (closed, past, full) shows the reason next to the time, with
+    everything typed kept; the same form posted twice shows the first booking.
+    """
+    form = VisitForm()
+    status = 200
+    if request.method == "GET":
+        form.start.process(MultiDict([("start", request.args.get("start", ""))]))
+        form.form_id.data = uuid.uuid4().hex
+        form.party_size.data = form.party_size.data or 1
+        if form.start.data is None:
+            return redirect(url_for("public.calendar"))
+        try:
+            check_bookable(db(), rules(), now(), form.start.data, g.lang)
+        except BookingError as error:
+            form.start.errors = [explain(error)]
+    elif form.validate_on_submit():
+        try:
+            booking, created = book_visit(db(), rules(), now(), VisitRequest(
+                start=form.start.data, party_size=form.party_size.data, name=form.name.data,
+                email=form.email.data, language=g.lang, note=form.note.data or "",
+                request_key=form.request_key(),
+            ), mail_domain())
+        except BookingError as error:
+            form[error.field or "start"].errors = [explain(error)]
+            status = 409 if error.code == "slot_full" else 422
+        else:
+            if created:
+                deliver_after_commit()
+                flash(gettext("Your visit is booked. We have sent a confirmation to %(email)s.",
+                              email=booking.email), "success")
+            else:
+                flash(gettext("This booking was already made; here it is."), "info")
+            return redirect(_visit_path(booking))
+    else:
+        status = 422
+    return render_template("public/book.html", form=form, slot=_slot_summary(form)), status
+
+
+# --- a booking's private page -------------------------------------------------------------------
+
+def _visit_path(booking: Booking) -> str:
+    from booking.links import visit_path
+
+    return visit_path(booking)
+
+
+def load_visit(reference: str, token: str) -> Booking:
+    """The booking a private link names, or a 404 that says the same for a wrong reference or token."""
+    booking = db().scalars(sa.select(Booking).where(Booking.reference == normalise_reference(reference))).first()
+    if booking is None or not token_matches(current_app.config["SECRET_KEY"], "visit", booking.id,
+                                             booking.token_version, token):
+        g.lang = g.get("lang") or _chosen_language(None)
+        abort(404)
+    g.lang = _chosen_language(booking)
+    return booking
+
+
+def _chosen_language(booking: Booking | None) -> str:
+    chosen = request.args.get("lang")
+    if chosen in current_app.config["LANGUAGES"]:
+        return chosen
+    return booking.language if booking else best_language()
+
+
+def _changeable(booking: Booking) -> bool:
+    return booking.is_active and booking.start > now()
+
+
+@links_bp.get("/b/<reference>/<token>")
+def manage(reference: str, token: str):
+    booking = load_visit(reference, token)
+    return render_template("public/manage.html", booking=booking, token=token,
+                           changeable=_changeable(booking), cancel_form=ConfirmForm())
+
+
+@links_bp.post("/b/<reference>/<token>/cancel")
+def cancel(reference: str, token: str):
+    booking = load_visit(reference, token)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            cancel_booking(db(), rules(), now(), booking.id, mail_domain())
+        except BookingClosed as error:
+            flash(explain(error), "error")
+        else:
+            deliver_after_commit()
+            flash(gettext("Your visit is cancelled. We have sent you a confirmation."), "success")
+    return redirect(url_for("links.manage", reference=booking.reference, token=token))
+
+
+@links_bp.route("/b/<reference>/<token>/move", methods=["GET", "POST"])
+def move(reference: str, token: str):
+    """Choose a day, then a slot with room; the post moves the booking in one transaction."""
+    booking = load_visit(reference, token)
+    if not _changeable(booking):
+        return redirect(url_for("links.manage", reference=booking.reference, token=token))
+    form = MoveForm()
+    status = 200
+    chosen_day = None
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                move_booking(db(), rules(), now(), booking.id, form.start.data, mail_domain())
+            except BookingError as error:
+                form.start.errors = [explain(error)]
+                status = 409 if error.code == "slot_full" else 422
+            else:
+                deliver_after_commit()
+                flash(gettext("Your visit has moved. We have sent you the new details."), "success")
+                return redirect(url_for("links.manage", reference=booking.reference, token=token))
+        else:
+            status = 422
+        if form.start.data:
+            chosen_day = schedule.to_local(form.start.data, rules()).date()
+    else:
+        day_arg = request.args.get("day")
+        if day_arg:
+            chosen_day = _parse_day(day_arg)
+
+    today = schedule.local_today(now(), rules())
+    year, month = _month_arg(chosen_day or today) if not chosen_day else (chosen_day.year, chosen_day.month)
+    page = month_page(
+        year, month,
+        day_url=lambda d: url_for("links.move", reference=booking.reference, token=token, day=d.isoformat()),
+        month_url=lambda y, m: url_for("links.move", reference=booking.reference, token=token,
+                                       month=_month_param(y, m)),
+    )
+    day_view = _day_view(chosen_day) if chosen_day else None
+    return render_template("public/move.html", booking=booking, token=token, form=form, day=day_view,
+                           **page), status
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+def _error_language() -> None:
+    if not g.get("lang"):
+        parts = request.path.strip("/").split("/")
+        g.lang = parts[0] if parts and parts[0] in current_app.config["LANGUAGES"] else best_language()
+
+
+@links_bp.app_errorhandler(404)
+def not_found(error):
+    if request.path.startswith("/api/"):
+        return {"error": "not_found", "message": "No such resource."}, 404
+    _error_language()
+    return render_template("public/error.html", title=gettext("Page not found"),
+                           message=gettext("This page does not exist, or this link is no longer valid.")), 404
+
+
+@links_bp.app_errorhandler(405)
+def method_not_allowed(error):
+    if request.path.startswith("/api/"):
+        return {"error": "method_not_allowed", "message": "Method not allowed."}, 405
+    _error_language()
+    return render_template("public/error.html", title=gettext("Not allowed"),
+                           message=gettext("This page cannot be used like that.")), 405
+
+
+@links_bp.app_errorhandler(CSRFError)
+def csrf_failed(error):
+    """An expired or forged form: show it again, with what was typed, and a fresh token."""
+    _error_language()
+    message = gettext("This form has expired. Please check your details and send it again.")
+    if request.endpoint == "public.book":
+        form = VisitForm(formdata=request.form, meta={"csrf": True})
+        form.form_id.data = form.form_id.data or uuid.uuid4().hex
+        return render_template("public/book.html", form=form, slot=_slot_summary(form),
+                               form_error=message), 400
+    return render_template("public/error.html", title=gettext("Form expired"), message=message), 400
+
+
+@links_bp.app_errorhandler(500)
+def server_error(error):
+    if request.path.startswith("/api/"):
+        return {"error": "server_error", "message": "Something went wrong on our side."}, 500
+    _error_language()
+    return render_template("public/error.html", title=gettext("Something went wrong"),
+                           message=gettext("Please try again in a moment, or call us.")), 500

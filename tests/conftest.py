@@ -1,0 +1,172 @@
+"""Fixtures: an app on SQLite and (with TEST_DATABASE_URL) PostgreSQL, a clock the tests set, factories."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+
+from booking import create_app, schedule
+from booking.clock import FixedClock
+from booking.db import Base, create_engine, normalise_url
+from booking.schedule import Rules
+
+BRUSSELS = Rules().tz
+# Monday 1 March 2027, 09:00 in Brussels: every test's "now" unless it moves the clock.
+NOW = dt.datetime(2027, 3, 1, 9, 0, tzinfo=BRUSSELS)
+SECRET = "test-secret-key-not-for-production"
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+def local(text: str) -> dt.datetime:
+    """A Brussels wall-clock time written as ISO 8601, as an aware datetime."""
+    return dt.datetime.fromisoformat(text).replace(tzinfo=BRUSSELS)
+
+
+class BufferedClient(FlaskClient):
+    """Reads and closes every response as a real server does, so call_on_close work runs."""
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
+def _worker_suffix() -> str:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return f"_{worker}" if worker else ""
+
+
+def _postgres_url() -> str:
+    """TEST_DATABASE_URL, with a database per xdist worker so parallel runs do not collide."""
+    url = sa.make_url(normalise_url(os.environ["TEST_DATABASE_URL"]))
+    suffix = _worker_suffix()
+    if not suffix:
+        return url.render_as_string(hide_password=False)
+    name = f"{url.database}{suffix}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        exists = connection.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if not exists:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _fresh_schema(url: str) -> None:
+    """Drop whatever a previous run left, then build the schema with the migrations."""
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        Base.metadata.drop_all(connection)
+        connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    engine.dispose()
+    app = create_app({"SECRET_KEY": SECRET, "DATABASE_URL": url})
+    with app.app_context():
+        from booking.cli import upgrade_database
+
+        upgrade_database(app)
+    app.extensions["booking"].engine.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory) -> str:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.sqlite3'}"
+    else:
+        url = _postgres_url()
+    _fresh_schema(url)
+    return url
+
+
+@pytest.fixture
+def backend(database_url) -> str:
+    return "postgresql" if database_url.startswith("postgresql") else "sqlite"
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def mail_dir(tmp_path) -> Path:
+    return tmp_path / "mail"
+
+
+@pytest.fixture
+def config_overrides(database_url, clock, mail_dir) -> dict:
+    """What every test app gets; a test may extend it before `app` is built."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": SECRET,
+        "DATABASE_URL": database_url,
+        "CLOCK": clock,
+        "MAIL_SERVER": None,
+        "MAIL_FILE_DIR": str(mail_dir),
+        "WTF_CSRF_ENABLED": False,
+        "PUBLIC_BASE_URL": "http://museum.test",
+    }
+
+
+@pytest.fixture
+def app(config_overrides):
+    app = create_app(config_overrides)
+    app.test_client_class = BufferedClient
+    yield app
+    engine = app.extensions["booking"].engine
+    with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+    engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def session(app):
+    """A database session inside the app's context, for calling services directly."""
+    with app.app_context():
+        from booking.context import db
+
+        yield db()
+
+
+@pytest.fixture
+def rules(app) -> Rules:
+    return app.extensions["booking"].rules
+
+
+@pytest.fixture
+def book(app, session, rules, clock):
+    """Book a visit through the service: book("2027-03-02T10:00", party_size=3)."""
+    from booking.services.bookings import VisitRequest, book_visit
+
+    def _book(start: str, party_size: int = 2, name: str = "Anne Martin", email: str = "anne@example.be",
+              language: str = "en", note: str = ""):
+        booking, _created = book_visit(session, rules, clock.now(), VisitRequest(
+            start=local(start), party_size=party_size, name=name, email=email, language=language, note=note,
+        ))
+        return booking
+
+    return _book
+
+
+def slot_booked(session, start: str) -> int:
+    """How many places the slot starting at `start` (Brussels) has taken, 0 if it has no row."""
+    from booking.models import Slot
+
+    value = session.scalar(sa.select(Slot.booked).where(Slot.start == schedule.to_utc(local(start))))
+    session.commit()
+    return value or 0
