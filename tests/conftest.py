@@ -170,3 +170,20 @@ def slot_booked(session, start: str) -> int:
     value = session.scalar(sa.select(Slot.booked).where(Slot.start == schedule.to_utc(local(start))))
     session.commit()
     return value or 0
+
+
+@pytest.fixture
+def smtp_server():
+    """A running SMTP server on loopback; point the app at it with `smtp_config`."""
+    from tests.smtp import RecordingSMTPServer
+
+    server = RecordingSMTPServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_config(smtp_server, config_overrides) -> dict:
+    """Config overrides that send mail through `smtp_server`; extend before using `app`."""
+    config_overrides.update({"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port, "MAIL_TIMEOUT": 5})
+    return config_overrides
