@@ -24,7 +24,7 @@ instance/secret_key:
 
 # Compiled catalogs are built, not committed.
 catalogs: venv
-	$(BIN)/pybabel compile --use-fuzzy -d translations -f -q 2>/dev/null || $(BIN)/pybabel compile -d translations -f
+	$(BIN)/pybabel compile -d translations -f > /dev/null
 
 extract-messages: venv
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
@@ -42,7 +42,7 @@ worker: venv instance/secret_key
 	$(FLASK) worker
 
 test: venv catalogs
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -18,7 +18,8 @@ def test_availability_lists_days_with_slots_and_places(client, book):
     assert len(days) == 7
     tuesday = days["2027-03-02"]
     assert tuesday["open"] is True and tuesday["closed_reason"] is None
-    assert [slot["start"] for slot in tuesday["slots"]][:2] == ["2027-03-02T09:00:00+01:00", "2027-03-02T10:00:00+01:00"]
+    starts = [slot["start"] for slot in tuesday["slots"]]
+    assert starts[:2] == ["2027-03-02T09:00:00+01:00", "2027-03-02T10:00:00+01:00"]
     ten = tuesday["slots"][1]
     assert ten == {"start": "2027-03-02T10:00:00+01:00", "end": "2027-03-02T11:00:00+01:00", "capacity": 50,
                    "remaining": 45, "bookable": True}

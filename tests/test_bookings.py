@@ -195,4 +195,4 @@ def test_times_survive_the_database_as_aware_utc(book, session):
     session.expire_all()
     stored = session.get(Booking, booking.id).start
     assert stored.tzinfo is not None
-    assert stored == dt.datetime(2027, 3, 30, 8, tzinfo=dt.timezone.utc)
+    assert stored == dt.datetime(2027, 3, 30, 8, tzinfo=dt.UTC)

@@ -9,7 +9,7 @@ from booking.schedule import ClosurePeriod, Rules
 
 RULES = Rules(extra_holidays={(5, 8): "Iris Day"})
 BRUSSELS = RULES.tz
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def at(text: str) -> dt.datetime:
