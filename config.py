@@ -72,6 +72,20 @@ class Config:
     EXTRA_HOLIDAYS = {(5, 8): "Iris Day (Brussels-Capital Region)"}
     AVAILABILITY_MAX_DAYS = 92
 
+    # Group visits.
+    TOUR_GUIDED_MINUTES = _int("TOUR_GUIDED_MINUTES", 120)
+    TOUR_PUPILS_PER_GUIDE = _int("TOUR_PUPILS_PER_GUIDE", 20)
+    TOUR_MAX_GUIDES = _int("TOUR_MAX_GUIDES", 2)
+    TOUR_PUPILS_PER_ADULT = _int("TOUR_PUPILS_PER_ADULT", 15)
+    TOUR_MIN_DAYS_AHEAD = _int("TOUR_MIN_DAYS_AHEAD", 14)
+    TOUR_MAX_DAYS_AHEAD = _int("TOUR_MAX_DAYS_AHEAD", 180)
+    TOUR_CANCEL_DAYS_BEFORE = _int("TOUR_CANCEL_DAYS_BEFORE", 7)
+    TOUR_PROPOSAL_DAYS = _int("TOUR_PROPOSAL_DAYS", 7)
+    TOUR_FLAG_AFTER_WORKING_DAYS = _int("TOUR_FLAG_AFTER_WORKING_DAYS", 5)
+    # Where new requests and teachers' cancellations are announced, and in which language.
+    MUSEUM_NOTIFY_EMAIL = os.environ.get("MUSEUM_NOTIFY_EMAIL", "info@museumresistance.be")
+    MUSEUM_NOTIFY_LANGUAGE = os.environ.get("MUSEUM_NOTIFY_LANGUAGE", "fr")
+
     LANGUAGES = ("fr", "nl", "en", "de")
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "Europe/Brussels"

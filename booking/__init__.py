@@ -14,6 +14,7 @@ from booking.clock import FixedClock, SystemClock
 from booking.context import AppState, close_db
 from booking.extensions import babel, csrf, mail
 from booking.schedule import Rules
+from booking.tours import TourRules
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,6 +39,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     engine = database.create_engine(app.config["DATABASE_URL"])
     app.extensions["booking"] = AppState(
         rules=Rules.from_config(app.config),
+        tour_rules=TourRules.from_config(app.config),
         clock=clock,
         engine=engine,
         sessions=database.make_session_factory(engine),

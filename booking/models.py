@@ -107,6 +107,143 @@ class Closure(Base):
         return ""
 
 
+class Guide(Base):
+    """A named guide and the languages they give tours in; active guides are on the daily roster."""
+
+    __tablename__ = "guide"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    # Language codes separated by commas, e.g. "fr,nl,en".
+    language_codes: Mapped[str] = mapped_column(sa.String(40))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    @property
+    def languages(self) -> list[str]:
+        return [code for code in self.language_codes.split(",") if code]
+
+    def speaks(self, language: str) -> bool:
+        return language in self.languages
+
+
+class TourRequest(Base):
+    """A group's visit, guided or self-guided: requested by a teacher, decided by staff.
+
+    While pending or proposed it holds its places and its guides at `start`; confirmed, it keeps
+    them; declined, refused, cancelled or expired, it has given them back.
+    """
+
+    STATUSES = ("pending", "proposed", "confirmed", "declined", "refused", "cancelled", "expired")
+    HOLDING = ("pending", "proposed", "confirmed")
+
+    __tablename__ = "tour_request"
+    __table_args__ = (
+        sa.CheckConstraint(_in("status", STATUSES), name="tour_status_known"),
+        sa.CheckConstraint(_in("language", LANGUAGES), name="tour_language_known"),
+        sa.CheckConstraint("pupils >= 1 AND adults >= 0", name="tour_group_size_positive"),
+        sa.CheckConstraint("duration_minutes > 0", name="tour_duration_positive"),
+        sa.Index("ix_tour_request_status_created", "status", "created_at"),
+        sa.Index("ix_tour_request_start", "start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(sa.String(12), unique=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    guided: Mapped[bool]
+    start: Mapped[dt.datetime] = mapped_column(UTCDateTime)  # the time held now
+    duration_minutes: Mapped[int]
+    requested_starts: Mapped[list[str]] = mapped_column(sa.JSON, default=list)  # ISO, in order
+    organisation: Mapped[str] = mapped_column(sa.String(150))
+    address: Mapped[str] = mapped_column(sa.String(200), default="")
+    postcode: Mapped[str] = mapped_column(sa.String(12), default="")
+    contact_name: Mapped[str] = mapped_column(sa.String(100))
+    contact_role: Mapped[str] = mapped_column(sa.String(100), default="")
+    email: Mapped[str] = mapped_column(sa.String(254))
+    phone: Mapped[str] = mapped_column(sa.String(40))
+    leader_name: Mapped[str] = mapped_column(sa.String(100), default="")
+    pupils: Mapped[int]
+    adults: Mapped[int]
+    group_kind: Mapped[str] = mapped_column(sa.String(16))
+    tour_language: Mapped[str | None] = mapped_column(sa.String(2))
+    needs: Mapped[str] = mapped_column(sa.String(1000), default="")
+    topic: Mapped[str] = mapped_column(sa.String(1000), default="")
+    notes: Mapped[str] = mapped_column(sa.String(1000), default="")
+    language: Mapped[str] = mapped_column(sa.String(2))  # of the form, and so of every email
+    decision_message: Mapped[str] = mapped_column(sa.String(1000), default="")
+    proposal_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    token_version: Mapped[int] = mapped_column(default=1)
+    sequence: Mapped[int] = mapped_column(default=0)
+    request_key: Mapped[str | None] = mapped_column(sa.String(100), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    assignments: Mapped[list[GuideAssignment]] = relationship(
+        back_populates="tour", cascade="all, delete-orphan", order_by="GuideAssignment.start")
+
+    @property
+    def people(self) -> int:
+        return self.pupils + self.adults
+
+    @property
+    def end(self) -> dt.datetime:
+        return self.start + dt.timedelta(minutes=self.duration_minutes)
+
+    @property
+    def holds(self) -> bool:
+        return self.status in self.HOLDING
+
+    @property
+    def guides(self) -> list[Guide]:
+        seen: dict[int, Guide] = {}
+        for assignment in self.assignments:
+            seen.setdefault(assignment.guide_id, assignment.guide)
+        return list(seen.values())
+
+
+class GuideAssignment(Base):
+    """One guide held by one tour for one hour; the unique key makes double-holding impossible."""
+
+    __tablename__ = "guide_assignment"
+    __table_args__ = (sa.UniqueConstraint("guide_id", "start", name="guide_busy_once_per_hour"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guide_id: Mapped[int] = mapped_column(sa.ForeignKey("guide.id"))
+    tour_id: Mapped[int] = mapped_column(sa.ForeignKey("tour_request.id", ondelete="CASCADE"), index=True)
+    start: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    guide: Mapped[Guide] = relationship()
+    tour: Mapped[TourRequest] = relationship(back_populates="assignments")
+
+
+class StaffUser(Base):
+    """A member of staff who signs in to the back office."""
+
+    ROLES = ("staff", "admin")
+
+    __tablename__ = "staff_user"
+    __table_args__ = (sa.CheckConstraint(_in("role", ROLES), name="staff_role_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(100), default="")
+    password_hash: Mapped[str] = mapped_column(sa.String(256))
+    role: Mapped[str] = mapped_column(sa.String(8), default="staff")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # Flask-Login's interface
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
 class OutboxMessage(Base):
     """An email to send, named by kind, booking and language; rendered only when it is sent."""
 
@@ -121,6 +258,7 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(40))
     booking_id: Mapped[int | None] = mapped_column(sa.ForeignKey("booking.id", ondelete="CASCADE"))
+    tour_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tour_request.id", ondelete="CASCADE"))
     language: Mapped[str] = mapped_column(sa.String(2))
     recipient: Mapped[str] = mapped_column(sa.String(254))
     payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
@@ -134,6 +272,7 @@ class OutboxMessage(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     booking: Mapped[Booking | None] = relationship()
+    tour: Mapped[TourRequest | None] = relationship()
 
 
 def enqueue_email(
@@ -144,6 +283,7 @@ def enqueue_email(
     language: str,
     now: dt.datetime,
     booking: Booking | None = None,
+    tour: TourRequest | None = None,
     payload: dict[str, Any] | None = None,
     domain: str = "museumresistance.be",
 ) -> OutboxMessage:
@@ -151,6 +291,7 @@ def enqueue_email(
     message = OutboxMessage(
         kind=kind,
         booking=booking,
+        tour=tour,
         language=language,
         recipient=recipient,
         payload=payload or {},

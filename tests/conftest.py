@@ -187,3 +187,42 @@ def smtp_config(smtp_server, config_overrides) -> dict:
     """Config overrides that send mail through `smtp_server`; extend before using `app`."""
     config_overrides.update({"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port, "MAIL_TIMEOUT": 5})
     return config_overrides
+
+
+@pytest.fixture
+def guides(session):
+    """The default roster: two guides who speak French, Dutch and English, one also German."""
+    from booking.models import Guide
+
+    roster = [Guide(name="Pieter Janssens", language_codes="fr,nl,en"),
+              Guide(name="Marie Dubois", language_codes="fr,nl,en,de")]
+    session.add_all(roster)
+    session.commit()
+    return roster
+
+
+@pytest.fixture
+def policy(app):
+    with app.app_context():
+        from booking.context import tour_policy
+
+        return tour_policy()
+
+
+@pytest.fixture
+def request_tour(session, policy, clock):
+    """Request a group visit through the service, e.g. request_tour("2027-03-16T10:00", pupils=25)."""
+    from booking.services.tours import TourApplication, request_tour as service
+
+    def _request(*starts: str, pupils: int = 20, adults: int = 2, guided: bool = True, tour_language: str = "fr",
+                 group_kind: str = "secondary", language: str = "nl", duration_minutes: int | None = None,
+                 organisation: str = "Sint-Jozefscollege"):
+        tour, _created = service(session, policy, clock.now(), TourApplication(
+            guided=guided, starts=[local(s) for s in starts], organisation=organisation,
+            contact_name="Els Peeters", email="els@school.example", phone="+32 470 12 34 56", pupils=pupils,
+            adults=adults, group_kind=group_kind, language=language,
+            tour_language=tour_language if guided else None, duration_minutes=duration_minutes,
+        ))
+        return tour
+
+    return _request

@@ -16,7 +16,7 @@ from booking.references import new_reference
 from booking.schedule import Rules
 from booking.services import BookingClosed, BookingError, SlotFull
 from booking.services.availability import check_bookable
-from booking.services.capacity import release_places, take_places
+from booking.services.capacity import change_places, moving_changes, release_places, take_places
 
 
 @dataclass(frozen=True)
@@ -124,13 +124,9 @@ def move_booking(session: Session, rules: Rules, now: dt.datetime, booking_id: i
             raise BookingError("same_slot", field="start")
         check_bookable(session, rules, now, new_start, booking.language)
         old_start = booking.start
-        # Touch the two slots in time order, so two opposite moves cannot deadlock each other.
-        for slot_start in sorted((old_start, new_start)):
-            if slot_start == new_start:
-                if not take_places(session, new_start, booking.party_size, rules.slot_capacity):
-                    raise SlotFull()
-            else:
-                release_places(session, old_start, booking.party_size)
+        changes = moving_changes([old_start], [new_start], booking.party_size)
+        if not change_places(session, changes, rules.slot_capacity):
+            raise SlotFull()
         booking.start = new_start
         booking.updated_at = now
         booking.sequence += 1

@@ -48,3 +48,28 @@ def release_places(session: Session, start: dt.datetime, places: int) -> None:
         .values(booked=Slot.booked - places)
         .execution_options(synchronize_session=False)
     )
+
+
+def change_places(session: Session, changes: dict[dt.datetime, int], default_capacity: int) -> bool:
+    """Apply several slots' changes (+ takes, - gives back) in time order; False if a take did not fit.
+
+    Touching slots in one fixed order means two operations over the same slots cannot deadlock
+    on PostgreSQL. On False the caller must roll back: earlier changes of the call stay applied.
+    """
+    for start in sorted(changes):
+        delta = changes[start]
+        if delta > 0 and not take_places(session, start, delta, default_capacity):
+            return False
+        if delta < 0:
+            release_places(session, start, -delta)
+    return True
+
+
+def moving_changes(old: list[dt.datetime], new: list[dt.datetime], places: int) -> dict[dt.datetime, int]:
+    """The per-slot changes of moving `places` people from the slots `old` to the slots `new`."""
+    changes: dict[dt.datetime, int] = {}
+    for start in old:
+        changes[start] = changes.get(start, 0) - places
+    for start in new:
+        changes[start] = changes.get(start, 0) + places
+    return {start: delta for start, delta in changes.items() if delta}

@@ -1,0 +1,454 @@
+"""Group visits: request (holding places and guides), confirm, decline, propose, answer, cancel, expire."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from booking import schedule, tours
+from booking.db import RetryTransaction, atomic
+from booking.models import Closure, Guide, GuideAssignment, TourRequest, enqueue_email
+from booking.references import GROUP_PREFIX, new_reference
+from booking.schedule import Rules
+from booking.services import BookingError
+from booking.services.capacity import change_places, moving_changes
+from booking.tours import TourRules
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What tour operations need to know besides the session and the clock."""
+
+    rules: Rules
+    tour_rules: TourRules
+    museum_email: str
+    museum_language: str
+    mail_domain: str = "museumresistance.be"
+
+
+@dataclass(frozen=True)
+class TourApplication:
+    guided: bool
+    starts: list[dt.datetime]  # preferred first, then up to two alternatives
+    organisation: str
+    contact_name: str
+    email: str
+    phone: str
+    pupils: int
+    adults: int
+    group_kind: str
+    language: str
+    tour_language: str | None = None
+    duration_minutes: int | None = None  # self-guided only: 60 or 120
+    address: str = ""
+    postcode: str = ""
+    contact_role: str = ""
+    leader_name: str = ""
+    needs: str = ""
+    topic: str = ""
+    notes: str = ""
+    request_key: str | None = None
+
+
+class TourInputError(BookingError):
+    """Input that can never fit, by field (e.g. {"start_1": "weekend", "adults": "adults_ratio"})."""
+
+    code = "invalid"
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("invalid", field=next(iter(errors)))
+
+
+class NoTimeFits(BookingError):
+    """None of the requested times fits now; `reasons` has one code per time, in order."""
+
+    code = "no_time_fits"
+
+    def __init__(self, reasons: list[str]):
+        self.reasons = reasons
+        super().__init__("no_time_fits", field="start_1", detail=reasons[0] if reasons else None)
+
+    @property
+    def reason(self) -> str:
+        return self.reasons[0]
+
+
+class TourStateError(BookingError):
+    """The request is not in a state that allows this (e.g. accepting a proposal twice)."""
+
+
+class _Unfit(Exception):
+    def __init__(self, reason: str):
+        self.reason = reason
+
+
+def guides_on_duty(session: Session, day: dt.date) -> list[Guide]:
+    """The guides working on `day`: every active guide (a per-day roster comes with the back office)."""
+    return list(session.scalars(sa.select(Guide).where(Guide.active.is_(True)).order_by(Guide.id)))
+
+
+def _busy_guide_ids(session: Session, slots: list[dt.datetime], tour_id: int | None) -> set[int]:
+    query = sa.select(GuideAssignment.guide_id).where(GuideAssignment.start.in_(slots))
+    if tour_id is not None:
+        query = query.where(GuideAssignment.tour_id != tour_id)
+    return set(session.scalars(query))
+
+
+def free_guides(session: Session, rules: Rules, start: dt.datetime, minutes: int, language: str,
+                tour_id: int | None = None) -> list[Guide]:
+    """Guides on duty who speak `language` and hold nothing in those hours, least versatile first."""
+    slots = tours.spanned_slots(start, minutes, rules)
+    busy = _busy_guide_ids(session, slots, tour_id)
+    day = schedule.to_local(start, rules).date()
+    speaking = [g for g in guides_on_duty(session, day) if g.speaks(language) and g.id not in busy]
+    # Keep the guides with rare languages free for the tours that need them.
+    return sorted(speaking, key=lambda g: (len(g.languages), g.id))
+
+
+def _pick_guides(session, rules, tour_rules, start, minutes, pupils, language, tour_id=None) -> list[Guide]:
+    needed = tours.guides_needed(pupils, tour_rules)
+    day = schedule.to_local(start, rules).date()
+    speakers = [g for g in guides_on_duty(session, day) if g.speaks(language)]
+    if len(speakers) < needed:
+        raise _Unfit("language")
+    free = free_guides(session, rules, start, minutes, language, tour_id)
+    if len(free) < needed:
+        raise _Unfit("no_guide")
+    return free[:needed]
+
+
+def _closed_by_staff(session: Session, start: dt.datetime, minutes: int) -> bool:
+    end = start + dt.timedelta(minutes=minutes)
+    return session.scalar(
+        sa.select(sa.func.count()).select_from(Closure).where(Closure.start_at < end, Closure.end_at > start)
+    ) > 0
+
+
+def _try_hold(session, policy: Policy, start, minutes, people, guided, pupils, language,
+              old_slots=(), tour_id=None) -> list[Guide]:
+    """Take the places (and pick the guides) for one start inside a savepoint; _Unfit if it does not fit."""
+    rules = policy.rules
+    if _closed_by_staff(session, start, minutes):
+        raise _Unfit("closed")
+    guides = (_pick_guides(session, rules, policy.tour_rules, start, minutes, pupils, language, tour_id)
+              if guided else [])
+    new_slots = tours.spanned_slots(start, minutes, rules)
+    savepoint = session.begin_nested()
+    if not change_places(session, moving_changes(list(old_slots), new_slots, people), rules.slot_capacity):
+        savepoint.rollback()
+        raise _Unfit("capacity")
+    savepoint.commit()
+    return guides
+
+
+def _assign(session: Session, tour: TourRequest, guides: list[Guide], rules: Rules) -> None:
+    """Hold `guides` for every hour of `tour`; a concurrent holder makes the whole operation retry."""
+    tour.assignments.clear()
+    session.flush()
+    for guide in guides:
+        for slot in tours.spanned_slots(tour.start, tour.duration_minutes, rules):
+            tour.assignments.append(GuideAssignment(guide=guide, start=slot))
+    try:
+        session.flush()
+    except IntegrityError as error:
+        raise RetryTransaction() from error
+
+
+def _release(session: Session, tour: TourRequest, rules: Rules) -> None:
+    slots = tours.spanned_slots(tour.start, tour.duration_minutes, rules)
+    change_places(session, moving_changes(slots, [], tour.people), rules.slot_capacity)
+    tour.assignments.clear()
+
+
+def validate_application(app: TourApplication, policy: Policy, now: dt.datetime) -> dict[str, str]:
+    """Problems that no waiting would fix, by field: size, ratio, calendar, lead time, language."""
+    rules, tour_rules = policy.rules, policy.tour_rules
+    errors = tours.group_problems(app.group_kind, app.pupils, app.adults, app.guided, rules.slot_capacity,
+                                  tour_rules)
+    if app.group_kind not in tours.GROUP_KINDS:
+        errors["group_kind"] = "group_kind"
+    if app.guided and app.tour_language not in tours.TOUR_LANGUAGES:
+        errors["tour_language"] = "tour_language"
+    if not app.starts:
+        errors["start_1"] = "start_missing"
+    minutes = tours.duration(app.guided, app.duration_minutes, tour_rules)
+    if not app.guided and minutes not in tour_rules.self_guided_minutes:
+        errors["duration_minutes"] = "duration"
+    for index, start in enumerate(app.starts, start=1):
+        problem = tours.start_problem(start, minutes, now, rules, tour_rules)
+        if problem:
+            errors[f"start_{index}"] = problem
+    return errors
+
+
+def find_tour_by_request_key(session: Session, request_key: str) -> TourRequest | None:
+    return session.scalars(sa.select(TourRequest).where(TourRequest.request_key == request_key)).first()
+
+
+def request_tour(session: Session, policy: Policy, now: dt.datetime, app: TourApplication) -> tuple[TourRequest, bool]:
+    """Hold the first requested time that fits and store the request as pending; emails follow.
+
+    Raises TourInputError for input that can never fit, NoTimeFits (with a reason per time) when
+    nothing fits now; in both cases nothing is stored.
+    """
+    if app.request_key:
+        existing = find_tour_by_request_key(session, app.request_key)
+        if existing:
+            return existing, False
+    errors = validate_application(app, policy, now)
+    if errors:
+        raise TourInputError(errors)
+    minutes = tours.duration(app.guided, app.duration_minutes, policy.tour_rules)
+    starts = [start.astimezone(schedule.UTC) for start in app.starts]
+
+    def operation() -> TourRequest:
+        reasons = []
+        for start in starts:
+            try:
+                guides = _try_hold(session, policy, start, minutes, app.pupils + app.adults, app.guided,
+                                   app.pupils, app.tour_language)
+            except _Unfit as unfit:
+                reasons.append(unfit.reason)
+                continue
+            tour = TourRequest(
+                reference=new_reference(GROUP_PREFIX), status="pending", guided=app.guided, start=start,
+                duration_minutes=minutes, requested_starts=[s.isoformat() for s in starts],
+                organisation=app.organisation, address=app.address, postcode=app.postcode,
+                contact_name=app.contact_name, contact_role=app.contact_role, email=app.email, phone=app.phone,
+                leader_name=app.leader_name, pupils=app.pupils, adults=app.adults, group_kind=app.group_kind,
+                tour_language=app.tour_language if app.guided else None, needs=app.needs, topic=app.topic,
+                notes=app.notes, language=app.language, request_key=app.request_key,
+                created_at=now, updated_at=now,
+            )
+            session.add(tour)
+            try:
+                session.flush()
+            except IntegrityError as error:
+                if "reference" in str(error.orig):
+                    raise RetryTransaction() from error
+                raise
+            _assign(session, tour, guides, policy.rules)
+            _email(session, policy, now, tour, "tour_received")
+            _notify_museum(session, policy, now, tour, "requested")
+            return tour
+        raise NoTimeFits(reasons)
+
+    try:
+        return atomic(session, operation), True
+    except IntegrityError:
+        existing = find_tour_by_request_key(session, app.request_key) if app.request_key else None
+        if existing is None:
+            raise
+        return existing, False
+
+
+def _email(session, policy: Policy, now, tour: TourRequest, kind: str, payload: dict | None = None) -> None:
+    enqueue_email(session, kind, tour=tour, recipient=tour.email, language=tour.language, now=now,
+                  payload=payload, domain=policy.mail_domain)
+
+
+def _notify_museum(session, policy: Policy, now, tour: TourRequest, event: str) -> None:
+    if policy.museum_email:
+        enqueue_email(session, "museum_tour_update", tour=tour, recipient=policy.museum_email,
+                      language=policy.museum_language, now=now, payload={"event": event},
+                      domain=policy.mail_domain)
+
+
+def _locked(session: Session, tour_id: int, allowed: tuple[str, ...]) -> TourRequest:
+    tour = session.get(TourRequest, tour_id, with_for_update=True, populate_existing=True)
+    if tour is None:
+        raise TourStateError("not_found")
+    if tour.status not in allowed:
+        raise TourStateError(f"already_{tour.status}")
+    return tour
+
+
+def confirm_tour(session: Session, policy: Policy, now: dt.datetime, tour_id: int,
+                 guide_ids: list[int] | None = None, message: str = "") -> TourRequest:
+    """Staff confirm a pending request, with the held guides or other free ones who speak its language."""
+
+    def operation() -> TourRequest:
+        tour = _locked(session, tour_id, ("pending",))
+        if tour.guided and guide_ids is not None and set(guide_ids) != {g.id for g in tour.guides}:
+            _reassign(session, policy, tour, guide_ids)
+        tour.status = "confirmed"
+        tour.decision_message = message
+        tour.decided_at = tour.updated_at = now
+        _email(session, policy, now, tour, "tour_confirmed")
+        return tour
+
+    return atomic(session, operation)
+
+
+def _reassign(session: Session, policy: Policy, tour: TourRequest, guide_ids: list[int]) -> None:
+    needed = tours.guides_needed(tour.pupils, policy.tour_rules)
+    if len(set(guide_ids)) != needed:
+        raise TourStateError("guide_count", field="guides", detail=str(needed))
+    free = {g.id: g for g in free_guides(session, policy.rules, tour.start, tour.duration_minutes,
+                                          tour.tour_language, tour.id)}
+    if not set(guide_ids) <= set(free):
+        raise TourStateError("guide_unavailable", field="guides")
+    _assign(session, tour, [free[i] for i in guide_ids], policy.rules)
+
+
+def decline_tour(session: Session, policy: Policy, now: dt.datetime, tour_id: int, reason: str) -> TourRequest:
+    """Staff decline: the hold is freed and the teacher told why."""
+
+    def operation() -> TourRequest:
+        tour = _locked(session, tour_id, ("pending", "proposed"))
+        _release(session, tour, policy.rules)
+        tour.status = "declined"
+        tour.decision_message = reason
+        tour.proposal_expires_at = None
+        tour.decided_at = tour.updated_at = now
+        _email(session, policy, now, tour, "tour_declined")
+        return tour
+
+    return atomic(session, operation)
+
+
+def propose_time(session: Session, policy: Policy, now: dt.datetime, tour_id: int, new_start: dt.datetime,
+                 message: str = "") -> TourRequest:
+    """Staff propose another time: the hold moves there, and the teacher may accept or refuse it."""
+    new_start = new_start.astimezone(schedule.UTC)
+
+    def operation() -> TourRequest:
+        tour = _locked(session, tour_id, ("pending", "proposed"))
+        problem = tours.start_problem(new_start, tour.duration_minutes, now, policy.rules,
+                                      _staff_lead_rules(policy.tour_rules))
+        if problem:
+            raise TourStateError(problem, field="start")
+        if new_start == tour.start:
+            raise TourStateError("same_time", field="start")
+        old_slots = tours.spanned_slots(tour.start, tour.duration_minutes, policy.rules)
+        tour.assignments.clear()
+        session.flush()
+        try:
+            guides = _try_hold(session, policy, new_start, tour.duration_minutes, tour.people, tour.guided,
+                               tour.pupils, tour.tour_language, old_slots=old_slots, tour_id=tour.id)
+        except _Unfit as unfit:
+            raise TourStateError(unfit.reason, field="start") from None
+        tour.start = new_start
+        _assign(session, tour, guides, policy.rules)
+        tour.status = "proposed"
+        tour.decision_message = message
+        tour.proposal_expires_at = now + dt.timedelta(days=policy.tour_rules.proposal_days)
+        tour.sequence += 1
+        tour.updated_at = now
+        _email(session, policy, now, tour, "tour_proposed")
+        return tour
+
+    return atomic(session, operation)
+
+
+def _staff_lead_rules(tour_rules: TourRules) -> TourRules:
+    """Staff may propose any future time the museum is open; the teachers' lead time is theirs."""
+    from dataclasses import replace
+
+    return replace(tour_rules, min_days_ahead=0)
+
+
+def answer_proposal(session: Session, policy: Policy, now: dt.datetime, tour_id: int, accept: bool) -> TourRequest:
+    """The teacher accepts (confirmed) or refuses (hold freed) the time staff proposed."""
+
+    def operation() -> TourRequest:
+        tour = _locked(session, tour_id, ("proposed",))
+        if tour.proposal_expires_at is not None and tour.proposal_expires_at <= now:
+            _expire(session, policy, now, tour)
+            return tour
+        tour.proposal_expires_at = None
+        tour.decided_at = tour.updated_at = now
+        if accept:
+            tour.status = "confirmed"
+            _email(session, policy, now, tour, "tour_confirmed")
+            _notify_museum(session, policy, now, tour, "accepted")
+        else:
+            _release(session, tour, policy.rules)
+            tour.status = "refused"
+            _email(session, policy, now, tour, "tour_refused")
+            _notify_museum(session, policy, now, tour, "refused")
+        return tour
+
+    tour = atomic(session, operation)
+    if tour.status == "expired":
+        raise TourStateError("proposal_expired")
+    return tour
+
+
+def cancel_tour(session: Session, policy: Policy, now: dt.datetime, tour_id: int) -> TourRequest:
+    """The teacher cancels from their link, until `cancel_days_before` days before the visit."""
+
+    def operation() -> TourRequest:
+        tour = _locked(session, tour_id, TourRequest.HOLDING)
+        if not tours.can_cancel(tour.start, now, policy.tour_rules):
+            raise TourStateError("too_late_to_cancel")
+        was_confirmed = tour.status == "confirmed"
+        _release(session, tour, policy.rules)
+        tour.status = "cancelled"
+        tour.proposal_expires_at = None
+        tour.sequence += 1
+        tour.updated_at = now
+        _email(session, policy, now, tour, "tour_cancelled", {"was_confirmed": was_confirmed})
+        _notify_museum(session, policy, now, tour, "cancelled")
+        return tour
+
+    return atomic(session, operation)
+
+
+def _expire(session, policy: Policy, now, tour: TourRequest) -> None:
+    _release(session, tour, policy.rules)
+    tour.status = "expired"
+    tour.proposal_expires_at = None
+    tour.updated_at = now
+    _email(session, policy, now, tour, "tour_expired")
+    _notify_museum(session, policy, now, tour, "expired")
+
+
+def expire_proposals(session: Session, policy: Policy, now: dt.datetime) -> list[str]:
+    """Free the holds of proposals left unanswered past their deadline; returns their references."""
+    due = list(session.scalars(
+        sa.select(TourRequest.id).where(TourRequest.status == "proposed", TourRequest.proposal_expires_at <= now)
+    ))
+    session.commit()
+    expired = []
+    for tour_id in due:
+        def operation(tour_id=tour_id) -> TourRequest | None:
+            tour = session.get(TourRequest, tour_id, with_for_update=True, populate_existing=True)
+            if tour is None or tour.status != "proposed" or tour.proposal_expires_at > now:
+                return None  # answered meanwhile
+            _expire(session, policy, now, tour)
+            return tour
+
+        tour = atomic(session, operation)
+        if tour is not None:
+            expired.append(tour.reference)
+    return expired
+
+
+@dataclass
+class QueueEntry:
+    tour: TourRequest
+    waiting_working_days: int
+    flagged: bool
+    guides: list[Guide] = field(default_factory=list)
+
+
+def staff_queue(session: Session, policy: Policy, now: dt.datetime) -> list[QueueEntry]:
+    """Pending and proposed requests, oldest first, flagged when pending too many working days."""
+    rows = session.scalars(
+        sa.select(TourRequest).where(TourRequest.status.in_(("pending", "proposed")))
+        .order_by(TourRequest.created_at)
+    ).all()
+    today = schedule.local_today(now, policy.rules)
+    entries = []
+    for tour in rows:
+        waited = tours.working_days_between(schedule.to_local(tour.created_at, policy.rules).date(), today,
+                                            policy.rules)
+        flagged = tour.status == "pending" and waited > policy.tour_rules.flag_after_working_days
+        entries.append(QueueEntry(tour, waited, flagged, tour.guides))
+    return entries
