@@ -212,7 +212,8 @@ def policy(app):
 @pytest.fixture
 def request_tour(session, policy, clock):
     """Request a group visit through the service, e.g. request_tour("2027-03-16T10:00", pupils=25)."""
-    from booking.services.tours import TourApplication, request_tour as service
+    from booking.services.tours import TourApplication
+    from booking.services.tours import request_tour as service
 
     def _request(*starts: str, pupils: int = 20, adults: int = 2, guided: bool = True, tour_language: str = "fr",
                  group_kind: str = "secondary", language: str = "nl", duration_minutes: int | None = None,

@@ -9,8 +9,18 @@ from booking import tours
 from booking.models import GuideAssignment, OutboxMessage, TourRequest
 from booking.schedule import Rules
 from booking.services import SlotFull
-from booking.services.tours import (NoTimeFits, TourInputError, TourStateError, answer_proposal, cancel_tour,
-                                    confirm_tour, decline_tour, expire_proposals, propose_time, staff_queue)
+from booking.services.tours import (
+    NoTimeFits,
+    TourInputError,
+    TourStateError,
+    answer_proposal,
+    cancel_tour,
+    confirm_tour,
+    decline_tour,
+    expire_proposals,
+    propose_time,
+    staff_queue,
+)
 from tests.conftest import local, slot_booked
 
 RULES = Rules()
