@@ -35,6 +35,7 @@ update-catalogs: extract-messages
 
 run: venv instance/secret_key catalogs
 	$(FLASK) init-db
+	$(FLASK) seed-demo
 	@echo "Emails are written to instance/mail/."
 	$(FLASK) run --host 127.0.0.1 --port 5000
 

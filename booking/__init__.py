@@ -12,7 +12,7 @@ from flask import Flask
 from booking import db as database
 from booking.clock import FixedClock, SystemClock
 from booking.context import AppState, close_db
-from booking.extensions import babel, csrf, mail
+from booking.extensions import babel, csrf, login_manager, mail
 from booking.schedule import Rules
 from booking.tours import TourRules
 
@@ -51,11 +51,13 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=lambda: app.config["TIMEZONE"])
     csrf.init_app(app)
     mail.init_app(app)
+    login_manager.init_app(app)
     i18n.init_app(app)
 
-    from booking.views import api, public
+    from booking.views import api, groups, public, staff  # noqa: F401 (groups adds routes to public's)
 
     app.register_blueprint(public.bp)
+    app.register_blueprint(staff.bp)
     app.register_blueprint(public.links_bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # JSON without cookies: no CSRF token to check

@@ -5,12 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import signal
 import time
+from pathlib import Path
 
 import click
+import sqlalchemy as sa
 from flask import Flask
 from flask.cli import AppGroup
 
+from booking import schedule
 from booking.context import db, now, rules, state
+from booking.models import Guide, StaffUser
 
 
 def upgrade_database(app: Flask) -> None:
@@ -68,6 +72,70 @@ def init_app(app: Flask) -> None:
             raise click.ClickException(f"Not a valid period ({error.code}).") from error
         click.echo(f"Closed from {closure.start_at.isoformat()} to {closure.end_at.isoformat()} (UTC).")
 
+    @app.cli.command("create-staff")
+    @click.argument("email")
+    @click.option("--admin", is_flag=True, help="Make an administrator.")
+    @click.option("--name", default="", help="The person's name.")
+    def create_staff_command(email, admin, name):
+        """Create a staff account and print its generated password."""
+        from booking.services import BookingError
+        from booking.services.staff import create_staff, generate_password
+
+        password = generate_password()
+        try:
+            create_staff(db(), email, password, role="admin" if admin else "staff", name=name)
+        except BookingError as error:
+            raise click.ClickException(f"Could not create {email} ({error.code}).") from error
+        click.echo(f"Created {'admin' if admin else 'staff'} account {email.strip().lower()}")
+        click.echo(f"Password: {password}")
+
+    @app.cli.command("add-guide")
+    @click.argument("name")
+    @click.option("--languages", required=True, help="Languages the guide gives tours in, e.g. fr,nl,en.")
+    def add_guide_command(name, languages):
+        """Add a guide to the roster."""
+        from booking.services.staff import add_guide
+        from booking.tours import TOUR_LANGUAGES
+
+        codes = [code.strip().lower() for code in languages.split(",") if code.strip()]
+        unknown = [code for code in codes if code not in TOUR_LANGUAGES]
+        if unknown or not codes:
+            raise click.BadParameter(f"use codes among {', '.join(TOUR_LANGUAGES)}", param_hint="--languages")
+        guide = add_guide(db(), name, codes)
+        click.echo(f"Added guide {guide.name} ({', '.join(guide.languages)}).")
+
+    @app.cli.command("seed-demo")
+    def seed_demo():
+        """Development data: the default roster of two guides and a demo staff account (printed)."""
+        from booking.services.staff import add_guide, create_staff, generate_password
+
+        session = db()
+        if session.scalar(sa.select(sa.func.count()).select_from(Guide)) == 0:
+            add_guide(session, "Pieter Janssens", ["fr", "nl", "en"])
+            add_guide(session, "Marie Dubois", ["fr", "nl", "en", "de"])
+        login_file = Path(app.instance_path) / "demo-staff.txt"
+        if session.scalar(sa.select(sa.func.count()).select_from(StaffUser)) == 0:
+            password = generate_password()
+            create_staff(session, "staff@example.org", password, role="admin", name="Demo staff")
+            login_file.write_text(f"staff@example.org {password}\n")
+            login_file.chmod(0o600)
+        if login_file.exists():
+            email, password = login_file.read_text().split()
+            click.echo(f"Staff sign-in: {app.config['PUBLIC_BASE_URL']}/staff/  {email} / {password}")
+
+    @app.cli.command("run-jobs")
+    @click.option("--now", "as_of", help="Run as of this time (ISO 8601; Brussels time without offset).")
+    def run_jobs_command(as_of):
+        """Run every due job once: expire unanswered proposals."""
+        moment = now()
+        if as_of:
+            try:
+                moment = schedule.parse_start(as_of, rules())
+            except ValueError as error:
+                raise click.BadParameter("use ISO 8601, e.g. 2027-03-01T08:00", param_hint="--now") from error
+        for line in run_jobs(moment):
+            click.echo(line)
+
     outbox = AppGroup("outbox", help="The outgoing-mail queue.")
 
     @outbox.command("send")
@@ -88,6 +156,8 @@ def init_app(app: Flask) -> None:
         click.echo("Worker started.")
         try:
             while not stopping:
+                for line in run_jobs(now()):
+                    click.echo(line)
                 report = _deliver_all()
                 if report["sent"] or report["failed"] or report["retrying"]:
                     click.echo(f"sent {len(report['sent'])}, retrying {len(report['retrying'])}, "
@@ -96,6 +166,18 @@ def init_app(app: Flask) -> None:
         except KeyboardInterrupt:
             pass
         click.echo("Worker stopped.")
+
+
+def run_jobs(moment: dt.datetime) -> list[str]:
+    """Every due job, once, as of `moment`; returns a line for each that did something."""
+    from booking.context import tour_policy
+    from booking.services.tours import expire_proposals
+
+    lines = []
+    expired = expire_proposals(db(), tour_policy(), moment)
+    if expired:
+        lines.append(f"expired proposals: {', '.join(expired)}")
+    return lines
 
 
 def _deliver_all() -> dict[str, list[int]]:

@@ -2,14 +2,38 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, IntegerField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from booking import schedule
 
@@ -106,3 +130,99 @@ class MoveForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button behind a CSRF token (cancel)."""
+
+
+START_TIMES = [f"{hour:02d}:00" for hour in range(9, 17)]
+
+
+class TourRequestForm(FlaskForm):
+    """A teacher's request for a group visit: the group, the times wanted, and how to reach them."""
+
+    form_id = HiddenField()
+    kind = RadioField(_l("Kind of visit"), choices=[SelectChoice("guided", _l("Guided tour (2 hours, with a guide)")),
+                                                   SelectChoice("self_guided", _l("Self-guided visit (no guide)"))],
+                      default="guided", validators=[InputRequired(_l("Choose the kind of visit."))])
+    duration_minutes = RadioField(_l("Length of a self-guided visit"),
+                                  choices=[SelectChoice("60", _l("1 hour")), SelectChoice("120", _l("2 hours"))],
+                                  default="120",
+                                  validators=[Optional()])
+    start_1_date = DateField(_l("Preferred date"), validators=[InputRequired(_l("Choose a date."))])
+    start_1_time = SelectField(_l("Preferred start time"), choices=START_TIMES, default="10:00")
+    start_2_date = DateField(_l("First alternative date (optional)"), validators=[Optional()])
+    start_2_time = SelectField(_l("First alternative start time"), choices=START_TIMES, default="10:00")
+    start_3_date = DateField(_l("Second alternative date (optional)"), validators=[Optional()])
+    start_3_time = SelectField(_l("Second alternative start time"), choices=START_TIMES, default="10:00")
+    organisation = StringField(_l("School or organisation"), filters=[_strip],
+                               validators=[DataRequired(_l("Please give the name of your school or organisation.")),
+                                           Length(max=150), no_control_characters])
+    address = StringField(_l("Street and number"), filters=[_strip], validators=[Optional(), Length(max=200)])
+    postcode = StringField(_l("Postcode"), filters=[_strip],
+                           validators=[DataRequired(_l("Please give your postcode.")), Length(max=12)])
+    contact_name = StringField(_l("Contact person"), filters=[_strip],
+                               validators=[DataRequired(_l("Please give your name.")), Length(max=100), plain_name])
+    contact_role = StringField(_l("Your role (e.g. history teacher)"), filters=[_strip],
+                               validators=[Optional(), Length(max=100)])
+    email = EmailField(_l("Email address"), filters=[_strip],
+                       validators=[DataRequired(_l("Please give your email address.")), Length(max=254),
+                                   Email(_l("Please give a valid email address, such as name@example.be."),
+                                         check_deliverability=False)])
+    phone = TelField(_l("Mobile phone"), filters=[_strip],
+                     validators=[DataRequired(_l("Please give a phone number where we can reach you.")),
+                                 Length(max=40), Regexp(r"^\+?[0-9 ()./-]{6,}$",
+                                                        message=_l("Please give a valid phone number."))])
+    leader_name = StringField(_l("Group leader on the day, if someone else"), filters=[_strip],
+                              validators=[Optional(), Length(max=100), plain_name])
+    pupils = IntegerField(_l("Number of pupils or participants"),
+                          validators=[InputRequired(_l("Say how many pupils or participants are coming.")),
+                                      NumberRange(min=1, max=999, message=_l("Give a number from 1 to 999."))])
+    adults = IntegerField(_l("Number of accompanying adults"),
+                          validators=[InputRequired(_l("Say how many adults come with the group.")),
+                                      NumberRange(min=0, max=999, message=_l("Give a number from 0 to 999."))])
+    group_kind = SelectField(_l("Kind of group"), choices=[
+        SelectChoice("primary", _l("Primary school")), SelectChoice("secondary", _l("Secondary school")),
+        SelectChoice("higher", _l("Higher education")), SelectChoice("adults", _l("Adults"))], default="secondary")
+    tour_language = SelectField(_l("Language of the tour"), choices=[
+        SelectChoice("fr", "Français"), SelectChoice("nl", "Nederlands"),
+        SelectChoice("en", "English"), SelectChoice("de", "Deutsch")])
+    needs = TextAreaField(_l("Accessibility or special educational needs (optional)"), filters=[_strip],
+                          validators=[Optional(), Length(max=1000), no_control_characters])
+    topic = TextAreaField(_l("Topic or learning aims (optional)"), filters=[_strip],
+                          validators=[Optional(), Length(max=1000), no_control_characters])
+    notes = TextAreaField(_l("Anything else (optional)"), filters=[_strip],
+                          validators=[Optional(), Length(max=1000), no_control_characters])
+    consent = BooleanField(
+        _l("I have read the privacy notice and agree that these details are kept to organise the visit."),
+        validators=[DataRequired(_l("Please agree to the privacy notice to send your request."))],
+    )
+
+    def starts(self, tz) -> list[tuple[str, dt.datetime]]:
+        """The requested times in order, with the name of the date field each came from."""
+        result = []
+        for index in (1, 2, 3):
+            day = self[f"start_{index}_date"].data
+            if day is not None:
+                time = dt.time.fromisoformat(self[f"start_{index}_time"].data)
+                result.append((f"start_{index}_date", dt.datetime.combine(day, time, tzinfo=tz)))
+        return result
+
+    def request_key(self) -> str | None:
+        try:
+            return "tour-form:" + uuid.UUID(self.form_id.data or "").hex
+        except ValueError:
+            return None
+
+
+class DecisionForm(FlaskForm):
+    """Staff's decision on a tour request."""
+
+    message = TextAreaField(_l("Message to the teacher (optional)"), filters=[_strip],
+                            validators=[Optional(), Length(max=1000)])
+    reason = TextAreaField(_l("Reason"), filters=[_strip], validators=[Optional(), Length(max=1000)])
+    guides = SelectMultipleField(_l("Guides"), coerce=int, validators=[Optional()])
+    date = DateField(_l("Date"), validators=[Optional()])
+    time = SelectField(_l("Start time"), choices=START_TIMES, default="10:00")
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email address"), filters=[_strip], validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])

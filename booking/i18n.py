@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Flask, current_app, g, request, url_for
 from flask_babel import format_date, format_time, get_locale
 
@@ -46,6 +48,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(lambda moment: format_date(moment, "d MMMM y"), "short_day")
     app.add_template_filter(lambda moment: format_time(moment, "HH:mm"), "hour")
     app.add_template_filter(format_date, "format_date")
+    app.add_template_filter(lambda text: dt.datetime.fromisoformat(text), "parse_iso")
     app.add_template_filter(
         lambda moment: moment.astimezone(app.extensions["booking"].rules.tz).strftime("%Y-%m-%dT%H:%M"),
         "local_iso",

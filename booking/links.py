@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from booking.models import Booking
+from booking.models import Booking, TourRequest
 from booking.tokens import manage_token
 
 
@@ -15,3 +15,12 @@ def visit_path(booking: Booking) -> str:
 
 def visit_url(booking: Booking) -> str:
     return current_app.config["PUBLIC_BASE_URL"] + visit_path(booking)
+
+
+def tour_path(tour: TourRequest) -> str:
+    token = manage_token(current_app.config["SECRET_KEY"], "tour", tour.id, tour.token_version)
+    return f"/g/{tour.reference}/{token}"
+
+
+def tour_url(tour: TourRequest) -> str:
+    return current_app.config["PUBLIC_BASE_URL"] + tour_path(tour)

@@ -40,3 +40,47 @@ def explain(error: BookingError) -> str:
     if code == "started":
         return gettext("This visit has already started and can no longer be changed.")
     return gettext("This request could not be completed.")
+
+
+def explain_tour(code: str, detail: str | None = None) -> str:
+    """A sentence for a group-visit refusal code (input, a time that does not fit, or a state)."""
+    config = current_app.config
+    days_min, days_max = config["TOUR_MIN_DAYS_AHEAD"], config["TOUR_MAX_DAYS_AHEAD"]
+    per_guide, per_adult = config["TOUR_PUPILS_PER_GUIDE"], config["TOUR_PUPILS_PER_ADULT"]
+    messages = {
+        "not_a_slot": gettext("Choose one of the start times offered."),
+        "ends_after_closing": gettext("A visit must end by 17:00: a guided tour starts at 15:00 at the latest."),
+        "weekend": gettext("The museum is closed at weekends."),
+        "holiday": gettext("The museum is closed on public holidays."),
+        "too_soon": gettext("Group visits are requested at least %(days)s days ahead.", days=days_min),
+        "too_far": gettext("Group visits can be requested at most %(days)s days ahead.", days=days_max),
+        "start_missing": gettext("Choose a date."),
+        "pupils_min": gettext("A group has at least one pupil or participant."),
+        "pupils_max_guided": gettext(
+            "A guided tour takes at most %(max)s pupils: groups of %(per)s, each with its own guide.",
+            max=config["TOUR_MAX_GUIDES"] * per_guide, per=per_guide),
+        "group_too_large": gettext("The whole group, adults included, can be at most %(count)s people.",
+                                   count=config["SLOT_CAPACITY"]),
+        "adults_ratio": gettext("A school group needs at least one accompanying adult for every %(per)s pupils.",
+                                per=per_adult),
+        "tour_language": gettext("Choose the language of the tour."),
+        "group_kind": gettext("Choose the kind of group."),
+        "duration": gettext("Choose 1 or 2 hours."),
+        "no_guide": gettext("No guide is free at this time."),
+        "language": gettext("No guide on duty that day speaks the language you chose."),
+        "capacity": gettext("The museum is too full at this time for your group."),
+        "closed": gettext("The museum is closed at this time."),
+        "proposal_expired": gettext("The time we proposed has expired; we no longer hold it for you."),
+        "too_late_to_cancel": gettext(
+            "Your visit is less than %(days)s days away: please call us on %(phone)s to cancel or change it.",
+            days=config["TOUR_CANCEL_DAYS_BEFORE"], phone=config["MUSEUM"]["phone"]),
+        "same_time": gettext("The group already holds this time."),
+        "reason_missing": gettext("Please give a reason."),
+        "guide_count": gettext("Choose exactly %(count)s guides.", count=detail or "1"),
+        "guide_unavailable": gettext("One of these guides is not free then, or does not speak the tour's language."),
+    }
+    if code in messages:
+        return messages[code]
+    if code.startswith("already_"):
+        return gettext("This request has already been answered.")
+    return gettext("This request could not be completed.")

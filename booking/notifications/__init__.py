@@ -11,16 +11,12 @@ from pathlib import Path
 
 import flask_mail
 import sqlalchemy as sa
-from flask import current_app, g, render_template
-from flask_babel import force_locale, gettext
+from flask import current_app
 from sqlalchemy.orm import Session
 
-from booking import links, schedule
-from booking.context import rules as current_rules
 from booking.db import write_transaction
-from booking.models import Booking, OutboxMessage
-from booking.notifications.ics import visit_event_calendar
-from booking.presentation import museum_facts
+from booking.models import OutboxMessage
+from booking.notifications.emails import render
 
 log = logging.getLogger(__name__)
 
@@ -33,73 +29,6 @@ class DeliveryReport:
     sent: list[int] = field(default_factory=list)
     retrying: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
-
-
-def _subject(kind: str, booking: Booking) -> str:
-    from flask_babel import format_date, format_time
-
-    values = {"day": format_date(booking.start, "full"), "time": format_time(booking.start, "HH:mm"),
-              "reference": booking.reference}
-    subjects = {
-        "visit_confirmed": gettext("Your visit on %(day)s at %(time)s is booked (%(reference)s)", **values),
-        "visit_moved": gettext("Your visit has moved to %(day)s at %(time)s (%(reference)s)", **values),
-        "visit_cancelled": gettext("Your visit on %(day)s at %(time)s is cancelled (%(reference)s)", **values),
-    }
-    return subjects[kind]
-
-
-def render(row: OutboxMessage) -> flask_mail.Message:
-    """The email an outbox row names, rendered now in the row's language."""
-    config = current_app.config
-    booking = row.booking
-    g.rendering_email = True  # flask-babel's force_locale ignores an empty `g`
-    with force_locale(row.language):
-        rules = current_rules()
-        facts = museum_facts(row.language)
-        manage_url = links.visit_url(booking)
-        context = {
-            "booking": booking,
-            "museum": facts,
-            "manage_url": manage_url,
-            "base_url": config["PUBLIC_BASE_URL"],
-            "payload": row.payload,
-            "language": row.language,
-        }
-        message = flask_mail.Message(
-            subject=_subject(row.kind, booking),
-            recipients=[row.recipient],
-            body=render_template(f"emails/{row.kind}.txt", **context),
-            html=render_template(f"emails/{row.kind}.html", **context),
-            sender=config["MAIL_DEFAULT_SENDER"],
-            reply_to=facts["email"],
-        )
-        message.msgId = row.message_id
-        calendar = visit_event_calendar(
-            uid=f"{booking.reference}@{config['MAIL_MESSAGE_ID_DOMAIN']}",
-            sequence=booking.sequence,
-            start=booking.start,
-            end=schedule.slot_end(booking.start, rules),
-            summary=gettext("Visit to the %(museum)s", museum=facts["name"]),
-            description=gettext(
-                "Booking %(reference)s for %(count)s people. Manage or cancel: %(url)s",
-                reference=booking.reference, count=booking.party_size, url=manage_url,
-            ),
-            location=facts["address_line"],
-            url=manage_url,
-            organizer_email=facts["email"],
-            attendee_email=booking.email,
-            now=row.created_at,
-            cancelled=row.kind == "visit_cancelled",
-            latitude=facts["latitude"],
-            longitude=facts["longitude"],
-        )
-        method = "CANCEL" if row.kind == "visit_cancelled" else "REQUEST"
-        message.attach(
-            filename=f"{booking.reference}.ics",
-            content_type=f"text/calendar; charset=utf-8; method={method}",
-            data=calendar,
-        )
-    return message
 
 
 class _Connection(flask_mail.Connection):

@@ -10,15 +10,17 @@ from werkzeug.datastructures import MultiDict
 from wtforms import StringField
 from wtforms.validators import AnyOf, InputRequired
 
-from booking.context import db, mail_domain, now, rules
-from booking.forms import VisitForm
+from booking import schedule
+from booking.context import db, mail_domain, now, rules, tour_policy
+from booking.forms import TourRequestForm, VisitForm
 from booking.i18n import best_language
-from booking.messages import explain
+from booking.messages import explain, explain_tour
 from booking.models import LANGUAGES, Booking
 from booking.notifications.dispatch import deliver_after_commit
 from booking.services import BookingError, SlotFull
 from booking.services.availability import days_between
 from booking.services.bookings import VisitRequest, book_visit
+from booking.services.tours import NoTimeFits, TourApplication, TourInputError, request_tour
 from booking.views.openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -132,3 +134,80 @@ def create_booking():
 @bp.get("/openapi.json")
 def openapi():
     return jsonify(openapi_document(current_app.config))
+
+
+class ApiTourForm(TourRequestForm):
+    """The request form's checks fed from JSON: `starts` is a list of ISO datetimes instead of date fields."""
+
+    class Meta:
+        csrf = False
+
+    form_id = None
+    consent = None
+    start_1_date = start_1_time = start_2_date = start_2_time = start_3_date = start_3_time = None
+    language = StringField(validators=[InputRequired(), AnyOf(LANGUAGES, message="Use one of: fr, nl, en, de.")])
+
+
+_TOUR_FIELDS = ("kind", "duration_minutes", "organisation", "address", "postcode", "contact_name", "contact_role",
+                "email", "phone", "leader_name", "pupils", "adults", "group_kind", "tour_language", "needs",
+                "topic", "notes", "language")
+
+
+@bp.post("/tour-requests")
+def create_tour_request():
+    """Request a group visit. 201 pending; 409 with a reason when no time fits; 422 for bad input."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        g.lang = best_language()
+        return _errors({"body": gettext("Send a JSON object.")})
+    language = body.get("language")
+    g.lang = language if language in LANGUAGES else best_language()
+    formdata = MultiDict({key: str(value) for key, value in body.items()
+                          if key in _TOUR_FIELDS and isinstance(value, (str, int)) and not isinstance(value, bool)})
+    formdata.setdefault("kind", "guided")
+    form = ApiTourForm(formdata=formdata)
+    errors = {} if form.validate() else {name: messages[0] for name, messages in form.errors.items()}
+    for name in ("group_kind", "pupils", "adults") + (("tour_language",) if form.kind.data == "guided" else ()):
+        if name not in formdata:
+            errors.setdefault(name, gettext("This field is required."))
+    starts = body.get("starts")
+    parsed = []
+    if not isinstance(starts, list) or not 1 <= len(starts) <= 3:
+        errors["starts"] = gettext("Give one to three start times.")
+    else:
+        for value in starts:
+            try:
+                parsed.append(schedule.parse_start(value, rules()) if isinstance(value, str) else None)
+            except ValueError:
+                parsed.append(None)
+        if None in parsed:
+            errors["starts"] = gettext("Give each start as an ISO 8601 date and time.")
+    if errors:
+        return _errors(errors)
+
+    guided = form.kind.data == "guided"
+    application = TourApplication(
+        guided=guided, starts=parsed, duration_minutes=None if guided else int(form.duration_minutes.data or 120),
+        organisation=form.organisation.data, address=form.address.data or "", postcode=form.postcode.data,
+        contact_name=form.contact_name.data, contact_role=form.contact_role.data or "", email=form.email.data,
+        phone=form.phone.data, leader_name=form.leader_name.data or "", pupils=form.pupils.data,
+        adults=form.adults.data, group_kind=form.group_kind.data,
+        tour_language=form.tour_language.data if guided else None, needs=form.needs.data or "",
+        topic=form.topic.data or "", notes=form.notes.data or "", language=form.language.data,
+    )
+    try:
+        tour, _created = request_tour(db(), tour_policy(), now(), application)
+    except TourInputError as error:
+        return _errors({_api_field(field): explain_tour(code) for field, code in error.errors.items()})
+    except NoTimeFits as error:
+        return jsonify({"error": "no_time_fits", "reason": error.reason, "reasons": error.reasons,
+                        "message": explain_tour(error.reason)}), 409
+    deliver_after_commit()
+    return jsonify({"reference": tour.reference, "status": tour.status, "start": _iso(tour.start)}), 201
+
+
+def _api_field(field: str) -> str:
+    """start_1 → starts[0]: the service numbers the requested times from one."""
+    if field.startswith("start_"):
+        return f"starts[{int(field.removeprefix('start_')) - 1}]"
+    return field

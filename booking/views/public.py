@@ -62,11 +62,6 @@ def home():
     return render_template("public/home.html")
 
 
-@bp.get("/groups")
-def groups():
-    return render_template("public/groups.html")
-
-
 @bp.get("/privacy")
 def privacy():
     return render_template("public/privacy.html")

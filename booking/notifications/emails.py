@@ -1,0 +1,155 @@
+"""Each email an outbox row names, rendered in the recipient's language at the moment it is sent."""
+
+from __future__ import annotations
+
+import re
+
+import flask_mail
+from flask import current_app, g, render_template
+from flask_babel import force_locale, format_date, format_time, gettext
+from markupsafe import Markup, escape
+
+from booking import links, schedule
+from booking.context import rules as current_rules
+from booking.models import Booking, OutboxMessage, TourRequest
+from booking.notifications.ics import visit_event_calendar
+from booking.presentation import museum_facts
+
+
+def _when(moment) -> dict[str, str]:
+    return {"day": format_date(moment, "full"), "time": format_time(moment, "HH:mm")}
+
+
+def _visit_subject(kind: str, booking: Booking) -> str:
+    values = {**_when(booking.start), "reference": booking.reference}
+    if kind == "visit_confirmed":
+        return gettext("Your visit on %(day)s at %(time)s is booked (%(reference)s)", **values)
+    if kind == "visit_moved":
+        return gettext("Your visit has moved to %(day)s at %(time)s (%(reference)s)", **values)
+    return gettext("Your visit on %(day)s at %(time)s is cancelled (%(reference)s)", **values)
+
+
+def _tour_subject(kind: str, tour: TourRequest, payload: dict) -> str:
+    values = {**_when(tour.start), "reference": tour.reference, "organisation": tour.organisation}
+    if kind == "tour_received":
+        return gettext("We have received your group visit request (%(reference)s)", **values)
+    if kind == "tour_confirmed":
+        return gettext("Your group visit on %(day)s at %(time)s is confirmed (%(reference)s)", **values)
+    if kind == "tour_declined":
+        return gettext("Your group visit request could not be accepted (%(reference)s)", **values)
+    if kind == "tour_proposed":
+        return gettext("We propose another time for your group visit: %(day)s at %(time)s (%(reference)s)",
+                       **values)
+    if kind == "tour_refused":
+        return gettext("You declined the time we proposed (%(reference)s)", **values)
+    if kind == "tour_cancelled":
+        return gettext("Your group visit is cancelled (%(reference)s)", **values)
+    if kind == "tour_expired":
+        return gettext("The time we proposed for your group visit has expired (%(reference)s)", **values)
+    return gettext("Group visit %(reference)s: %(event)s – %(organisation)s, %(day)s %(time)s",
+                   event=museum_event_label(payload.get("event", "")), **values)
+
+
+def museum_event_label(event: str) -> str:
+    labels = {
+        "requested": gettext("new request"),
+        "accepted": gettext("proposal accepted"),
+        "refused": gettext("proposal refused"),
+        "cancelled": gettext("cancelled by the teacher"),
+        "expired": gettext("proposal expired"),
+    }
+    return labels.get(event, event)
+
+
+_URL = re.compile(r"(https?://[^\s<>\"]+)")
+
+
+def text_to_html(text: str) -> Markup:
+    """The plain-text email as simple HTML paragraphs, with its links clickable."""
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        escaped = str(escape(block))
+        linked = _URL.sub(r'<a href="\1" style="color:#7a1f1f;">\1</a>', escaped)
+        paragraphs.append("<p>" + linked.replace("\n", "<br>\n") + "</p>")
+    return Markup("\n".join(paragraphs))  # noqa: S704 (built from escaped text)
+
+
+def render(row: OutboxMessage) -> flask_mail.Message:
+    """The email an outbox row names, rendered now in the row's language."""
+    g.rendering_email = True  # flask-babel's force_locale ignores an empty `g`
+    with force_locale(row.language):
+        if row.booking is not None:
+            return _visit_message(row)
+        return _tour_message(row)
+
+
+def _message(row: OutboxMessage, subject: str, body: str, html: str) -> flask_mail.Message:
+    config = current_app.config
+    message = flask_mail.Message(
+        subject=subject, recipients=[row.recipient], body=body, html=html,
+        sender=config["MAIL_DEFAULT_SENDER"], reply_to=museum_facts(row.language)["email"],
+    )
+    message.msgId = row.message_id
+    return message
+
+
+def _attach_calendar(message, row, *, reference, sequence, start, end, summary, description, url, attendee,
+                     cancelled) -> None:
+    config = current_app.config
+    facts = museum_facts(row.language)
+    calendar = visit_event_calendar(
+        uid=f"{reference}@{config['MAIL_MESSAGE_ID_DOMAIN']}", sequence=sequence, start=start, end=end,
+        summary=summary, description=description, location=facts["address_line"], url=url,
+        organizer_email=facts["email"], attendee_email=attendee, now=row.created_at, cancelled=cancelled,
+        latitude=facts["latitude"], longitude=facts["longitude"],
+    )
+    method = "CANCEL" if cancelled else "REQUEST"
+    message.attach(filename=f"{reference}.ics", content_type=f"text/calendar; charset=utf-8; method={method}",
+                   data=calendar)
+
+
+def _visit_message(row: OutboxMessage) -> flask_mail.Message:
+    booking = row.booking
+    facts = museum_facts(row.language)
+    manage_url = links.visit_url(booking)
+    context = {"booking": booking, "museum": facts, "manage_url": manage_url,
+               "base_url": current_app.config["PUBLIC_BASE_URL"], "payload": row.payload, "language": row.language}
+    message = _message(row, _visit_subject(row.kind, booking),
+                       render_template(f"emails/{row.kind}.txt", **context),
+                       render_template(f"emails/{row.kind}.html", **context))
+    _attach_calendar(
+        message, row, reference=booking.reference, sequence=booking.sequence, start=booking.start,
+        end=schedule.slot_end(booking.start, current_rules()),
+        summary=gettext("Visit to the %(museum)s", museum=facts["name"]),
+        description=gettext("Booking %(reference)s for %(count)s people. Manage or cancel: %(url)s",
+                            reference=booking.reference, count=booking.party_size, url=manage_url),
+        url=manage_url, attendee=booking.email, cancelled=row.kind == "visit_cancelled",
+    )
+    return message
+
+
+def _tour_message(row: OutboxMessage) -> flask_mail.Message:
+    tour = row.tour
+    facts = museum_facts(row.language)
+    manage_url = links.tour_url(tour)
+    base_url = current_app.config["PUBLIC_BASE_URL"]
+    context = {"tour": tour, "museum": facts, "manage_url": manage_url, "base_url": base_url,
+               "staff_url": f"{base_url}/staff/", "payload": row.payload, "language": row.language,
+               "event_label": museum_event_label(row.payload.get("event", ""))}
+    body = render_template(f"emails/{row.kind}.txt", **context)
+    subject = _tour_subject(row.kind, tour, row.payload)
+    html = render_template("emails/text.html", museum=facts, language=row.language, subject=subject,
+                           content=text_to_html(body))
+    message = _message(row, subject, body, html)
+    cancelled = row.kind == "tour_cancelled" and row.payload.get("was_confirmed")
+    if row.kind == "tour_confirmed" or cancelled:
+        summary = (gettext("Guided tour at the %(museum)s", museum=facts["name"]) if tour.guided
+                   else gettext("Group visit to the %(museum)s", museum=facts["name"]))
+        _attach_calendar(
+            message, row, reference=tour.reference, sequence=tour.sequence, start=tour.start, end=tour.end,
+            summary=summary,
+            description=gettext("Group visit %(reference)s: %(pupils)s pupils and %(adults)s adults. Details: %(url)s",
+                                reference=tour.reference, pupils=tour.pupils, adults=tour.adults, url=manage_url),
+            url=manage_url, attendee=tour.email, cancelled=bool(cancelled),
+        )
+    return message

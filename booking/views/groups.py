@@ -1,0 +1,137 @@
+"""Pages for teachers: the group-visit request form and each request's private page."""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
+
+from booking import schedule
+from booking.context import db, now, rules, tour_policy
+from booking.forms import ConfirmForm, TourRequestForm
+from booking.links import tour_path
+from booking.messages import explain_tour
+from booking.models import TourRequest
+from booking.notifications.dispatch import deliver_after_commit
+from booking.references import GROUP_PREFIX, normalise_reference
+from booking.services.tours import (
+    NoTimeFits,
+    TourApplication,
+    TourInputError,
+    TourStateError,
+    answer_proposal,
+    cancel_tour,
+    request_tour,
+)
+from booking.tokens import token_matches
+from booking.tours import can_cancel
+from booking.views.public import bp, links_bp
+
+# Errors the service reports by field, shown next to the form field they concern.
+_FIELD_FOR = {"start_1": "start_1_date", "start_2": "start_2_date", "start_3": "start_3_date"}
+
+
+def application_from(form: TourRequestForm, language: str) -> TourApplication:
+    guided = form.kind.data == "guided"
+    return TourApplication(
+        guided=guided, starts=[start for _field, start in form.starts(rules().tz)],
+        duration_minutes=None if guided else int(form.duration_minutes.data or 120),
+        organisation=form.organisation.data, address=form.address.data or "", postcode=form.postcode.data,
+        contact_name=form.contact_name.data, contact_role=form.contact_role.data or "", email=form.email.data,
+        phone=form.phone.data, leader_name=form.leader_name.data or "", pupils=form.pupils.data,
+        adults=form.adults.data, group_kind=form.group_kind.data,
+        tour_language=form.tour_language.data if guided else None, needs=form.needs.data or "",
+        topic=form.topic.data or "", notes=form.notes.data or "", language=language,
+        request_key=form.request_key(),
+    )
+
+
+@bp.route("/groups", methods=["GET", "POST"])
+def groups():
+    """The request form; a request that fits is held and the teacher lands on its private page.
+
+    Input that can never fit is explained next to its field; when none of the times fits now, the
+    reason for each is shown next to it. Nothing is stored in either case.
+    """
+    form = TourRequestForm()
+    status = 200
+    if request.method == "GET":
+        form.form_id.data = uuid.uuid4().hex
+        form.tour_language.data = form.tour_language.data or g.lang
+    elif form.validate_on_submit():
+        try:
+            tour, created = request_tour(db(), tour_policy(), now(), application_from(form, g.lang))
+        except TourInputError as error:
+            for field, code in error.errors.items():
+                form[_FIELD_FOR.get(field, field)].errors = [explain_tour(code)]
+            status = 422
+        except NoTimeFits as error:
+            for (field, _start), reason in zip(form.starts(rules().tz), error.reasons, strict=False):
+                form[field].errors = [explain_tour(reason)]
+            status = 409
+        else:
+            if created:
+                deliver_after_commit()
+                flash(gettext("Your request is received. We hold this time for your group until we answer; "
+                              "we have sent a summary to %(email)s.", email=tour.email), "success")
+            return redirect(tour_path(tour))
+    else:
+        status = 422
+    return render_template("public/groups.html", form=form), status
+
+
+def load_tour(reference: str, token: str) -> TourRequest:
+    tour = db().scalars(sa.select(TourRequest).where(
+        TourRequest.reference == normalise_reference(reference, GROUP_PREFIX))).first()
+    if tour is None or not token_matches(current_app.config["SECRET_KEY"], "tour", tour.id, tour.token_version,
+                                         token):
+        abort(404)
+    chosen = request.args.get("lang")
+    g.lang = chosen if chosen in current_app.config["LANGUAGES"] else tour.language
+    return tour
+
+
+@links_bp.get("/g/<reference>/<token>")
+def tour_page(reference: str, token: str):
+    tour = load_tour(reference, token)
+    policy = tour_policy()
+    return render_template(
+        "public/tour.html", tour=tour, token=token, form=ConfirmForm(),
+        can_cancel=tour.holds and can_cancel(tour.start, now(), policy.tour_rules),
+        started=tour.start <= now(), requested=[schedule.parse_start(s, rules()) for s in tour.requested_starts],
+    )
+
+
+def _tour_action(reference: str, token: str, action, success: str):
+    tour = load_tour(reference, token)
+    if ConfirmForm().validate_on_submit():
+        try:
+            action(tour)
+        except TourStateError as error:
+            flash(explain_tour(error.code, error.detail), "error")
+        else:
+            flash(success, "success")
+        deliver_after_commit()  # an expired proposal also queues its emails
+    return redirect(url_for("links.tour_page", reference=tour.reference, token=token))
+
+
+@links_bp.post("/g/<reference>/<token>/accept")
+def accept_proposal(reference: str, token: str):
+    return _tour_action(reference, token,
+                        lambda tour: answer_proposal(db(), tour_policy(), now(), tour.id, accept=True),
+                        gettext("Thank you: your group visit is confirmed. We have sent you the details."))
+
+
+@links_bp.post("/g/<reference>/<token>/refuse")
+def refuse_proposal(reference: str, token: str):
+    return _tour_action(reference, token,
+                        lambda tour: answer_proposal(db(), tour_policy(), now(), tour.id, accept=False),
+                        gettext("You declined the time we proposed. We no longer hold it."))
+
+
+@links_bp.post("/g/<reference>/<token>/cancel")
+def cancel_request(reference: str, token: str):
+    return _tour_action(reference, token, lambda tour: cancel_tour(db(), tour_policy(), now(), tour.id),
+                        gettext("Your group visit is cancelled. We have sent you a confirmation."))
