@@ -22,7 +22,8 @@ def select_locale() -> str:
     if lang:
         return lang
     if request:
-        return best_language()
+        chosen = request.args.get("lang")  # pages without a language prefix, e.g. the staff pages
+        return chosen if chosen in current_app.config["LANGUAGES"] else best_language()
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 

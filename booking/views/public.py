@@ -276,8 +276,10 @@ def move(reference: str, token: str):
         if day_arg:
             chosen_day = _parse_day(day_arg)
 
-    today = schedule.local_today(now(), rules())
-    year, month = _month_arg(chosen_day or today) if not chosen_day else (chosen_day.year, chosen_day.month)
+    if chosen_day:
+        year, month = chosen_day.year, chosen_day.month
+    else:
+        year, month = _month_arg(schedule.local_today(now(), rules()))
     page = month_page(
         year, month,
         day_url=lambda d: url_for("links.move", reference=booking.reference, token=token, day=d.isoformat()),
