@@ -1,7 +1,8 @@
 """End to end in headless Chromium: a visitor books from the home page, then cancels from the email's link.
 
 The app runs as a real HTTP server on loopback and sends its emails to a real SMTP server (tests/smtp.py).
-SQLite only: this module replaces conftest's database_url, so the test runs once whatever TEST_DATABASE_URL is.
+SQLite only: the database_url taken from tests/browser_fixtures.py replaces conftest's, so the test runs once
+whatever TEST_DATABASE_URL is.
 """
 
 from __future__ import annotations
@@ -11,61 +12,21 @@ from email.message import EmailMessage
 
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import Browser, Error, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
-from booking import create_app, schedule
-from booking.db import Base
-from tests.conftest import _fresh_schema, local
-from tests.live_server import LiveServer
+from booking import schedule
+from tests import browser_fixtures
+from tests.browser_fixtures import TIMEOUT_MS
+from tests.conftest import local
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 REFERENCE = re.compile(r"NMR-[346789ABCDEFGHJKMNPQRTUVWXY]{6}")
-TIMEOUT_MS = 10_000
 
-
-@pytest.fixture(scope="module")
-def database_url(tmp_path_factory) -> str:
-    """SQLite only, overriding conftest's fixture (and its PostgreSQL parameter) for this module."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'test.sqlite3'}"
-    _fresh_schema(url)
-    return url
-
-
-@pytest.fixture
-def live_server(smtp_config):
-    """The app, with mail to the SMTP server and links to itself, served on 127.0.0.1 in a thread."""
-
-    def build(base_url: str):
-        return create_app({**smtp_config, "PUBLIC_BASE_URL": base_url, "WTF_CSRF_ENABLED": True})
-
-    server = LiveServer.serving(build)
-    yield server
-    server.stop()
-    engine = server.app.extensions["booking"].engine
-    with engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(table.delete())
-    engine.dispose()
-
-
-@pytest.fixture
-def browser():
-    """Debian's Chromium, headless; a launch failure fails the test rather than skipping it."""
-    with sync_playwright() as playwright:
-        try:
-            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        except Error as error:
-            problem = f"Chromium could not be launched from {CHROMIUM}: {error.message}"
-        else:
-            problem = None
-        if problem:
-            pytest.fail(problem, pytrace=False)
-        yield chromium
-        chromium.close()
+# The shared fixtures, bound here so that pytest finds them for this module.
+database_url = browser_fixtures.database_url
+live_server = browser_fixtures.live_server
+browser = browser_fixtures.browser
 
 
 def _stored(app, reference: str, start: str) -> tuple[str, int]:

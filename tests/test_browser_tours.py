@@ -1,0 +1,179 @@
+"""End to end in headless Chromium: a teacher requests a guided tour on a phone, then staff confirm it.
+
+The app runs as a real HTTP server on loopback, with CSRF on, and sends its emails to a real SMTP server
+(tests/smtp.py). SQLite only: the database_url taken from tests/browser_fixtures.py replaces conftest's, so
+the test runs once whatever TEST_DATABASE_URL is.
+"""
+
+from __future__ import annotations
+
+import re
+from email.message import EmailMessage
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import Browser, Page, expect
+
+from tests import browser_fixtures
+from tests.browser_fixtures import TIMEOUT_MS
+
+pytestmark = pytest.mark.browser
+
+# The shared fixtures, bound here so that pytest finds them for this module.
+database_url = browser_fixtures.database_url
+live_server = browser_fixtures.live_server
+browser = browser_fixtures.browser
+
+REFERENCE = re.compile(r"GRP-[346789ABCDEFGHJKMNPQRTUVWXY]{6}")
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True, "has_touch": True}
+DESKTOP = {"viewport": {"width": 1280, "height": 800}}
+TEACHER = "sophie@school.example"
+STAFF_EMAIL, STAFF_PASSWORD = "desk@museum.example", "correct horse battery"
+
+
+@pytest.fixture
+def session(live_server):
+    """The live app's own session, in its app context: conftest's `guides` inserts through it."""
+    from booking.context import db
+
+    with live_server.app.app_context():
+        yield db()
+
+
+@pytest.fixture
+def staff_account(live_server) -> tuple[str, str]:
+    from booking.context import db
+    from booking.services.staff import create_staff
+
+    with live_server.app.app_context():
+        create_staff(db(), STAFF_EMAIL, STAFF_PASSWORD, name="Front desk")
+    return STAFF_EMAIL, STAFF_PASSWORD
+
+
+def _assert_no_horizontal_scroll(page: Page, width: int) -> None:
+    """Nothing sticks out sideways: the page is exactly as wide as the phone's screen."""
+    sizes = page.evaluate("() => ({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})")
+    assert sizes["inner"] == width, sizes
+    assert sizes["scroll"] <= sizes["inner"], sizes
+
+
+def _stored_tour(session, reference: str) -> dict:
+    from booking.models import TourRequest
+
+    tour = session.scalars(sa.select(TourRequest).where(TourRequest.reference == reference)).one()
+    stored = {"status": tour.status, "language": tour.language, "tour_language": tour.tour_language,
+              "guided": tour.guided, "pupils": tour.pupils, "adults": tour.adults, "group_kind": tour.group_kind,
+              "guides": sorted(g.name for g in tour.guides)}
+    session.commit()  # end the read transaction, so the next read sees what the server wrote since
+    return stored
+
+
+def _text(message: EmailMessage) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def _calendar_part(message: EmailMessage) -> str:
+    parts = [part for part in message.iter_attachments() if part.get_content_type() == "text/calendar"]
+    assert len(parts) == 1, [part.get_content_type() for part in message.iter_attachments()]
+    assert parts[0].get_filename().endswith(".ics")
+    return parts[0].get_content()
+
+
+def test_a_teacher_requests_a_tour_on_a_phone_and_staff_confirm_it(live_server, smtp_server, browser: Browser,
+                                                                  session, guides, staff_account):
+    base = live_server.url
+    app = live_server.app
+
+    # --- the teacher, on a phone: home page → request form -------------------------------------------
+    phone = browser.new_context(locale="fr-BE", timezone_id="Europe/Brussels", **PHONE)
+    phone.set_default_timeout(TIMEOUT_MS)
+    page = phone.new_page()
+    page.goto(f"{base}/fr/")
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    page.get_by_role("link", name="Request a guided tour for a group").click()
+    expect(page).to_have_url(f"{base}/fr/groups")
+    expect(page.get_by_role("heading", name="Request a group visit", level=1)).to_be_visible()
+    _assert_no_horizontal_scroll(page, 390)
+
+    page.get_by_role("radio", name=re.compile(r"^Guided tour")).check()
+    page.get_by_label("Preferred date", exact=True).fill("2027-03-16")
+    page.get_by_label("Preferred start time", exact=True).select_option("10:00")
+    page.get_by_label("Language of the tour", exact=True).select_option("en")
+    page.get_by_label("Kind of group", exact=True).select_option("secondary")
+    page.get_by_label("Number of pupils or participants", exact=True).fill("24")
+    page.get_by_label("Number of accompanying adults", exact=True).fill("2")
+    page.get_by_label("School or organisation", exact=True).fill("Athénée Royal d'Anderlecht")
+    page.get_by_label("Postcode", exact=True).fill("1070")
+    page.get_by_label("Contact person", exact=True).fill("Sophie Lambert")
+    page.get_by_label("Email address", exact=True).fill(TEACHER)
+    page.get_by_label("Mobile phone", exact=True).fill("+32 470 11 22 33")
+    page.get_by_label(re.compile(r"^I have read the privacy notice")).check()
+    _assert_no_horizontal_scroll(page, 390)
+    page.get_by_role("button", name="Send my request").click()
+
+    # --- the private page: held, not yet confirmed ----------------------------------------------------
+    expect(page).to_have_url(re.compile(rf"^{re.escape(base)}/g/{REFERENCE.pattern}/[\w-]+$"))
+    expect(page.get_by_text("Request received.", exact=True)).to_be_visible()
+    expect(page.locator(".reference")).to_contain_text(REFERENCE)
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    reference = REFERENCE.search(page.locator(".reference").inner_text()).group(0)
+    private_url = page.url
+    _assert_no_horizontal_scroll(page, 390)
+    assert _stored_tour(session, reference) == {
+        "status": "pending", "language": "fr", "tour_language": "en", "guided": True, "pupils": 24, "adults": 2,
+        "group_kind": "secondary", "guides": ["Marie Dubois", "Pieter Janssens"]}
+
+    # --- two emails: "request received" to the teacher, a notification to the museum ------------------
+    messages = smtp_server.wait_for(2)
+    assert len(messages) == 2, [m["To"] for m in messages]
+    museum_email = app.config["MUSEUM_NOTIFY_EMAIL"]
+    assert sorted(m["To"] for m in messages) == sorted([TEACHER, museum_email])
+    received = next(m for m in messages if m["To"] == TEACHER)
+    notification = next(m for m in messages if m["To"] == museum_email)
+    assert reference in received["Subject"] and reference in _text(received)
+    assert reference in notification["Subject"] or reference in _text(notification)
+    assert not [p for p in received.iter_attachments() if p.get_content_type() == "text/calendar"]
+    links = re.findall(rf"{re.escape(base)}/g/{re.escape(reference)}/[^\s/]+", _text(received))
+    assert links == [private_url], _text(received)
+
+    # --- staff, at a desk: sign in, find the request, confirm it with the held guides -----------------
+    desk = browser.new_context(locale="en-GB", timezone_id="Europe/Brussels", **DESKTOP)
+    desk.set_default_timeout(TIMEOUT_MS)
+    staff = desk.new_page()
+    staff.goto(f"{base}/staff/login")
+    staff.get_by_label("Email address").fill(staff_account[0])
+    staff.get_by_label("Password").fill(staff_account[1])
+    staff.get_by_role("button", name="Sign in").click()
+    expect(staff).to_have_url(f"{base}/staff/")
+
+    card = staff.locator("article.card").filter(has=staff.get_by_role("heading", name=re.compile(reference)))
+    expect(card).to_have_count(1)
+    expect(card).to_contain_text("Athénée Royal d'Anderlecht")
+    for guide in guides:
+        expect(card.get_by_label(guide.name, exact=True)).to_be_checked()
+    card.get_by_role("button", name="Confirm", exact=True).click()
+
+    expect(staff).to_have_url(f"{base}/staff/")
+    expect(staff.locator(".flash-success")).to_contain_text(f"{reference} is confirmed")
+    expect(staff.locator("article.card")).to_have_count(0)
+    expect(staff.locator("table.list")).to_contain_text(reference)
+    desk.close()
+    assert _stored_tour(session, reference)["status"] == "confirmed"
+
+    # --- the teacher opens the link from the first email: confirmed -----------------------------------
+    page.goto(links[0])
+    expect(page.get_by_text("Your group visit is confirmed.", exact=True)).to_be_visible()
+    expect(page.locator(".reference")).to_contain_text(reference)
+    _assert_no_horizontal_scroll(page, 390)
+    phone.close()
+
+    # --- the confirmation email, with the calendar entry -----------------------------------------------
+    messages = smtp_server.wait_for(3)
+    assert len(messages) == 3, [m["To"] for m in messages]
+    confirmation = messages[2]
+    assert confirmation["To"] == TEACHER
+    assert [m["To"] for m in messages].count(TEACHER) == 2
+    assert reference in confirmation["Subject"]
+    ics = _calendar_part(confirmation)
+    assert "METHOD:REQUEST" in ics
+    assert reference in ics
