@@ -146,7 +146,8 @@ def test_unknown_api_paths_answer_json(client):
 def test_the_openapi_document_describes_every_path(client):
     document = client.get("/api/openapi.json").get_json()
     assert document["openapi"].startswith("3.1")
-    assert {"/api/availability", "/api/bookings", "/api/openapi.json"} <= set(document["paths"])
+    assert {"/api/availability", "/api/bookings", "/api/tour-requests", "/api/openapi.json"} <= set(document["paths"])
+    assert {"201", "409", "422"} <= set(document["paths"]["/api/tour-requests"]["post"]["responses"])
     responses = document["paths"]["/api/bookings"]["post"]["responses"]
     assert {"201", "409", "422"} <= set(responses)
     required = document["components"]["schemas"]["BookingRequest"]["required"]

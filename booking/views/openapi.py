@@ -23,7 +23,8 @@ def openapi_document(config) -> dict:
         "info": {
             "title": "Museum visit booking API",
             "version": "1.0.0",
-            "description": "Availability of arrival slots and booking of individual visits. "
+            "description": "Availability of arrival slots, booking of individual visits and requests for "
+                           "group visits. "
                            "Times are ISO 8601 with offset; the museum's time zone is Europe/Brussels.",
         },
         "servers": [{"url": config["PUBLIC_BASE_URL"]}],
@@ -74,6 +75,33 @@ def openapi_document(config) -> dict:
                         "422": {"description": "Invalid input, or a start that cannot be booked "
                                                "(closed, past, too far ahead, not a slot)",
                                 "content": {"application/json": {"schema": errors}}},
+                    },
+                }
+            },
+            "/api/tour-requests": {
+                "post": {
+                    "operationId": "createTourRequest",
+                    "summary": "Request a group visit, guided or self-guided",
+                    "description": "The first requested time that fits is held (places and guides) until staff "
+                                   "decide; the teacher is emailed a private link.",
+                    "requestBody": {"required": True, "content": _json(_ref("TourRequest"))},
+                    "responses": {
+                        "201": {"description": "Received and held, not yet confirmed",
+                                "content": _json(_ref("TourRequestCreated"))},
+                        "409": {"description": "None of the requested times fits now",
+                                "content": _json({
+                                    "type": "object", "required": ["error", "reason", "reasons"],
+                                    "properties": {
+                                        "error": {"const": "no_time_fits"},
+                                        "reason": {"type": "string",
+                                                   "enum": ["no_guide", "language", "capacity", "closed"]},
+                                        "reasons": {"type": "array", "items": {"type": "string"}},
+                                        "message": {"type": "string"},
+                                    },
+                                })},
+                        "422": {"description": "Invalid input, or a time that can never suit a group "
+                                               "(lead time, weekend, holiday, too late a start)",
+                                "content": _json(errors)},
                     },
                 }
             },
@@ -128,6 +156,47 @@ def openapi_document(config) -> dict:
                         "email": {"type": "string", "format": "email", "maxLength": 254},
                         "language": {"type": "string", "enum": list(config["LANGUAGES"])},
                         "note": {"type": "string", "maxLength": 500},
+                    },
+                },
+                "TourRequest": {
+                    "type": "object",
+                    "required": ["starts", "organisation", "postcode", "contact_name", "email", "phone", "pupils",
+                                 "adults", "group_kind", "language"],
+                    "properties": {
+                        "kind": {"type": "string", "enum": ["guided", "self_guided"], "default": "guided"},
+                        "starts": {"type": "array", "minItems": 1, "maxItems": 3,
+                                   "items": {"type": "string", "format": "date-time"},
+                                   "description": "Preferred start, then up to two alternatives."},
+                        "duration_minutes": {"type": "integer", "enum": [60, 120],
+                                             "description": "Self-guided visits only; guided tours last "
+                                                            f"{config['TOUR_GUIDED_MINUTES']} minutes."},
+                        "organisation": {"type": "string", "maxLength": 150},
+                        "address": {"type": "string", "maxLength": 200},
+                        "postcode": {"type": "string", "maxLength": 12},
+                        "contact_name": {"type": "string", "maxLength": 100},
+                        "contact_role": {"type": "string", "maxLength": 100},
+                        "email": {"type": "string", "format": "email", "maxLength": 254},
+                        "phone": {"type": "string", "maxLength": 40},
+                        "leader_name": {"type": "string", "maxLength": 100},
+                        "pupils": {"type": "integer", "minimum": 1},
+                        "adults": {"type": "integer", "minimum": 0},
+                        "group_kind": {"type": "string", "enum": ["primary", "secondary", "higher", "adults"]},
+                        "tour_language": {"type": "string", "enum": list(config["LANGUAGES"]),
+                                          "description": "Required for guided tours."},
+                        "needs": {"type": "string", "maxLength": 1000},
+                        "topic": {"type": "string", "maxLength": 1000},
+                        "notes": {"type": "string", "maxLength": 1000},
+                        "language": {"type": "string", "enum": list(config["LANGUAGES"]),
+                                     "description": "Language of the emails to the teacher."},
+                    },
+                },
+                "TourRequestCreated": {
+                    "type": "object",
+                    "required": ["reference", "status", "start"],
+                    "properties": {
+                        "reference": {"type": "string", "pattern": "^GRP-[0-9A-Z]{6}$"},
+                        "status": {"type": "string", "enum": ["pending"]},
+                        "start": {"type": "string", "format": "date-time"},
                     },
                 },
                 "Booking": {
