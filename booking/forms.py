@@ -73,7 +73,7 @@ def party_size_in_range(form, field):
 
 def plain_name(form, field):
     if field.data and _FORBIDDEN_IN_NAME.search(field.data):
-        raise ValidationError(_l("Please write your name with letters only, without < or >."))
+        raise ValidationError(_l("Please write your name without the characters < and >."))
 
 
 def no_control_characters(form, field):
@@ -94,7 +94,7 @@ class VisitForm(FlaskForm):
         _l("Your name"),
         filters=[_strip],
         validators=[DataRequired(_l("Please give your name.")),
-                    Length(max=100, message=_l("Please keep your name under %(max)d characters.")),
+                    Length(max=100, message=_l("Please keep your name to %(max)d characters at most.")),
                     plain_name],
     )
     email = EmailField(
@@ -108,7 +108,7 @@ class VisitForm(FlaskForm):
     note = TextAreaField(
         _l("Accessibility needs (optional)"),
         filters=[_strip],
-        validators=[Optional(), Length(max=500, message=_l("Please keep this note under %(max)d characters.")),
+        validators=[Optional(), Length(max=500, message=_l("Please keep this note to %(max)d characters at most.")),
                     no_control_characters],
     )
     consent = BooleanField(

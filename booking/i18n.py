@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask, current_app, g, request, url_for
-from flask_babel import format_date, format_time, get_locale
+from flask_babel import format_date, format_time, get_locale, gettext
 
 from booking.presentation import museum_facts
 
@@ -44,6 +44,20 @@ def switch_language_url(code: str) -> str:
     return url_for(request.endpoint, **args, **query)
 
 
+def group_kind_label(kind: str) -> str:
+    labels = {"primary": gettext("Primary school"), "secondary": gettext("Secondary school"),
+              "higher": gettext("Higher education"), "adults": gettext("Adults")}
+    return labels.get(kind, kind)
+
+
+def tour_status_label(status: str) -> str:
+    labels = {"pending": gettext("pending"), "proposed": gettext("another time proposed"),
+              "confirmed": gettext("confirmed"), "declined": gettext("declined"),
+              "refused": gettext("proposal refused"), "cancelled": gettext("cancelled"),
+              "expired": gettext("proposal expired")}
+    return labels.get(status, status)
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(lambda moment: format_date(moment, "full"), "day")
     app.add_template_filter(lambda moment: format_date(moment, "d MMMM y"), "short_day")
@@ -54,6 +68,9 @@ def init_app(app: Flask) -> None:
         lambda moment: moment.astimezone(app.extensions["booking"].rules.tz).strftime("%Y-%m-%dT%H:%M"),
         "local_iso",
     )
+
+    app.add_template_global(group_kind_label)
+    app.add_template_global(tour_status_label)
 
     @app.context_processor
     def language_context():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 
 from booking.services import BookingError
 
@@ -49,7 +49,8 @@ def explain_tour(code: str, detail: str | None = None) -> str:
     per_guide, per_adult = config["TOUR_PUPILS_PER_GUIDE"], config["TOUR_PUPILS_PER_ADULT"]
     messages = {
         "not_a_slot": gettext("Choose one of the start times offered."),
-        "ends_after_closing": gettext("A visit must end by 17:00: a guided tour starts at 15:00 at the latest."),
+        "ends_after_closing": gettext(
+            "A visit must end by 17:00: a guided tour starts at 15:00 at the latest, a one-hour visit at 16:00."),
         "weekend": gettext("The museum is closed at weekends."),
         "holiday": gettext("The museum is closed on public holidays."),
         "too_soon": gettext("Group visits are requested at least %(days)s days ahead.", days=days_min),
@@ -76,7 +77,8 @@ def explain_tour(code: str, detail: str | None = None) -> str:
             days=config["TOUR_CANCEL_DAYS_BEFORE"], phone=config["MUSEUM"]["phone"]),
         "same_time": gettext("The group already holds this time."),
         "reason_missing": gettext("Please give a reason."),
-        "guide_count": gettext("Choose exactly %(count)s guides.", count=detail or "1"),
+        "guide_count": ngettext("Choose exactly %(num)s guide.", "Choose exactly %(num)s guides.",
+                                int(detail or 1)),
         "guide_unavailable": gettext("One of these guides is not free then, or does not speak the tour's language."),
     }
     if code in messages:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from babel.support import Translations
 from playwright.sync_api import Browser, Page, expect
 
 from tests import browser_fixtures
@@ -48,6 +50,16 @@ def staff_account(live_server) -> tuple[str, str]:
     with live_server.app.app_context():
         create_staff(db(), STAFF_EMAIL, STAFF_PASSWORD, name="Front desk")
     return STAFF_EMAIL, STAFF_PASSWORD
+
+
+_FRENCH = Translations.load(str(Path(__file__).resolve().parent.parent / "translations"), ["fr"])
+
+
+def fr(text: str) -> str:
+    """What the French pages say for `text`, from the app's own catalog."""
+    translated = _FRENCH.gettext(text)
+    assert translated != text, f"no French translation for {text!r}"
+    return translated
 
 
 def _assert_no_horizontal_scroll(page: Page, width: int) -> None:
@@ -90,30 +102,31 @@ def test_a_teacher_requests_a_tour_on_a_phone_and_staff_confirm_it(live_server, 
     page = phone.new_page()
     page.goto(f"{base}/fr/")
     expect(page.locator("html")).to_have_attribute("lang", "fr")
-    page.get_by_role("link", name="Request a guided tour for a group").click()
+    page.get_by_role("link", name=fr("Request a guided tour for a group")).click()
     expect(page).to_have_url(f"{base}/fr/groups")
-    expect(page.get_by_role("heading", name="Request a group visit", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name=fr("Request a group visit"), level=1)).to_be_visible()
     _assert_no_horizontal_scroll(page, 390)
 
-    page.get_by_role("radio", name=re.compile(r"^Guided tour")).check()
-    page.get_by_label("Preferred date", exact=True).fill("2027-03-16")
-    page.get_by_label("Preferred start time", exact=True).select_option("10:00")
-    page.get_by_label("Language of the tour", exact=True).select_option("en")
-    page.get_by_label("Kind of group", exact=True).select_option("secondary")
-    page.get_by_label("Number of pupils or participants", exact=True).fill("24")
-    page.get_by_label("Number of accompanying adults", exact=True).fill("2")
-    page.get_by_label("School or organisation", exact=True).fill("Athénée Royal d'Anderlecht")
-    page.get_by_label("Postcode", exact=True).fill("1070")
-    page.get_by_label("Contact person", exact=True).fill("Sophie Lambert")
-    page.get_by_label("Email address", exact=True).fill(TEACHER)
-    page.get_by_label("Mobile phone", exact=True).fill("+32 470 11 22 33")
-    page.get_by_label(re.compile(r"^I have read the privacy notice")).check()
+    page.get_by_role("radio", name=fr("Guided tour (2 hours, with a guide)")).check()
+    page.get_by_label(fr("Preferred date"), exact=True).fill("2027-03-16")
+    page.get_by_label(fr("Preferred start time"), exact=True).select_option("10:00")
+    page.get_by_label(fr("Language of the tour"), exact=True).select_option("en")
+    page.get_by_label(fr("Kind of group"), exact=True).select_option("secondary")
+    page.get_by_label(fr("Number of pupils or participants"), exact=True).fill("24")
+    page.get_by_label(fr("Number of accompanying adults"), exact=True).fill("2")
+    page.get_by_label(fr("School or organisation"), exact=True).fill("Athénée Royal d'Anderlecht")
+    page.get_by_label(fr("Postcode"), exact=True).fill("1070")
+    page.get_by_label(fr("Contact person"), exact=True).fill("Sophie Lambert")
+    page.get_by_label(fr("Email address"), exact=True).fill(TEACHER)
+    page.get_by_label(fr("Mobile phone"), exact=True).fill("+32 470 11 22 33")
+    consent = "I have read the privacy notice and agree that these details are kept to organise the visit."
+    page.get_by_label(fr(consent)).check()
     _assert_no_horizontal_scroll(page, 390)
-    page.get_by_role("button", name="Send my request").click()
+    page.get_by_role("button", name=fr("Send my request")).click()
 
     # --- the private page: held, not yet confirmed ----------------------------------------------------
     expect(page).to_have_url(re.compile(rf"^{re.escape(base)}/g/{REFERENCE.pattern}/[\w-]+$"))
-    expect(page.get_by_text("Request received.", exact=True)).to_be_visible()
+    expect(page.get_by_text(fr("Request received."), exact=True)).to_be_visible()
     expect(page.locator(".reference")).to_contain_text(REFERENCE)
     expect(page.locator("html")).to_have_attribute("lang", "fr")
     reference = REFERENCE.search(page.locator(".reference").inner_text()).group(0)
@@ -162,7 +175,7 @@ def test_a_teacher_requests_a_tour_on_a_phone_and_staff_confirm_it(live_server, 
 
     # --- the teacher opens the link from the first email: confirmed -----------------------------------
     page.goto(links[0])
-    expect(page.get_by_text("Your group visit is confirmed.", exact=True)).to_be_visible()
+    expect(page.get_by_text(fr("Your group visit is confirmed."), exact=True)).to_be_visible()
     expect(page.locator(".reference")).to_contain_text(reference)
     _assert_no_horizontal_scroll(page, 390)
     phone.close()

@@ -29,8 +29,10 @@ def count(session):
 
 
 def test_the_form_states_the_rules_before_the_teacher_types(client):
-    page = client.get("/fr/groups").get_data(as_text=True)
+    page = client.get("/en/groups").get_data(as_text=True)
     assert "14 days" in page and "40 pupils" in page and "15 pupils" in page and "not yet a confirmation" in page
+    french = client.get("/fr/groups").get_data(as_text=True)
+    assert "14 jours" in french and "pas encore une confirmation" in french
 
 
 def test_a_request_from_the_form_lands_on_its_private_page(client, guides, session):
@@ -38,7 +40,7 @@ def test_a_request_from_the_form_lands_on_its_private_page(client, guides, sessi
     assert response.status_code == 302
     assert re.fullmatch(r"/g/GRP-[0-9A-Z]{6}/[\w-]{32}", response.headers["Location"])
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Request received" in page and '<html lang="nl">' in page
+    assert "Aanvraag ontvangen" in page and '<html lang="nl">' in page
     tour = session.scalars(sa.select(TourRequest)).one()
     assert tour.language == "nl" and tour.tour_language == "fr" and tour.status == "pending"
     assert slot_booked(session, "2027-03-16T10:00") == 26 and slot_booked(session, "2027-03-16T11:00") == 26

@@ -6,7 +6,7 @@ import re
 
 import flask_mail
 from flask import current_app, g, render_template
-from flask_babel import force_locale, format_date, format_time, gettext
+from flask_babel import force_locale, format_date, format_time, gettext, ngettext
 from markupsafe import Markup, escape
 
 from booking import links, schedule
@@ -121,8 +121,9 @@ def _visit_message(row: OutboxMessage) -> flask_mail.Message:
         message, row, reference=booking.reference, sequence=booking.sequence, start=booking.start,
         end=schedule.slot_end(booking.start, current_rules()),
         summary=gettext("Visit to the %(museum)s", museum=facts["name"]),
-        description=gettext("Booking %(reference)s for %(count)s people. Manage or cancel: %(url)s",
-                            reference=booking.reference, count=booking.party_size, url=manage_url),
+        description=ngettext("Booking %(reference)s for %(num)s person. Manage or cancel: %(url)s",
+                             "Booking %(reference)s for %(num)s people. Manage or cancel: %(url)s",
+                             booking.party_size, reference=booking.reference, url=manage_url),
         url=manage_url, attendee=booking.email, cancelled=row.kind == "visit_cancelled",
     )
     return message
