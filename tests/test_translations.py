@@ -1,0 +1,42 @@
+"""The message catalogs: every text of the app exists in French, Dutch, English and German."""
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+
+
+def catalog(path: Path):
+    with path.open("rb") as handle:
+        return read_po(handle)
+
+
+TEMPLATE_IDS = {message.id for message in catalog(ROOT / "translations" / "messages.pot") if message.id}
+
+
+@pytest.mark.parametrize("language", ["fr", "nl", "en", "de"])
+def test_every_message_has_a_translation_with_the_same_placeholders(language):
+    messages = {m.id: m for m in catalog(ROOT / "translations" / language / "LC_MESSAGES" / "messages.po") if m.id}
+    assert set(messages) == TEMPLATE_IDS, "run `make update-catalogs` and translate what is new"
+    for message_id, message in messages.items():
+        ids = message_id if isinstance(message_id, tuple) else (message_id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        assert all(strings), f"{language}: no translation for {ids[0]!r}"
+        assert "fuzzy" not in message.flags, f"{language}: fuzzy translation for {ids[0]!r}"
+        expected = set(PLACEHOLDER.findall(ids[-1]))
+        for string in strings:
+            assert set(PLACEHOLDER.findall(string)) <= expected | {"num"}, f"{language}: {ids[0]!r}"
+
+
+def test_the_catalog_template_holds_every_text_of_the_code_and_templates(tmp_path):
+    from babel.messages.frontend import CommandLineInterface
+
+    fresh = tmp_path / "messages.pot"
+    CommandLineInterface().run(["pybabel", "-q", "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l",
+                                "-k", "lazy_gettext", "--no-location", "-o", str(fresh), str(ROOT)])
+    extracted = {m.id for m in catalog(fresh) if m.id}
+    assert extracted == TEMPLATE_IDS, "run `make update-catalogs` and translate what is new"
