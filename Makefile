@@ -48,8 +48,10 @@ test: venv catalogs
 lint: venv
 	$(BIN)/ruff check .
 
+# make bench [BENCH_ARGS="--quick --workers 4"]: needs Debian's wrk (installed here when missing, as root)
 bench: venv catalogs
-	$(BIN)/python -m bench.run
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
