@@ -11,6 +11,6 @@ mail = Mail()
 
 login_manager = LoginManager()
 login_manager.login_view = "staff.login"
-login_manager.session_protection = "strong"
+login_manager.session_protection = "basic"
 login_manager.login_message = "Please sign in to see the staff pages."
 login_manager.localize_callback = gettext

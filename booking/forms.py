@@ -5,8 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from functools import lru_cache
 
+import wtforms.i18n
+from babel.support import Translations
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -81,7 +85,20 @@ def no_control_characters(form, field):
         raise ValidationError(_l("This text contains characters that cannot be used."))
 
 
-class VisitForm(FlaskForm):
+@lru_cache(maxsize=8)
+def _wtforms_translations(locale: str) -> Translations:
+    return Translations.load(wtforms.i18n.messages_path(), [locale], domain="wtforms")
+
+
+class Form(FlaskForm):
+    """Our forms: WTForms' own messages in the page's language, loaded once per language."""
+
+    class Meta:
+        def get_translations(self, form):
+            return _wtforms_translations(str(get_locale() or "en"))
+
+
+class VisitForm(Form):
     """The visitor's booking form."""
 
     form_id = HiddenField()
@@ -124,18 +141,18 @@ class VisitForm(FlaskForm):
             return None
 
 
-class MoveForm(FlaskForm):
+class MoveForm(Form):
     start = StartField(_l("New arrival time"), validators=[InputRequired(_l("Choose an arrival time."))])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A button behind a CSRF token (cancel)."""
 
 
 START_TIMES = [f"{hour:02d}:00" for hour in range(9, 17)]
 
 
-class TourRequestForm(FlaskForm):
+class TourRequestForm(Form):
     """A teacher's request for a group visit: the group, the times wanted, and how to reach them."""
 
     form_id = HiddenField()
@@ -212,7 +229,7 @@ class TourRequestForm(FlaskForm):
             return None
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     """Staff's decision on a tour request."""
 
     message = TextAreaField(_l("Message to the teacher (optional)"), filters=[_strip],
@@ -223,6 +240,6 @@ class DecisionForm(FlaskForm):
     time = SelectField(_l("Start time"), choices=START_TIMES, default="10:00")
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("Email address"), filters=[_strip], validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])

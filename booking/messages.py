@@ -81,6 +81,8 @@ def explain_tour(code: str, detail: str | None = None) -> str:
                                 int(detail or 1)),
         "guide_unavailable": gettext("One of these guides is not free then, or does not speak the tour's language."),
     }
+    if code == "already_expired":
+        code = "proposal_expired"
     if code in messages:
         return messages[code]
     if code.startswith("already_"):

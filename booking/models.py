@@ -253,6 +253,8 @@ class OutboxMessage(Base):
     __table_args__ = (
         sa.CheckConstraint(_in("status", STATUSES), name="outbox_status_known"),
         sa.Index("ix_outbox_due", "status", "next_attempt_at"),
+        sa.Index("ix_outbox_booking", "booking_id"),
+        sa.Index("ix_outbox_tour", "tour_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

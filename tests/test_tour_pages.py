@@ -194,6 +194,13 @@ def test_the_api_takes_a_tour_request(client, guides, session):
     assert body["start"] == "2027-03-16T10:00:00+01:00"
 
 
+def test_a_self_guided_request_needs_no_tour_language(client, session):
+    body = {k: v for k, v in API_TOUR.items() if k != "tour_language"}
+    response = client.post("/api/tour-requests", json={**body, "kind": "self_guided", "duration_minutes": 60})
+    assert response.status_code == 201
+    assert session.scalars(sa.select(TourRequest.tour_language)).one() is None
+
+
 def test_the_api_says_which_constraint_failed(client, guides, request_tour):
     request_tour("2027-03-16T10:00", pupils=40, adults=3)
     response = client.post("/api/tour-requests", json=API_TOUR)

@@ -70,32 +70,37 @@ def days_between(
     ]
     today = schedule.local_today(now, rules)
     horizon = schedule.last_bookable_day(now, rules)
+    times = schedule.slot_starts(first, rules)  # the same every open day
+    step = dt.timedelta(minutes=rules.slot_minutes)
+    tz = rules.tz
 
     days = []
     day = first
     while day <= last:
-        days.append(_day_view(day, rules, now, stored, closures, language, today <= day <= horizon))
+        in_window = today <= day <= horizon
+        calendar_closure = schedule.calendar_closure(day, rules, language)
+        if calendar_closure:
+            kind, name = calendar_closure
+            days.append(DayView(day, open=False, closed_kind=kind, closed_reason=name, in_window=in_window))
+        else:
+            starts = [dt.datetime.combine(day, time, tzinfo=tz).astimezone(schedule.UTC) for time in times]
+            days.append(_open_day(day, starts, step, rules.slot_capacity, stored, closures, now, in_window))
         day += dt.timedelta(days=1)
     return days
 
 
-def _day_view(day, rules, now, stored, closures, language, in_window) -> DayView:
-    calendar_closure = schedule.calendar_closure(day, rules, language)
-    if calendar_closure:
-        kind, name = calendar_closure
-        return DayView(day, open=False, closed_kind=kind, closed_reason=name, in_window=in_window)
+def _open_day(day, starts, step, default_capacity, stored, closures, now, in_window) -> DayView:
     slots = []
-    for time in schedule.slot_starts(day, rules):
-        start = schedule.to_utc(schedule.local_datetime(day, time, rules))
-        end = schedule.slot_end(start, rules)
-        capacity, booked = stored.get(start, (rules.slot_capacity, 0))
-        remaining = max(capacity - booked, 0)
-        closure = schedule.closure_for(start, end, closures)
+    for start in starts:
+        end = start + step
+        capacity, booked = stored.get(start, (default_capacity, 0))
+        closure = schedule.closure_for(start, end, closures) if closures else None
         if closure:
             slots.append(SlotView(start, end, capacity, 0, False, closure.reason))
             continue
-        bookable = remaining > 0 and schedule.within_booking_window(start, now, rules)
-        slots.append(SlotView(start, end, capacity, remaining, bookable))
+        remaining = max(capacity - booked, 0)
+        # In the window: the day is within the horizon and the slot has not started.
+        slots.append(SlotView(start, end, capacity, remaining, remaining > 0 and in_window and start > now))
     if slots and all(slot.closed_reason is not None for slot in slots):
         return DayView(day, open=False, closed_kind="closure", closed_reason=slots[0].closed_reason,
                        in_window=in_window)

@@ -40,15 +40,17 @@ def book_visit(session: Session, rules: Rules, now: dt.datetime, request: VisitR
 
     Raises NotBookable (closed, past, too far, not a slot), SlotFull, or BookingError("party_size").
     """
-    if request.request_key:
-        existing = find_by_request_key(session, request.request_key)
-        if existing:
-            return existing, False
     if not rules.party_min <= request.party_size <= rules.party_max:
         raise BookingError("party_size", field="party_size")
     start = request.start.astimezone(schedule.UTC)
 
-    def operation() -> Booking:
+    def operation() -> tuple[Booking, bool]:
+        # A repeated form or Idempotency-Key gets the first booking, found inside this transaction;
+        # a concurrent repeat is stopped by the key's unique index (below).
+        if request.request_key:
+            existing = find_by_request_key(session, request.request_key)
+            if existing:
+                return existing, False
         check_bookable(session, rules, now, start, request.language)
         if not take_places(session, start, request.party_size, rules.slot_capacity):
             raise SlotFull()
@@ -73,12 +75,12 @@ def book_visit(session: Session, rules: Rules, now: dt.datetime, request: VisitR
             raise RetryTransaction() from error  # a reference drawn twice: draw again
         enqueue_email(session, "visit_confirmed", booking=booking, recipient=booking.email,
                       language=booking.language, now=now, domain=mail_domain)
-        return booking
+        return booking, True
 
     try:
-        return atomic(session, operation), True
+        return atomic(session, operation)
     except IntegrityError:
-        # The same form posted twice at once: the other request made the booking.
+        # The same request twice at once: the other one made the booking and has committed.
         existing = find_by_request_key(session, request.request_key) if request.request_key else None
         if existing is None:
             raise

@@ -26,19 +26,29 @@ def ensure_slot(session: Session, start: dt.datetime, capacity: int) -> None:
 
 
 def take_places(session: Session, start: dt.datetime, places: int, default_capacity: int) -> bool:
-    """Take `places` in the slot if they are free; the conditional UPDATE's row count says yes or no.
+    """Take `places` in the slot if they are free, creating its row on first use; True if taken.
 
-    The UPDATE locks the row (PostgreSQL) or runs inside BEGIN IMMEDIATE (SQLite), so two
-    bookings for the last places cannot both succeed.
+    One statement: an INSERT that, when the row exists, becomes a conditional UPDATE. PostgreSQL
+    locks the row and SQLite runs it inside BEGIN IMMEDIATE, so two bookings for the last places
+    cannot both succeed; the CHECK constraint on the table is the backstop.
     """
-    ensure_slot(session, start, default_capacity)
-    result = session.execute(
-        sa.update(Slot)
-        .where(Slot.start == start, Slot.booked + places <= Slot.capacity)
-        .values(booked=Slot.booked + places)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
+    if places > default_capacity:  # a new row could not hold them: only an existing, larger slot can
+        ensure_slot(session, start, default_capacity)
+        result = session.execute(
+            sa.update(Slot)
+            .where(Slot.start == start, Slot.booked + places <= Slot.capacity)
+            .values(booked=Slot.booked + places)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+    statement = _insert(session)(Slot).values(start=start, capacity=default_capacity, capacity_custom=False,
+                                              booked=places)
+    statement = statement.on_conflict_do_update(
+        index_elements=["start"],
+        set_={"booked": Slot.booked + statement.excluded.booked},
+        where=Slot.booked + statement.excluded.booked <= Slot.capacity,
+    ).returning(Slot.id)
+    return session.execute(statement).first() is not None
 
 
 def release_places(session: Session, start: dt.datetime, places: int) -> None:

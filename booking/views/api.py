@@ -70,6 +70,7 @@ def availability():
     if (last - first).days + 1 > limit:
         return _errors({"to": gettext("Ask for at most %(days)s days at a time.", days=limit)})
     the_rules = rules()
+    tz = the_rules.tz
     views = days_between(db(), the_rules, now(), first, last, g.lang)
     return jsonify({
         "timezone": the_rules.timezone,
@@ -79,8 +80,8 @@ def availability():
                 "open": view.open,
                 "closed_reason": _closed_reason(view),
                 "slots": [
-                    {"start": _iso(slot.start), "end": _iso(slot.end), "capacity": slot.capacity,
-                     "remaining": slot.remaining, "bookable": slot.bookable}
+                    {"start": slot.start.astimezone(tz).isoformat(), "end": slot.end.astimezone(tz).isoformat(),
+                     "capacity": slot.capacity, "remaining": slot.remaining, "bookable": slot.bookable}
                     for slot in view.slots
                 ],
             }
@@ -166,6 +167,8 @@ def create_tour_request():
                           if key in _TOUR_FIELDS and isinstance(value, (str, int)) and not isinstance(value, bool)})
     formdata.setdefault("kind", "guided")
     form = ApiTourForm(formdata=formdata)
+    if form.kind.data != "guided":
+        form.tour_language.validate_choice = False  # a self-guided visit has no tour language
     errors = {} if form.validate() else {name: messages[0] for name, messages in form.errors.items()}
     for name in ("group_kind", "pupils", "adults") + (("tour_language",) if form.kind.data == "guided" else ()):
         if name not in formdata:
