@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -80,6 +79,4 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         headers.setdefault("X-Frame-Options", "DENY")
         return response
 
-    app.jinja_env.globals["now"] = lambda: app.extensions["booking"].clock.now()
-    app.jinja_env.globals["timedelta"] = dt.timedelta
     return app

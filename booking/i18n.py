@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask, current_app, g, request, url_for
-from flask_babel import format_date, format_time, get_locale, gettext
+from flask_babel import format_date, format_time, get_locale, get_translations, gettext
 
 from booking.presentation import museum_facts
 
@@ -58,7 +58,37 @@ def tour_status_label(status: str) -> str:
     return labels.get(status, status)
 
 
+def _page_translations():
+    """The catalog of the current locale, remembered for the request: templates call it dozens of times.
+
+    flask-babel looks the catalog up anew on every call (about 15 µs); this keeps it on flask-babel's
+    own per-request namespace, keyed by the locale object, so force_locale (emails) still switches.
+    """
+    babel_state = g.get("_flask_babel")
+    locale = getattr(babel_state, "babel_locale", None)
+    cached = getattr(babel_state, "booking_translations", None)
+    if cached is not None and locale is not None and cached[0] is locale:
+        return cached[1]
+    translations = get_translations()
+    babel_state = g.get("_flask_babel")
+    if babel_state is not None:
+        babel_state.booking_translations = (getattr(babel_state, "babel_locale", None), translations)
+    return translations
+
+
+def weekday_names() -> list[tuple[str, str]]:
+    """(short, full) names, Monday first, in the page's language, straight from Babel's locale data."""
+    days = get_locale().days["format"]
+    return [(days["abbreviated"][i], days["wide"][i]) for i in range(7)]
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _page_translations().ugettext(s),
+        ngettext=lambda s, p, n: _page_translations().ungettext(s, p, n),
+        newstyle=True,
+    )
+    app.add_template_global(weekday_names)
     app.add_template_filter(lambda moment: format_date(moment, "full"), "day")
     app.add_template_filter(lambda moment: format_date(moment, "d MMMM y"), "short_day")
     app.add_template_filter(lambda moment: format_time(moment, "HH:mm"), "hour")

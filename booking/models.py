@@ -98,12 +98,16 @@ class Closure(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def reason(self, language: str) -> str:
+        return self.reason_in(self.reasons, language)
+
+    @staticmethod
+    def reason_in(reasons: dict[str, str], language: str) -> str:
         """The reason in `language`, else in another language staff gave, else empty."""
-        if self.reasons.get(language):
-            return self.reasons[language]
+        if reasons.get(language):
+            return reasons[language]
         for code in ("en", "fr", "nl", "de"):
-            if self.reasons.get(code):
-                return self.reasons[code]
+            if reasons.get(code):
+                return reasons[code]
         return ""
 
 

@@ -46,12 +46,15 @@ class DayView:
         return sum(slot.remaining for slot in self.slots if slot.bookable)
 
 
-def closures_between(session: Session, start: dt.datetime, end: dt.datetime) -> list[Closure]:
-    return list(
-        session.scalars(
-            sa.select(Closure).where(Closure.start_at < end, Closure.end_at > start).order_by(Closure.start_at)
-        )
+def closures_between(session: Session, start: dt.datetime, end: dt.datetime,
+                     language: str) -> list[schedule.ClosurePeriod]:
+    """Closures overlapping [start, end), with their reason in `language` (plain rows, no ORM objects)."""
+    rows = session.execute(
+        sa.select(Closure.start_at, Closure.end_at, Closure.reasons)
+        .where(Closure.start_at < end, Closure.end_at > start).order_by(Closure.start_at)
     )
+    return [schedule.ClosurePeriod(row.start_at, row.end_at, Closure.reason_in(row.reasons, language))
+            for row in rows]
 
 
 def days_between(
@@ -64,10 +67,7 @@ def days_between(
         sa.select(Slot.start, Slot.capacity, Slot.booked).where(Slot.start >= range_start, Slot.start < range_end)
     ).all()
     stored = {row.start: (row.capacity, row.booked) for row in rows}
-    closures = [
-        schedule.ClosurePeriod(c.start_at, c.end_at, c.reason(language))
-        for c in closures_between(session, range_start, range_end)
-    ]
+    closures = closures_between(session, range_start, range_end, language)
     today = schedule.local_today(now, rules)
     horizon = schedule.last_bookable_day(now, rules)
     times = schedule.slot_starts(first, rules)  # the same every open day
@@ -122,8 +122,6 @@ def check_bookable(
     if calendar_closure:
         kind, name = calendar_closure
         raise NotBookable(f"closed_{kind}", detail=name)
-    closure = session.scalars(
-        sa.select(Closure).where(Closure.start_at < schedule.slot_end(start, rules), Closure.end_at > start).limit(1)
-    ).first()
-    if closure:
-        raise NotBookable("closed", detail=closure.reason(language))
+    closures = closures_between(session, start, schedule.slot_end(start, rules), language)
+    if closures:
+        raise NotBookable("closed", detail=closures[0].reason)

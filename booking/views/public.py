@@ -104,7 +104,6 @@ def month_page(year: int, month: int, day_url, month_url) -> dict:
         "weeks": [cells[i:i + 7] for i in range(0, len(cells), 7)],
         "previous_url": month_url(*previous) if previous >= (today.year, today.month) else None,
         "next_url": month_url(*following) if following <= (last.year, last.month) else None,
-        "weekday_dates": [dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(7)],  # a Monday on
     }
 
 
@@ -116,9 +115,10 @@ def _month_param(year: int, month: int) -> str:
 def calendar():
     today = schedule.local_today(now(), rules())
     year, month = _month_arg(today)
+    day_url = url_for("public.day", day="DAY")  # built once; each day's link fills in its date
     page = month_page(
         year, month,
-        day_url=lambda day: url_for("public.day", day=day.isoformat()),
+        day_url=lambda day: day_url.replace("DAY", day.isoformat()),
         month_url=lambda y, m: url_for("public.calendar", month=_month_param(y, m)),
     )
     return render_template("public/calendar.html", **page)
@@ -280,9 +280,10 @@ def move(reference: str, token: str):
         year, month = chosen_day.year, chosen_day.month
     else:
         year, month = _month_arg(schedule.local_today(now(), rules()))
+    move_url = url_for("links.move", reference=booking.reference, token=token, day="DAY")
     page = month_page(
         year, month,
-        day_url=lambda d: url_for("links.move", reference=booking.reference, token=token, day=d.isoformat()),
+        day_url=lambda d: move_url.replace("DAY", d.isoformat()),
         month_url=lambda y, m: url_for("links.move", reference=booking.reference, token=token,
                                        month=_month_param(y, m)),
     )
