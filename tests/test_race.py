@@ -7,63 +7,18 @@ barrier so that every request hits the same nearly-full slot at the same moment.
 
 from __future__ import annotations
 
-import multiprocessing
-import queue as queue_lib
-import time
 import traceback
 
 import sqlalchemy as sa
 
 from booking import schedule
 from booking.models import Booking, Slot
-from tests.conftest import NOW, SECRET, local, slot_booked
+from tests.conftest import local, slot_booked
+from tests.racing import BARRIER_TIMEOUT, post_race, run_processes, worker_overrides
 
 CAPACITY = 50
 PARTY = 2
 WORKERS = 12
-# Spawning 12 interpreters that each import Flask and SQLAlchemy takes ~1 s of CPU apiece: on a busy
-# two-core machine everyone reaches the barrier only after 10-30 s. Generous limits, never a hang.
-BARRIER_TIMEOUT = 120
-RACE_TIMEOUT = 180
-
-
-def _worker_overrides(database_url: str) -> dict:
-    return {
-        "TESTING": True,
-        "SECRET_KEY": SECRET,
-        "DATABASE_URL": database_url,
-        "CLOCK_NOW": NOW.isoformat(),  # each process gets a FixedClock at the same moment
-        "MAIL_SERVER": None,
-        "MAIL_DELIVER_AFTER_COMMIT": False,
-        "WTF_CSRF_ENABLED": False,
-        "PUBLIC_BASE_URL": "http://museum.test",
-    }
-
-
-def _book_worker(database_url: str, start: str, index: int, barrier, results) -> None:
-    """One visitor: its own app and client; after the barrier, POST /api/bookings once."""
-    from booking import create_app
-
-    engine = None
-    try:
-        app = create_app(_worker_overrides(database_url))
-        engine = app.extensions["booking"].engine
-        client = app.test_client()
-        # Warm up: open a pooled connection and load everything, so the race is on the POST alone.
-        day = start[:10]
-        warm = client.get(f"/api/availability?from={day}&to={day}")
-        assert warm.status_code == 200, warm.status_code
-        barrier.wait(timeout=BARRIER_TIMEOUT)
-        response = client.post("/api/bookings", json={
-            "start": start, "party_size": PARTY, "name": f"Racer {index}",
-            "email": f"racer{index}@example.be", "language": "en",
-        })
-        results.put((index, response.status_code, response.get_json()))
-    except BaseException:
-        results.put((index, "error", traceback.format_exc()))
-    finally:
-        if engine is not None:
-            engine.dispose()
 
 
 def _move_worker(database_url: str, booking_id: int, target: str, barrier, results) -> None:
@@ -75,7 +30,7 @@ def _move_worker(database_url: str, booking_id: int, target: str, barrier, resul
 
     engine = None
     try:
-        app = create_app(_worker_overrides(database_url))
+        app = create_app(worker_overrides(database_url))
         engine = app.extensions["booking"].engine
         state = app.extensions["booking"]
         with app.app_context():
@@ -94,41 +49,6 @@ def _move_worker(database_url: str, booking_id: int, target: str, barrier, resul
     finally:
         if engine is not None:
             engine.dispose()
-
-
-def _run(target, args_list: list[tuple]) -> list[tuple]:
-    """Start one spawned process per argument tuple, all behind one barrier; collect their results."""
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(len(args_list))
-    results = context.Queue()
-    processes = [context.Process(target=target, args=(*args, barrier, results), daemon=True) for args in args_list]
-    for process in processes:
-        process.start()
-    collected = []
-    deadline = time.monotonic() + RACE_TIMEOUT
-    try:
-        while len(collected) < len(processes):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            try:
-                collected.append(results.get(timeout=remaining))
-            except queue_lib.Empty:
-                break
-        for process in processes:
-            process.join(timeout=max(deadline - time.monotonic(), 1))
-    finally:
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
-                process.join(5)
-        results.close()
-        results.join_thread()
-    assert len(collected) == len(processes), f"only {len(collected)} of {len(processes)} workers answered"
-    errors = [result[2] for result in collected if result[1] == "error"]
-    assert not errors, "\n".join(errors)
-    assert all(process.exitcode == 0 for process in processes), [process.exitcode for process in processes]
-    return collected
 
 
 def _confirmed_at(session, start: str) -> list[Booking]:
@@ -162,11 +82,13 @@ def test_last_places_go_to_exactly_as_many_bookings_as_fit(database_url, session
     remaining = CAPACITY - slot_booked(session, start)
     assert remaining == 6
 
-    results = _run(_book_worker, [(database_url, start, index) for index in range(WORKERS)])
+    answers = post_race([("/api/bookings", {
+        "start": start, "party_size": PARTY, "name": f"Racer {index}", "email": f"racer{index}@example.be",
+        "language": "en"}) for index in range(WORKERS)], database_url)
 
-    statuses = sorted(status for _index, status, _body in results)
-    winners = [body for _index, status, body in results if status == 201]
-    losers = [(status, body) for _index, status, body in results if status != 201]
+    statuses = sorted(status for status, _body in answers.values())
+    winners = [body for status, body in answers.values() if status == 201]
+    losers = [(status, body) for status, body in answers.values() if status != 201]
     assert len(winners) == remaining // PARTY == 3, statuses
     assert all(status == 409 and body["error"] == "slot_full" for status, body in losers), losers
     assert len({body["reference"] for body in winners}) == len(winners)
@@ -195,7 +117,7 @@ def test_concurrent_moves_into_a_nearly_full_slot_never_overbook(database_url, s
     before = {source: slot_booked(session, source) for source in sources}
     assert all(value == 3 + PARTY for value in before.values())
 
-    results = _run(_move_worker, [(database_url, booking_id, target) for booking_id in movers])
+    results = run_processes(_move_worker, [(database_url, booking_id, target) for booking_id in movers])
 
     moved = {booking_id for booking_id, outcome, _start in results if outcome == "moved"}
     refused = {booking_id for booking_id, outcome, _start in results if outcome == "slot_full"}

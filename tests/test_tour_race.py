@@ -8,105 +8,17 @@ UNIQUE(guide_id, start) constraint on guide holds).
 
 from __future__ import annotations
 
-import multiprocessing
-import queue as queue_lib
-import time
-import traceback
-
 import pytest
 import sqlalchemy as sa
 
 from booking import schedule
 from booking.models import Booking, Guide, GuideAssignment, Slot, TourRequest
-from tests.conftest import NOW, SECRET, local
+from tests.conftest import local
+from tests.racing import post_race
 
 CAPACITY = 50
 DAY = "2027-03-16"
 HOURS = [f"{DAY}T{hour}:00" for hour in ("10", "11", "12")]
-# Spawned interpreters each import Flask and SQLAlchemy (~1 s of CPU apiece): on a busy two-core
-# machine the last one reaches the barrier many seconds after the first. Generous limits, never a hang.
-BARRIER_TIMEOUT = 120
-RACE_TIMEOUT = 180
-
-
-def _worker_overrides(database_url: str, extra: dict) -> dict:
-    return {**extra,
-        "TESTING": True,
-        "SECRET_KEY": SECRET,
-        "DATABASE_URL": database_url,
-        "CLOCK_NOW": NOW.isoformat(),  # "2027-03-01T09:00:00+01:00": every process at the same moment
-        "MAIL_SERVER": None,
-        "MAIL_DELIVER_AFTER_COMMIT": False,
-        "WTF_CSRF_ENABLED": False,
-        "PUBLIC_BASE_URL": "http://museum.test",
-    }
-
-
-def _post_worker(database_url: str, extra: dict, path: str, body: dict, index: int, barrier, results) -> None:
-    """One client: its own app and test client; after the barrier, one JSON POST to `path`."""
-    from booking import create_app
-
-    engine = None
-    try:
-        app = create_app(_worker_overrides(database_url, extra))
-        engine = app.extensions["booking"].engine
-        client = app.test_client()
-        # Warm up: open a pooled connection and load everything, so the race is on the POST alone.
-        warm = client.get(f"/api/availability?from={DAY}&to={DAY}")
-        assert warm.status_code == 200, warm.status_code
-        barrier.wait(timeout=BARRIER_TIMEOUT)
-        response = client.post(path, json=body)
-        results.put((index, response.status_code, response.get_json()))
-    except BaseException:
-        results.put((index, "error", traceback.format_exc()))
-    finally:
-        if engine is not None:
-            engine.dispose()
-
-
-def _run(requests: list[tuple[str, dict]], database_url: str, extra: dict | None = None,
-         ) -> dict[int, tuple[int, dict]]:
-    """One spawned process per (path, body), all behind one barrier; {index: (status, json)}.
-
-    `extra` is added to every worker's configuration (as the test added it to its own app's).
-    """
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(len(requests))
-    results = context.Queue()
-    processes = [
-        context.Process(target=_post_worker, daemon=True,
-                        args=(database_url, extra or {}, path, body, index, barrier, results))
-        for index, (path, body) in enumerate(requests)
-    ]
-    for process in processes:
-        process.start()
-    collected = []
-    deadline = time.monotonic() + RACE_TIMEOUT
-    try:
-        while len(collected) < len(processes):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            try:
-                collected.append(results.get(timeout=remaining))
-            except queue_lib.Empty:
-                break
-        for process in processes:
-            process.join(timeout=max(deadline - time.monotonic(), 1))
-    finally:
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
-                process.join(5)
-        results.close()
-        results.join_thread()
-    assert len(collected) == len(processes), f"only {len(collected)} of {len(processes)} workers answered"
-    errors = [body for _index, status, body in collected if status == "error"]
-    assert not errors, "\n".join(errors)
-    assert all(process.exitcode == 0 for process in processes), [process.exitcode for process in processes]
-    return {index: (status, body) for index, status, body in collected}
-
-
 def _iso(start: str) -> str:
     return local(start).isoformat()  # e.g. 2027-03-16T10:00:00+01:00
 
@@ -192,7 +104,7 @@ def test_the_last_free_guide_goes_to_exactly_one_of_many_simultaneous_requests(
 
     starts = [f"{DAY}T10:00", f"{DAY}T11:00"]  # every pair overlaps at 11:00
     bodies = [_tour_body(index, starts[index % 2]) for index in range(8)]
-    results = _run([("/api/tour-requests", body) for body in bodies], database_url, ROOMY)
+    results = post_race([("/api/tour-requests", body) for body in bodies], database_url, ROOMY)
 
     winners = {index: body for index, (status, body) in results.items() if status == 201}
     losers = {index: (status, body) for index, (status, body) in results.items() if status != 201}
@@ -254,7 +166,7 @@ def test_tours_and_individual_visits_share_the_last_places_without_overbooking(d
         ("/api/tour-requests", _tour_body(6, f"{DAY}T10:00", guided=True, pupils=9, adults=1)),      # 10
         ("/api/tour-requests", _tour_body(7, f"{DAY}T10:00", guided=False, pupils=10, adults=1)),    # 11
     ]
-    results = _run(requests, database_url)
+    results = post_race(requests, database_url)
 
     refused = {index: body for index, (status, body) in results.items() if status != 201}
     assert all(results[index][0] == 409 for index in refused), {i: results[i] for i in refused}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, abort, current_app, g, jsonify, request
 from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 from wtforms import StringField
@@ -20,7 +20,8 @@ from booking.notifications.dispatch import deliver_after_commit
 from booking.services import BookingError, SlotFull
 from booking.services.availability import days_between
 from booking.services.bookings import VisitRequest, book_visit
-from booking.services.tours import NoTimeFits, TourApplication, TourInputError, request_tour
+from booking.services.tours import NoTimeFits, TourInputError, request_tour
+from booking.views.groups import application_from
 from booking.views.openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -38,7 +39,9 @@ class ApiVisitForm(VisitForm):
 
 
 def _errors(errors: dict[str, str], status: int = 422):
-    return jsonify({"errors": errors}), status
+    response = jsonify({"errors": errors})
+    response.status_code = status
+    return response
 
 
 def _iso(moment: dt.datetime) -> str:
@@ -98,18 +101,24 @@ def _closed_reason(view) -> str | None:
     return view.closed_reason
 
 
+def _json_body(fields: tuple[str, ...]) -> tuple[dict, MultiDict]:
+    """The request's JSON object and its form fields as text; answers 422 for anything else.
+
+    The messages speak the body's `language` when it is a valid one, else the Accept-Language's.
+    """
+    body = request.get_json(silent=True)
+    language = body.get("language") if isinstance(body, dict) else None
+    g.lang = language if language in LANGUAGES else best_language()
+    if not isinstance(body, dict):
+        abort(_errors({"body": gettext("Send a JSON object.")}))
+    return body, MultiDict({key: str(value) for key, value in body.items()
+                            if key in fields and isinstance(value, (str, int)) and not isinstance(value, bool)})
+
+
 @bp.post("/bookings")
 def create_booking():
     """Book a visit. 201 with the booking; 409 slot_full; 422 with field errors for anything else."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        g.lang = best_language()
-        return _errors({"body": gettext("Send a JSON object.")})
-    language = body.get("language")
-    g.lang = language if language in LANGUAGES else best_language()
-    formdata = MultiDict({key: str(value) for key, value in body.items()
-                          if key in ("start", "party_size", "name", "email", "language", "note")
-                          and isinstance(value, (str, int)) and not isinstance(value, bool)})
+    _body, formdata = _json_body(("start", "party_size", "name", "email", "language", "note"))
     form = ApiVisitForm(formdata=formdata)
     if not form.validate():
         return _errors({name: messages[0] for name, messages in form.errors.items()})
@@ -157,14 +166,7 @@ _TOUR_FIELDS = ("kind", "duration_minutes", "organisation", "address", "postcode
 @bp.post("/tour-requests")
 def create_tour_request():
     """Request a group visit. 201 pending; 409 with a reason when no time fits; 422 for bad input."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        g.lang = best_language()
-        return _errors({"body": gettext("Send a JSON object.")})
-    language = body.get("language")
-    g.lang = language if language in LANGUAGES else best_language()
-    formdata = MultiDict({key: str(value) for key, value in body.items()
-                          if key in _TOUR_FIELDS and isinstance(value, (str, int)) and not isinstance(value, bool)})
+    body, formdata = _json_body(_TOUR_FIELDS)
     formdata.setdefault("kind", "guided")
     form = ApiTourForm(formdata=formdata)
     if form.kind.data != "guided":
@@ -188,16 +190,7 @@ def create_tour_request():
     if errors:
         return _errors(errors)
 
-    guided = form.kind.data == "guided"
-    application = TourApplication(
-        guided=guided, starts=parsed, duration_minutes=None if guided else int(form.duration_minutes.data or 120),
-        organisation=form.organisation.data, address=form.address.data or "", postcode=form.postcode.data,
-        contact_name=form.contact_name.data, contact_role=form.contact_role.data or "", email=form.email.data,
-        phone=form.phone.data, leader_name=form.leader_name.data or "", pupils=form.pupils.data,
-        adults=form.adults.data, group_kind=form.group_kind.data,
-        tour_language=form.tour_language.data if guided else None, needs=form.needs.data or "",
-        topic=form.topic.data or "", notes=form.notes.data or "", language=form.language.data,
-    )
+    application = application_from(form, form.language.data, parsed)
     try:
         tour, _created = request_tour(db(), tour_policy(), now(), application)
     except TourInputError as error:

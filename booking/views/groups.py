@@ -33,18 +33,19 @@ from booking.views.public import bp, links_bp
 _FIELD_FOR = {"start_1": "start_1_date", "start_2": "start_2_date", "start_3": "start_3_date"}
 
 
-def application_from(form: TourRequestForm, language: str) -> TourApplication:
+def application_from(form: TourRequestForm, language: str, starts: list, request_key: str | None = None,
+                     ) -> TourApplication:
+    """What the teacher asks for, from the form (HTML or JSON) and the requested start times."""
     guided = form.kind.data == "guided"
     return TourApplication(
-        guided=guided, starts=[start for _field, start in form.starts(rules().tz)],
+        guided=guided, starts=starts,
         duration_minutes=None if guided else int(form.duration_minutes.data or 120),
         organisation=form.organisation.data, address=form.address.data or "", postcode=form.postcode.data,
         contact_name=form.contact_name.data, contact_role=form.contact_role.data or "", email=form.email.data,
         phone=form.phone.data, leader_name=form.leader_name.data or "", pupils=form.pupils.data,
         adults=form.adults.data, group_kind=form.group_kind.data,
         tour_language=form.tour_language.data if guided else None, needs=form.needs.data or "",
-        topic=form.topic.data or "", notes=form.notes.data or "", language=language,
-        request_key=form.request_key(),
+        topic=form.topic.data or "", notes=form.notes.data or "", language=language, request_key=request_key,
     )
 
 
@@ -62,7 +63,9 @@ def groups():
         form.tour_language.data = form.tour_language.data or g.lang
     elif form.validate_on_submit():
         try:
-            tour, created = request_tour(db(), tour_policy(), now(), application_from(form, g.lang))
+            starts = [start for _field, start in form.starts(rules().tz)]
+            tour, created = request_tour(db(), tour_policy(), now(),
+                                         application_from(form, g.lang, starts, form.request_key()))
         except TourInputError as error:
             for field, code in error.errors.items():
                 form[_FIELD_FOR.get(field, field)].errors = [explain_tour(code)]
