@@ -112,8 +112,9 @@ def _visit_message(row: OutboxMessage) -> flask_mail.Message:
     booking = row.booking
     facts = museum_facts(row.language)
     manage_url = links.visit_url(booking)
-    context = {"booking": booking, "museum": facts, "manage_url": manage_url,
-               "base_url": current_app.config["PUBLIC_BASE_URL"], "payload": row.payload, "language": row.language}
+    base_url = current_app.config["PUBLIC_BASE_URL"]
+    context = {"booking": booking, "museum": facts, "manage_url": manage_url, "payload": row.payload,
+               "language": row.language, "calendar_url": f"{base_url}/{row.language}/visit"}
     message = _message(row, _visit_subject(row.kind, booking),
                        render_template(f"emails/{row.kind}.txt", **context),
                        render_template(f"emails/{row.kind}.html", **context))
@@ -134,8 +135,9 @@ def _tour_message(row: OutboxMessage) -> flask_mail.Message:
     facts = museum_facts(row.language)
     manage_url = links.tour_url(tour)
     base_url = current_app.config["PUBLIC_BASE_URL"]
-    context = {"tour": tour, "museum": facts, "manage_url": manage_url, "base_url": base_url,
-               "staff_url": f"{base_url}/staff/", "payload": row.payload, "language": row.language,
+    context = {"tour": tour, "museum": facts, "manage_url": manage_url,
+               "groups_url": f"{base_url}/{row.language}/groups",
+               "staff_url": f"{base_url}/staff/?lang={row.language}", "payload": row.payload, "language": row.language,
                "event_label": museum_event_label(row.payload.get("event", ""))}
     body = render_template(f"emails/{row.kind}.txt", **context)
     subject = _tour_subject(row.kind, tour, row.payload)
