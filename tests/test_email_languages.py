@@ -1,0 +1,101 @@
+"""Every email, rendered in French, Dutch and German, contains no English left untranslated."""
+
+import datetime as dt
+import html
+import re
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from babel.messages.pofile import read_po
+
+from booking.models import OutboxMessage
+from tests.conftest import local
+
+ROOT = Path(__file__).resolve().parent.parent
+EMAIL_KINDS = {p.stem for p in (ROOT / "templates" / "emails").glob("*.txt") if not p.stem.startswith("_")}
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
+
+
+def english_fragments(language: str) -> list[str]:
+    """Pieces of English source text long enough to be recognised, whose translation differs."""
+    with (ROOT / "translations" / language / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalog = read_po(handle)
+    fragments = set()
+    for message in catalog:
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for source in ids:
+            if source in strings:
+                continue  # the same in both languages (a name, a number)
+            for piece in PLACEHOLDER.split(source):
+                piece = piece.strip(" .,:;()")
+                if len(piece) >= 12 and " " in piece:
+                    fragments.add(piece)
+    return sorted(fragments)
+
+
+@pytest.fixture
+def museum_language(config_overrides, request):
+    config_overrides["MUSEUM_NOTIFY_LANGUAGE"] = request.param
+    return request.param
+
+
+def make_every_email(session, policy, clock, book, request_tour, language):
+    """One booking and a few group requests in `language`, taken through every step that emails."""
+    from booking.services.bookings import cancel_booking, move_booking
+    from booking.services.tours import (
+        answer_proposal,
+        cancel_tour,
+        confirm_tour,
+        decline_tour,
+        expire_proposals,
+        propose_time,
+    )
+
+    rules, now = policy.rules, clock.now()
+    visit = book("2027-03-02T10:00", language=language)
+    move_booking(session, rules, now, visit.id, local("2027-03-03T11:00"))
+    cancel_booking(session, rules, now, visit.id)
+
+    def tour(start):
+        return request_tour(start, pupils=10, adults=1, language=language)
+
+    confirm_tour(session, policy, now, tour("2027-03-16T09:00").id)
+    decline_tour(session, policy, now, tour("2027-03-16T11:00").id, "—")
+    refused = tour("2027-03-16T13:00")
+    propose_time(session, policy, now, refused.id, local("2027-03-17T13:00"))
+    answer_proposal(session, policy, now, refused.id, accept=False)
+    cancel_tour(session, policy, now, tour("2027-03-18T09:00").id)
+    expired = tour("2027-03-18T11:00")
+    propose_time(session, policy, now, expired.id, local("2027-03-19T11:00"))
+    expire_proposals(session, policy, now + dt.timedelta(days=8))
+
+
+@pytest.mark.parametrize("museum_language", ["fr", "nl", "de"], indirect=True)
+def test_every_email_speaks_the_recipients_language(museum_language, app, session, policy, clock, book,
+                                                    request_tour, guides):
+    from booking.notifications.emails import render
+
+    language = museum_language
+    make_every_email(session, policy, clock, book, request_tour, language)
+    fragments = english_fragments(language)
+    rows = session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert {row.kind for row in rows} == EMAIL_KINDS
+    with app.app_context():
+        for row in rows:
+            assert row.language == language
+            message = render(row)
+            text = html.unescape("\n".join([message.subject, message.body, message.html]))
+            leftovers = [fragment for fragment in fragments if fragment in text]
+            assert leftovers == [], f"{row.kind} in {language}: English left: {leftovers[:5]}"
+            assert f'lang="{language}"' in message.html
+            # The control: the same email in English is caught by the same check.
+            row.language = "en"
+            english = render(row)
+            row.language = language
+            english_text = html.unescape("\n".join([english.subject, english.body, english.html]))
+            assert any(fragment in english_text for fragment in fragments), row.kind
+    session.rollback()
