@@ -273,3 +273,12 @@ def test_responses_carry_security_headers(client):
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] == "same-origin"
+
+
+def test_the_first_field_in_error_takes_the_focus_without_javascript(client):
+    page = client.post("/en/book", data=form_data(name="", email="nope")).get_data(as_text=True)
+    assert re.search(r'<input[^>]*autofocus[^>]*id="name"|<input[^>]*id="name"[^>]*autofocus', page)
+    assert page.count("autofocus") == 1
+    assert 'aria-describedby="email-hint email-error"' in page
+    consent_only = client.post("/en/book", data=form_data(consent=None)).get_data(as_text=True)
+    assert re.search(r'<input[^>]*id="consent"[^>]*autofocus|<input[^>]*autofocus[^>]*id="consent"', consent_only)
