@@ -149,16 +149,6 @@ def calendar_closure(day: dt.date, rules: Rules, language: str = "en") -> tuple[
     return ("holiday", name) if name else None
 
 
-def month_days(year: int, month: int) -> list[dt.date]:
-    first = dt.date(year, month, 1)
-    days = []
-    day = first
-    while day.month == month:
-        days.append(day)
-        day += dt.timedelta(days=1)
-    return days
-
-
 def parse_start(value: str, rules: Rules) -> dt.datetime:
     """Parse an ISO 8601 start; without an offset it is Brussels time. Raises ValueError."""
     moment = dt.datetime.fromisoformat(value.strip())

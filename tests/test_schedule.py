@@ -116,11 +116,6 @@ def test_a_closure_overlapping_a_slot_closes_it_and_one_touching_its_edge_does_n
     assert schedule.closure_for(at("2027-03-02T14:00"), at("2027-03-02T15:00"), [closure]) is None
 
 
-def test_month_days_lists_every_day_of_the_month():
-    days = schedule.month_days(2028, 2)
-    assert days[0] == dt.date(2028, 2, 1) and days[-1] == dt.date(2028, 2, 29) and len(days) == 29
-
-
 def test_references_are_short_readable_and_normalised():
     from booking.references import ALPHABET, new_reference, normalise_reference
 

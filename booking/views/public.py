@@ -16,6 +16,7 @@ from booking import schedule
 from booking.context import db, mail_domain, now, rules
 from booking.forms import ConfirmForm, MoveForm, VisitForm
 from booking.i18n import best_language
+from booking.links import visit_path
 from booking.messages import explain
 from booking.models import Booking
 from booking.notifications.dispatch import deliver_after_commit
@@ -189,19 +190,13 @@ def book():
                               email=booking.email), "success")
             else:
                 flash(gettext("This booking was already made; here it is."), "info")
-            return redirect(_visit_path(booking))
+            return redirect(visit_path(booking))
     else:
         status = 422
     return render_template("public/book.html", form=form, slot=_slot_summary(form)), status
 
 
 # --- a booking's private page -------------------------------------------------------------------
-
-def _visit_path(booking: Booking) -> str:
-    from booking.links import visit_path
-
-    return visit_path(booking)
-
 
 def load_visit(reference: str, token: str) -> Booking:
     """The booking a private link names, or a 404 that says the same for a wrong reference or token."""
