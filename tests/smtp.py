@@ -53,3 +53,16 @@ class RecordingSMTPServer:
         while len(self.raw) < count and time.monotonic() < deadline:
             time.sleep(0.05)
         return self.messages
+
+
+def plain_text(message: EmailMessage) -> str:
+    """The plain-text body of a delivered email."""
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def calendar_part(message: EmailMessage) -> str:
+    """The one .ics attachment of a delivered email, as text."""
+    parts = [part for part in message.iter_attachments() if part.get_content_type() == "text/calendar"]
+    assert len(parts) == 1, [part.get_content_type() for part in message.iter_attachments()]
+    assert parts[0].get_filename().endswith(".ics")
+    return parts[0].get_content()

@@ -8,7 +8,6 @@ whatever TEST_DATABASE_URL is.
 from __future__ import annotations
 
 import re
-from email.message import EmailMessage
 
 import pytest
 import sqlalchemy as sa
@@ -18,6 +17,7 @@ from booking import schedule
 from tests import browser_fixtures
 from tests.browser_fixtures import TIMEOUT_MS
 from tests.conftest import local
+from tests.smtp import calendar_part
 
 pytestmark = pytest.mark.browser
 
@@ -40,13 +40,6 @@ def _stored(app, reference: str, start: str) -> tuple[str, int]:
         slot = session.scalars(sa.select(Slot).where(Slot.start == schedule.to_utc(local(start)))).one()
         assert booking.start == slot.start
         return booking.status, slot.booked
-
-
-def _calendar_part(message: EmailMessage) -> str:
-    parts = [part for part in message.iter_attachments() if part.get_content_type() == "text/calendar"]
-    assert len(parts) == 1, [part.get_content_type() for part in message.iter_attachments()]
-    assert parts[0].get_filename().endswith(".ics")
-    return parts[0].get_content()
 
 
 def test_visitor_books_then_cancels_from_the_emailed_link(live_server, smtp_server, browser: Browser):
@@ -87,7 +80,7 @@ def test_visitor_books_then_cancels_from_the_emailed_link(live_server, smtp_serv
     assert len(messages) == 1
     confirmation = messages[0]
     assert confirmation["To"] == "anne@example.be"
-    ics = _calendar_part(confirmation)
+    ics = calendar_part(confirmation)
     assert "METHOD:REQUEST" in ics
     assert reference in ics
     text = confirmation.get_body(preferencelist=("plain",)).get_content()
@@ -114,7 +107,7 @@ def test_visitor_books_then_cancels_from_the_emailed_link(live_server, smtp_serv
     assert len(messages) == 2
     cancellation = messages[1]
     assert cancellation["To"] == "anne@example.be"
-    ics = _calendar_part(cancellation)
+    ics = calendar_part(cancellation)
     assert "METHOD:CANCEL" in ics
     assert reference in ics
     assert _stored(app, reference, "2027-03-02T10:00") == ("cancelled", 0)

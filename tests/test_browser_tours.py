@@ -8,7 +8,6 @@ the test runs once whatever TEST_DATABASE_URL is.
 from __future__ import annotations
 
 import re
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests import browser_fixtures
 from tests.browser_fixtures import TIMEOUT_MS
+from tests.smtp import calendar_part, plain_text
 
 pytestmark = pytest.mark.browser
 
@@ -80,17 +80,6 @@ def _stored_tour(session, reference: str) -> dict:
     return stored
 
 
-def _text(message: EmailMessage) -> str:
-    return message.get_body(preferencelist=("plain",)).get_content()
-
-
-def _calendar_part(message: EmailMessage) -> str:
-    parts = [part for part in message.iter_attachments() if part.get_content_type() == "text/calendar"]
-    assert len(parts) == 1, [part.get_content_type() for part in message.iter_attachments()]
-    assert parts[0].get_filename().endswith(".ics")
-    return parts[0].get_content()
-
-
 def test_a_teacher_requests_a_tour_on_a_phone_and_staff_confirm_it(live_server, smtp_server, browser: Browser,
                                                                   session, guides, staff_account):
     base = live_server.url
@@ -143,11 +132,11 @@ def test_a_teacher_requests_a_tour_on_a_phone_and_staff_confirm_it(live_server, 
     assert sorted(m["To"] for m in messages) == sorted([TEACHER, museum_email])
     received = next(m for m in messages if m["To"] == TEACHER)
     notification = next(m for m in messages if m["To"] == museum_email)
-    assert reference in received["Subject"] and reference in _text(received)
-    assert reference in notification["Subject"] or reference in _text(notification)
+    assert reference in received["Subject"] and reference in plain_text(received)
+    assert reference in notification["Subject"] or reference in plain_text(notification)
     assert not [p for p in received.iter_attachments() if p.get_content_type() == "text/calendar"]
-    links = re.findall(rf"{re.escape(base)}/g/{re.escape(reference)}/[^\s/]+", _text(received))
-    assert links == [private_url], _text(received)
+    links = re.findall(rf"{re.escape(base)}/g/{re.escape(reference)}/[^\s/]+", plain_text(received))
+    assert links == [private_url], plain_text(received)
 
     # --- staff, at a desk: sign in, find the request, confirm it with the held guides -----------------
     desk = browser.new_context(locale="en-GB", timezone_id="Europe/Brussels", **DESKTOP)
@@ -187,6 +176,6 @@ def test_a_teacher_requests_a_tour_on_a_phone_and_staff_confirm_it(live_server, 
     assert confirmation["To"] == TEACHER
     assert [m["To"] for m in messages].count(TEACHER) == 2
     assert reference in confirmation["Subject"]
-    ics = _calendar_part(confirmation)
+    ics = calendar_part(confirmation)
     assert "METHOD:REQUEST" in ics
     assert reference in ics
