@@ -14,6 +14,9 @@ from booking.db import UTC, Base, UTCDateTime
 LANGUAGES = ("fr", "nl", "en", "de")
 
 
+ATTENDANCE = ("arrived", "no_show")
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(UTC)
 
@@ -48,11 +51,14 @@ class Booking(Base):
     """An individual visit: 1–8 people arriving in one slot."""
 
     STATUSES = ("confirmed", "cancelled")
+    SOURCES = ("web", "api", "staff")
 
     __tablename__ = "booking"
     __table_args__ = (
         sa.CheckConstraint("party_size >= 1", name="booking_party_size_positive"),
         sa.CheckConstraint(_in("status", STATUSES), name="booking_status_known"),
+        sa.CheckConstraint(_in("source", SOURCES), name="booking_source_known"),
+        sa.CheckConstraint(f"attendance IS NULL OR {_in('attendance', ATTENDANCE)}", name="booking_attendance_known"),
         sa.CheckConstraint(_in("language", LANGUAGES), name="booking_language_known"),
         sa.Index("ix_booking_start_status", "start", "status"),
         sa.Index("ix_booking_email", "email"),
@@ -64,9 +70,16 @@ class Booking(Base):
     start: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     party_size: Mapped[int]
     name: Mapped[str] = mapped_column(sa.String(100))
-    email: Mapped[str] = mapped_column(sa.String(254))
+    # Optional only for bookings staff take by phone or at the desk.
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    phone: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
     language: Mapped[str] = mapped_column(sa.String(2))
     note: Mapped[str] = mapped_column(sa.String(500), default="")
+    source: Mapped[str] = mapped_column(sa.String(8), default="web", server_default="web")
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id", ondelete="SET NULL"))
+    # Set at the front desk: "arrived" or "no_show"; None until then.
+    attendance: Mapped[str | None] = mapped_column(sa.String(8))
+    attendance_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Bumping token_version revokes every manage link sent so far.
     token_version: Mapped[int] = mapped_column(default=1)
     # The calendar entry's SEQUENCE: raised at every change so calendars replace the old entry.
@@ -76,25 +89,42 @@ class Booking(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # "visitor" or "museum"; when the museum cancels, the visitor's page shows why, in their language.
+    cancelled_by: Mapped[str | None] = mapped_column(sa.String(8))
+    cancel_reasons: Mapped[dict[str, str] | None] = mapped_column(sa.JSON)
+    cancel_message: Mapped[str] = mapped_column(sa.String(1000), default="", server_default="")
 
     @property
     def is_active(self) -> bool:
         return self.status == "confirmed"
 
+    def cancel_reason(self, language: str) -> str:
+        """Why the museum cancelled, in `language` if staff gave it so: a closure's reason, then their note."""
+        parts = [Closure.reason_in(self.cancel_reasons or {}, language), self.cancel_message]
+        return " ".join(part for part in parts if part)
+
 
 class Closure(Base):
-    """A period staff closed, [start, end) in UTC, with the reason shown to visitors per language."""
+    """A period staff closed, [start, end) in UTC, with the reason shown to visitors per language.
+
+    kind "opened" is the opposite: a public holiday that staff opened exceptionally.
+    """
+
+    KINDS = ("closed", "opened")
 
     __tablename__ = "closure"
     __table_args__ = (
         sa.CheckConstraint("end_at > start_at", name="closure_ends_after_start"),
+        sa.CheckConstraint(_in("kind", KINDS), name="closure_kind_known"),
         sa.Index("ix_closure_period", "start_at", "end_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(8), default="closed", server_default="closed")
     start_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     end_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     reasons: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def reason(self, language: str) -> str:
@@ -130,6 +160,21 @@ class Guide(Base):
         return language in self.languages
 
 
+class GuideDuty(Base):
+    """The roster of one day: a day with rows has exactly the guides marked on duty (maybe none);
+    a day without rows has every active guide on duty."""
+
+    __tablename__ = "guide_duty"
+    __table_args__ = (sa.UniqueConstraint("day", "guide_id", name="guide_duty_once_per_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(sa.Date, index=True)
+    guide_id: Mapped[int] = mapped_column(sa.ForeignKey("guide.id", ondelete="CASCADE"))
+    on_duty: Mapped[bool] = mapped_column(default=True)
+
+    guide: Mapped[Guide] = relationship()
+
+
 class TourRequest(Base):
     """A group's visit, guided or self-guided: requested by a teacher, decided by staff.
 
@@ -146,6 +191,7 @@ class TourRequest(Base):
         sa.CheckConstraint(_in("language", LANGUAGES), name="tour_language_known"),
         sa.CheckConstraint("pupils >= 1 AND adults >= 0", name="tour_group_size_positive"),
         sa.CheckConstraint("duration_minutes > 0", name="tour_duration_positive"),
+        sa.CheckConstraint(f"attendance IS NULL OR {_in('attendance', ATTENDANCE)}", name="tour_attendance_known"),
         sa.Index("ix_tour_request_status_created", "status", "created_at"),
         sa.Index("ix_tour_request_start", "start"),
     )
@@ -162,7 +208,8 @@ class TourRequest(Base):
     postcode: Mapped[str] = mapped_column(sa.String(12), default="")
     contact_name: Mapped[str] = mapped_column(sa.String(100))
     contact_role: Mapped[str] = mapped_column(sa.String(100), default="")
-    email: Mapped[str] = mapped_column(sa.String(254))
+    # Optional only for group visits staff enter for a caller or a walk-in group.
+    email: Mapped[str | None] = mapped_column(sa.String(254))
     phone: Mapped[str] = mapped_column(sa.String(40))
     leader_name: Mapped[str] = mapped_column(sa.String(100), default="")
     pupils: Mapped[int]
@@ -181,6 +228,10 @@ class TourRequest(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    source: Mapped[str] = mapped_column(sa.String(8), default="web", server_default="web")
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id", ondelete="SET NULL"))
+    attendance: Mapped[str | None] = mapped_column(sa.String(8))
+    attendance_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     assignments: Mapped[list[GuideAssignment]] = relationship(
         back_populates="tour", cascade="all, delete-orphan", order_by="GuideAssignment.start")
@@ -235,6 +286,15 @@ class StaffUser(Base):
     role: Mapped[str] = mapped_column(sa.String(8), default="staff")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Wrong passwords in a row; past a threshold the account is locked until locked_until.
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    password_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
 
     # Flask-Login's interface
     is_authenticated = True
@@ -246,6 +306,42 @@ class StaffUser(Base):
 
     def get_id(self) -> str:
         return str(self.id)
+
+
+class AuditEntry(Base):
+    """Who did what and when: one row per staff action (and per rule a staff member overrode)."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (
+        sa.Index("ix_audit_entry_at", "at"),
+        sa.Index("ix_audit_entry_booking", "booking_id"),
+        sa.Index("ix_audit_entry_tour", "tour_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id", ondelete="SET NULL"))
+    # Kept as text too, so the log still says who when an account is gone.
+    actor: Mapped[str] = mapped_column(sa.String(254))
+    action: Mapped[str] = mapped_column(sa.String(40))
+    booking_id: Mapped[int | None] = mapped_column(sa.ForeignKey("booking.id", ondelete="SET NULL"))
+    tour_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tour_request.id", ondelete="SET NULL"))
+    # Free details: the reason of an override, old and new values, a closure's period...
+    details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+
+    staff: Mapped[StaffUser | None] = relationship()
+    booking: Mapped[Booking | None] = relationship()
+    tour: Mapped[TourRequest | None] = relationship()
+
+
+class Setting(Base):
+    """A value staff change from the back office: the default capacity, the calendar feed's secret."""
+
+    __tablename__ = "setting"
+
+    key: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    value: Mapped[Any] = mapped_column(sa.JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class OutboxMessage(Base):

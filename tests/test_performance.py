@@ -114,7 +114,7 @@ def quick_cleanup(app):
     engine = app.extensions["booking"].engine
     if engine.dialect.name == "postgresql":
         with engine.begin() as connection:
-            connection.exec_driver_sql("TRUNCATE outbox, booking, slot, closure")
+            connection.exec_driver_sql("TRUNCATE outbox, audit_entry, booking, slot, closure")
 
 
 def test_statement_counts_stay_the_same_with_10000_bookings_and_within_budget(
