@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from booking import schedule, tours
 from booking.db import RetryTransaction, atomic
-from booking.models import Closure, Guide, GuideAssignment, TourRequest, enqueue_email
+from booking.models import Closure, Guide, GuideAssignment, GuideDuty, TourRequest, enqueue_email
 from booking.references import GROUP_PREFIX, new_reference
 from booking.schedule import Rules
 from booking.services import BookingError
@@ -88,8 +88,10 @@ class _Unfit(Exception):
 
 
 def guides_on_duty(session: Session, day: dt.date) -> list[Guide]:
-    """The guides working on `day`: every active guide (a per-day roster comes with the back office)."""
-    return list(session.scalars(sa.select(Guide).where(Guide.active.is_(True)).order_by(Guide.id)))
+    """The active guides working on `day`: the day's roster if staff set one, else every active guide."""
+    roster = dict(session.execute(sa.select(GuideDuty.guide_id, GuideDuty.on_duty).where(GuideDuty.day == day)).all())
+    guides = session.scalars(sa.select(Guide).where(Guide.active.is_(True)).order_by(Guide.id))
+    return [guide for guide in guides if not roster or roster.get(guide.id, False)]
 
 
 def _busy_guide_ids(session: Session, slots: list[dt.datetime], tour_id: int | None) -> set[int]:
