@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 
 from booking import links, schedule
 from booking.context import rules as current_rules
-from booking.models import Booking, OutboxMessage, TourRequest
+from booking.models import Booking, Closure, OutboxMessage, TourRequest
 from booking.notifications.ics import visit_event_calendar
 from booking.presentation import museum_facts
 
@@ -113,7 +113,12 @@ def _visit_message(row: OutboxMessage) -> flask_mail.Message:
     facts = museum_facts(row.language)
     manage_url = links.visit_url(booking)
     base_url = current_app.config["PUBLIC_BASE_URL"]
-    context = {"booking": booking, "museum": facts, "manage_url": manage_url, "payload": row.payload,
+    payload = row.payload or {}
+    # What staff told the visitor: a reason given in several languages, read in this one, and a note.
+    museum_note = " ".join(part for part in (Closure.reason_in(payload.get("reasons") or {}, row.language),
+                                             payload.get("message", "")) if part)
+    context = {"booking": booking, "museum": facts, "manage_url": manage_url, "payload": payload,
+               "by_museum": payload.get("by_museum", False), "museum_note": museum_note,
                "language": row.language, "calendar_url": f"{base_url}/{row.language}/visit"}
     message = _message(row, _visit_subject(row.kind, booking),
                        render_template(f"emails/{row.kind}.txt", **context),

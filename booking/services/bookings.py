@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -11,12 +11,28 @@ from sqlalchemy.orm import Session
 
 from booking import schedule
 from booking.db import RetryTransaction, atomic
-from booking.models import Booking, enqueue_email
+from booking.models import Booking, StaffUser, enqueue_email
 from booking.references import new_reference
 from booking.schedule import Rules
-from booking.services import BookingClosed, BookingError, SlotFull
+from booking.services import BookingClosed, BookingError, SlotFull, audit
 from booking.services.availability import check_bookable
 from booking.services.capacity import change_places, moving_changes, release_places, take_places
+
+
+@dataclass(frozen=True)
+class ByMuseum:
+    """A change staff make for the visitor: who made it, and what the visitor is told and why.
+
+    `reasons` holds the same reason in several languages (a closure's), so each visitor reads it
+    in their own; `message` is a note as staff typed it.
+    """
+
+    staff: StaffUser | None
+    message: str = ""
+    reasons: dict[str, str] = field(default_factory=dict)
+
+    def payload(self) -> dict:
+        return {"by_museum": True, "message": self.message, "reasons": self.reasons}
 
 
 @dataclass(frozen=True)
@@ -73,8 +89,9 @@ def book_visit(session: Session, rules: Rules, now: dt.datetime, request: VisitR
             if "reference" not in str(error.orig):
                 raise  # e.g. the same request_key: handled below
             raise RetryTransaction() from error  # a reference drawn twice: draw again
-        enqueue_email(session, "visit_confirmed", booking=booking, recipient=booking.email,
-                      language=booking.language, now=now, domain=mail_domain)
+        if booking.email:
+            enqueue_email(session, "visit_confirmed", booking=booking, recipient=booking.email,
+                          language=booking.language, now=now, domain=mail_domain)
         return booking, True
 
     try:
@@ -98,8 +115,12 @@ def _lock_active(session: Session, booking_id: int, now: dt.datetime) -> Booking
 
 
 def cancel_booking(session: Session, rules: Rules, now: dt.datetime, booking_id: int,
-                   mail_domain: str = "museumresistance.be") -> Booking:
-    """Cancel a visit that has not started; frees its places and emails a calendar cancellation."""
+                   mail_domain: str = "museumresistance.be", by: ByMuseum | None = None) -> Booking:
+    """Cancel a visit that has not started; frees its places and emails a calendar cancellation.
+
+    `by` is set when staff cancel for the visitor: the email and the visitor's page say why, and
+    the audit log keeps who did it.
+    """
 
     def operation() -> Booking:
         booking = _lock_active(session, booking_id, now)
@@ -108,15 +129,24 @@ def cancel_booking(session: Session, rules: Rules, now: dt.datetime, booking_id:
         booking.cancelled_at = now
         booking.updated_at = now
         booking.sequence += 1
-        enqueue_email(session, "visit_cancelled", booking=booking, recipient=booking.email,
-                      language=booking.language, now=now, domain=mail_domain)
+        booking.cancelled_by = "museum" if by else "visitor"
+        if by:
+            booking.cancel_reasons = by.reasons or None
+            booking.cancel_message = by.message
+            audit.record(session, now, by.staff, "booking.cancel", booking=booking, message=by.message,
+                         reasons=by.reasons)
+        if booking.email:
+            enqueue_email(session, "visit_cancelled", booking=booking, recipient=booking.email,
+                          language=booking.language, now=now, domain=mail_domain,
+                          payload=by.payload() if by else None)
         return booking
 
     return atomic(session, operation)
 
 
 def move_booking(session: Session, rules: Rules, now: dt.datetime, booking_id: int,
-                 new_start: dt.datetime, mail_domain: str = "museumresistance.be") -> Booking:
+                 new_start: dt.datetime, mail_domain: str = "museumresistance.be",
+                 by: ByMuseum | None = None) -> Booking:
     """Move a visit to another slot with room: takes the new places and frees the old in one go."""
     new_start = new_start.astimezone(schedule.UTC)
 
@@ -132,9 +162,13 @@ def move_booking(session: Session, rules: Rules, now: dt.datetime, booking_id: i
         booking.start = new_start
         booking.updated_at = now
         booking.sequence += 1
-        enqueue_email(session, "visit_moved", booking=booking, recipient=booking.email,
-                      language=booking.language, now=now, domain=mail_domain,
-                      payload={"previous_start": old_start.isoformat()})
+        payload = {"previous_start": old_start.isoformat(), **(by.payload() if by else {})}
+        if by:
+            audit.record(session, now, by.staff, "booking.move", booking=booking, message=by.message,
+                         previous_start=old_start.isoformat(), start=new_start.isoformat())
+        if booking.email:
+            enqueue_email(session, "visit_moved", booking=booking, recipient=booking.email,
+                          language=booking.language, now=now, domain=mail_domain, payload=payload)
         return booking
 
     return atomic(session, operation)
