@@ -27,11 +27,11 @@ catalogs: venv
 	$(BIN)/pybabel compile -d translations -f > /dev/null
 
 extract-messages: venv
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -w 120 \
 		-o translations/messages.pot . > /dev/null
 
 update-catalogs: extract-messages
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching -w 120
 
 run: venv instance/secret_key catalogs
 	$(FLASK) init-db

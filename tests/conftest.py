@@ -227,3 +227,40 @@ def request_tour(session, policy, clock):
         return tour
 
     return _request
+
+
+STAFF_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def staff_user(session):
+    """A signed-up member of staff (role "staff"); password STAFF_PASSWORD."""
+    from booking.services.staff import create_staff
+
+    return create_staff(session, "desk@museum.example", STAFF_PASSWORD, name="Desk Agent")
+
+
+@pytest.fixture
+def admin_user(session):
+    """An admin; password STAFF_PASSWORD."""
+    from booking.services.staff import create_staff
+
+    return create_staff(session, "admin@museum.example", STAFF_PASSWORD, role="admin", name="Admin")
+
+
+def signed_in(app, user) -> FlaskClient:
+    """A new test client signed in as `user` through the real sign-in form."""
+    client = app.test_client()
+    response = client.post("/staff/login", data={"email": user.email, "password": STAFF_PASSWORD})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+@pytest.fixture
+def staff_client(app, staff_user):
+    return signed_in(app, staff_user)
+
+
+@pytest.fixture
+def admin_client(app, admin_user):
+    return signed_in(app, admin_user)

@@ -146,7 +146,8 @@ def test_a_teacher_requests_a_tour_on_a_phone_and_staff_confirm_it(live_server, 
     staff.get_by_label("Email address").fill(staff_account[0])
     staff.get_by_label("Password").fill(staff_account[1])
     staff.get_by_role("button", name="Sign in").click()
-    expect(staff).to_have_url(f"{base}/staff/")
+    expect(staff).not_to_have_url(re.compile("/staff/login"))
+    staff.goto(f"{base}/staff/requests")
 
     card = staff.locator("article.card").filter(has=staff.get_by_role("heading", name=re.compile(reference)))
     expect(card).to_have_count(1)
@@ -155,7 +156,7 @@ def test_a_teacher_requests_a_tour_on_a_phone_and_staff_confirm_it(live_server, 
         expect(card.get_by_label(guide.name, exact=True)).to_be_checked()
     card.get_by_role("button", name="Confirm", exact=True).click()
 
-    expect(staff).to_have_url(f"{base}/staff/")
+    expect(staff).to_have_url(f"{base}/staff/requests")
     expect(staff.locator(".flash-success")).to_contain_text(f"{reference} is confirmed")
     expect(staff.locator("article.card")).to_have_count(0)
     expect(staff.locator("table.list")).to_contain_text(reference)

@@ -140,7 +140,7 @@ def test_a_wrong_password_does_not_sign_in(client, staff_login):
 def test_staff_see_pending_requests_and_confirm_one(client, guides, session, staff_login):
     client.post("/en/groups", data=tour_form(pupils="18"))
     assert sign_in(client, staff_login).status_code == 302
-    page = client.get("/staff/").get_data(as_text=True)
+    page = client.get("/staff/requests").get_data(as_text=True)
     assert "Athénée Royal d&#39;Anderlecht" in page and "One pupil uses a wheelchair." in page
     tour = session.scalars(sa.select(TourRequest)).one()
     assert [g.name for g in tour.guides] == ["Pieter Janssens"]

@@ -1,76 +1,26 @@
-"""The staff pages: sign-in and the group-visit requests to decide."""
+"""The group-visit requests staff decide: confirm, decline, propose another time."""
 
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import urlparse
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext
-from flask_login import current_user, login_required, login_user, logout_user
 from wtforms.fields.choices import SelectChoice
 
 from booking import schedule
 from booking.context import db, now, rules, tour_policy
-from booking.extensions import login_manager
-from booking.forms import ConfirmForm, DecisionForm, LoginForm
+from booking.forms import DecisionForm
 from booking.messages import explain_tour
-from booking.models import StaffUser, TourRequest
+from booking.models import TourRequest
 from booking.notifications.dispatch import deliver_after_commit
-from booking.services.staff import authenticate
 from booking.services.tours import TourStateError, confirm_tour, decline_tour, free_guides, propose_time, staff_queue
-
-bp = Blueprint("staff", __name__, url_prefix="/staff")
-
-
-@login_manager.user_loader
-def load_user(user_id: str) -> StaffUser | None:
-    try:
-        return db().get(StaffUser, int(user_id))
-    except ValueError:
-        return None
+from booking.views.staff import bp
 
 
-@bp.before_request
-def require_staff():
-    """Every staff page but the sign-in answers anonymous visitors with a redirect to it."""
-    if request.endpoint in ("staff.login",):
-        return None
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    return None
-
-
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/staff") and not urlparse(target).netloc:
-        return target
-    return url_for("staff.index")
-
-
-@bp.route("/login", methods=["GET", "POST"])
-def login():
-    form = LoginForm()
-    status = 200
-    if form.validate_on_submit():
-        user = authenticate(db(), form.email.data, form.password.data)
-        if user:
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
-        form.password.errors = [gettext("This email and password do not match an active staff account.")]
-        status = 401
-    return render_template("staff/login.html", form=form), status
-
-
-@bp.post("/logout")
-@login_required
-def logout():
-    logout_user()
-    return redirect(url_for("staff.login"))
-
-
-@bp.get("/")
-def index():
+@bp.get("/requests")
+def requests():
     policy = tour_policy()
     moment = now()
     queue = staff_queue(db(), policy, moment)
@@ -79,8 +29,8 @@ def index():
         .order_by(TourRequest.start).limit(50)
     ).all()
     choices = {entry.tour.id: _guide_choices(entry.tour) for entry in queue}
-    return render_template("staff/index.html", queue=queue, upcoming=upcoming, choices=choices,
-                           form=DecisionForm(), logout_form=ConfirmForm(), policy=policy)
+    return render_template("staff/requests.html", queue=queue, upcoming=upcoming, choices=choices,
+                           form=DecisionForm(), policy=policy)
 
 
 def _guide_choices(tour: TourRequest):
@@ -109,7 +59,7 @@ def _decide(tour_id: int, action, success: str):
         else:
             deliver_after_commit()
             flash(success % {"reference": tour.reference}, "success")
-    return redirect(url_for("staff.index"))
+    return redirect(url_for("staff.requests"))
 
 
 @bp.post("/tours/<int:tour_id>/confirm")
