@@ -71,6 +71,9 @@ class Config:
     # Closed days the holidays package does not know: 8 May, the Brussels-Capital Region's day.
     EXTRA_HOLIDAYS = {(5, 8): "Iris Day (Brussels-Capital Region)"}
     AVAILABILITY_MAX_DAYS = 92
+    # The waiting list: how long an offer of freed places holds, and the latest it may run before the slot.
+    WAITLIST_OFFER_HOURS = _int("WAITLIST_OFFER_HOURS", 12)
+    WAITLIST_OFFER_CUTOFF_MINUTES = _int("WAITLIST_OFFER_CUTOFF_MINUTES", 120)
 
     # Group visits.
     TOUR_GUIDED_MINUTES = _int("TOUR_GUIDED_MINUTES", 120)

@@ -243,3 +243,13 @@ class DecisionForm(Form):
 class LoginForm(Form):
     email = EmailField(_l("Email address"), filters=[_strip], validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+
+
+class WaitlistForm(Form):
+    """Joining a full slot's waiting list: the same fields as a booking, without the note."""
+
+    start = VisitForm.start
+    party_size = VisitForm.party_size
+    name = VisitForm.name
+    email = VisitForm.email
+    consent = VisitForm.consent

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from booking.models import Booking, TourRequest
+from booking.models import Booking, TourRequest, WaitlistEntry
 from booking.tokens import manage_token
 
 
@@ -24,3 +24,12 @@ def tour_path(tour: TourRequest) -> str:
 
 def tour_url(tour: TourRequest) -> str:
     return current_app.config["PUBLIC_BASE_URL"] + tour_path(tour)
+
+
+def waitlist_path(entry: WaitlistEntry) -> str:
+    token = manage_token(current_app.config["SECRET_KEY"], "waitlist", entry.id, entry.token_version)
+    return f"/w/{entry.reference}/{token}"
+
+
+def waitlist_url(entry: WaitlistEntry) -> str:
+    return current_app.config["PUBLIC_BASE_URL"] + waitlist_path(entry)

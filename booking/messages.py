@@ -39,6 +39,16 @@ def explain(error: BookingError) -> str:
         return gettext("This booking has been cancelled and can no longer be changed.")
     if code == "started":
         return gettext("This visit has already started and can no longer be changed.")
+    if code == "waitlist_too_late":
+        return gettext("This time is too close for a waiting list: places freed now could not be offered in time.")
+    if code == "waitlist_places_free":
+        return gettext("There are enough places free at this time: you can book them directly.")
+    if code == "waitlist_already":
+        return gettext("This email address is already on the waiting list for this time.")
+    if code == "waitlist_closed":
+        return gettext("This waiting-list entry is closed: there is nothing more to do here.")
+    if code == "offer_expired":
+        return gettext("Sorry, the time to confirm these places has passed; they went to the next person waiting.")
     return gettext("This request could not be completed.")
 
 

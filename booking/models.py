@@ -355,12 +355,14 @@ class OutboxMessage(Base):
         sa.Index("ix_outbox_due", "status", "next_attempt_at"),
         sa.Index("ix_outbox_booking", "booking_id"),
         sa.Index("ix_outbox_tour", "tour_id"),
+        sa.Index("ix_outbox_waitlist", "waitlist_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(40))
     booking_id: Mapped[int | None] = mapped_column(sa.ForeignKey("booking.id", ondelete="CASCADE"))
     tour_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tour_request.id", ondelete="CASCADE"))
+    waitlist_id: Mapped[int | None] = mapped_column(sa.ForeignKey("waitlist_entry.id", ondelete="CASCADE"))
     language: Mapped[str] = mapped_column(sa.String(2))
     recipient: Mapped[str] = mapped_column(sa.String(254))
     payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
@@ -375,6 +377,7 @@ class OutboxMessage(Base):
 
     booking: Mapped[Booking | None] = relationship()
     tour: Mapped[TourRequest | None] = relationship()
+    waitlist: Mapped[WaitlistEntry | None] = relationship()
 
 
 def enqueue_email(
@@ -386,6 +389,7 @@ def enqueue_email(
     now: dt.datetime,
     booking: Booking | None = None,
     tour: TourRequest | None = None,
+    waitlist: WaitlistEntry | None = None,
     payload: dict[str, Any] | None = None,
     domain: str = "museumresistance.be",
 ) -> OutboxMessage:
@@ -394,6 +398,7 @@ def enqueue_email(
         kind=kind,
         booking=booking,
         tour=tour,
+        waitlist=waitlist,
         language=language,
         recipient=recipient,
         payload=payload or {},
@@ -405,3 +410,39 @@ def enqueue_email(
     # The request delivers what it queued once its transaction has committed (see dispatch).
     session.info.setdefault("queued_emails", []).append(message)
     return message
+
+
+class WaitlistEntry(Base):
+    """A visitor waiting for places in a full slot; offered places are taken in the slot for them.
+
+    waiting -> offered (places taken, held until offer_expires_at) -> accepted (a booking is made
+    with those places) | expired / declined (places given back, offered to the next); or left.
+    """
+
+    STATUSES = ("waiting", "offered", "accepted", "expired", "declined", "left")
+
+    __tablename__ = "waitlist_entry"
+    __table_args__ = (
+        sa.CheckConstraint(_in("status", STATUSES), name="waitlist_status_known"),
+        sa.CheckConstraint(_in("language", LANGUAGES), name="waitlist_language_known"),
+        sa.CheckConstraint("people >= 1", name="waitlist_people_positive"),
+        sa.Index("ix_waitlist_start_status", "start", "status", "created_at"),
+        sa.Index("ix_waitlist_status_expiry", "status", "offer_expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(sa.String(12), unique=True)
+    status: Mapped[str] = mapped_column(sa.String(8), default="waiting")
+    start: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    people: Mapped[int]
+    name: Mapped[str] = mapped_column(sa.String(100))
+    email: Mapped[str] = mapped_column(sa.String(254))
+    language: Mapped[str] = mapped_column(sa.String(2))
+    token_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    offered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    offer_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    booking_id: Mapped[int | None] = mapped_column(sa.ForeignKey("booking.id", ondelete="SET NULL"))
+
+    booking: Mapped[Booking | None] = relationship()

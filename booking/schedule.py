@@ -30,6 +30,9 @@ class Rules:
     horizon_days: int = 90
     holiday_country: str = "BE"
     extra_holidays: dict[tuple[int, int], str] = field(default_factory=dict)
+    # The waiting list: an offer holds freed places this long, and never later than this before the slot.
+    offer_hours: int = 12
+    offer_cutoff_minutes: int = 120
 
     @property
     def tz(self) -> ZoneInfo:
@@ -49,6 +52,8 @@ class Rules:
             horizon_days=int(config["BOOKING_HORIZON_DAYS"]),
             holiday_country=config["HOLIDAY_COUNTRY"],
             extra_holidays=dict(config["EXTRA_HOLIDAYS"]),
+            offer_hours=int(config.get("WAITLIST_OFFER_HOURS", 12)),
+            offer_cutoff_minutes=int(config.get("WAITLIST_OFFER_CUTOFF_MINUTES", 120)),
         )
 
     def __hash__(self) -> int:  # extra_holidays is a dict; hash what identifies the rules
@@ -117,6 +122,13 @@ def is_slot_start(moment: dt.datetime, rules: Rules) -> bool:
 
 def last_bookable_day(now: dt.datetime, rules: Rules) -> dt.date:
     return local_today(now, rules) + dt.timedelta(days=rules.horizon_days)
+
+
+def offer_expiry(start: dt.datetime, now: dt.datetime, rules: Rules) -> dt.datetime | None:
+    """Until when a waiting-list offer made `now` for the slot at `start` holds; None if too late to offer."""
+    expiry = min(now + dt.timedelta(hours=rules.offer_hours),
+                 start - dt.timedelta(minutes=rules.offer_cutoff_minutes))
+    return expiry if expiry > now else None
 
 
 def within_booking_window(start: dt.datetime, now: dt.datetime, rules: Rules) -> bool:

@@ -80,6 +80,8 @@ def render(row: OutboxMessage) -> flask_mail.Message:
     with force_locale(row.language):
         if row.booking is not None:
             return _visit_message(row)
+        if row.waitlist is not None:
+            return _waitlist_message(row)
         return _tour_message(row)
 
 
@@ -161,3 +163,18 @@ def _tour_message(row: OutboxMessage) -> flask_mail.Message:
             url=manage_url, attendee=tour.email, cancelled=bool(cancelled),
         )
     return message
+
+
+def _waitlist_message(row: OutboxMessage) -> flask_mail.Message:
+    entry = row.waitlist
+    facts = museum_facts(row.language)
+    values = {**_when(entry.start), "reference": entry.reference}
+    if row.kind == "waitlist_offer":
+        subject = gettext("Places are free for you on %(day)s at %(time)s: confirm them (%(reference)s)", **values)
+    else:
+        subject = gettext("You are on the waiting list for %(day)s at %(time)s (%(reference)s)", **values)
+    body = render_template(f"emails/{row.kind}.txt", entry=entry, museum=facts, link=links.waitlist_url(entry),
+                           language=row.language)
+    html = render_template("emails/text.html", museum=facts, language=row.language, subject=subject,
+                           content=text_to_html(body))
+    return _message(row, subject, body, html)

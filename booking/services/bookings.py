@@ -17,6 +17,7 @@ from booking.schedule import Rules
 from booking.services import BookingClosed, BookingError, SlotFull, audit
 from booking.services.availability import check_bookable
 from booking.services.capacity import change_places, moving_changes, release_places, take_places
+from booking.services.waitlist import offer_freed_places
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,7 @@ def cancel_booking(session: Session, rules: Rules, now: dt.datetime, booking_id:
     def operation() -> Booking:
         booking = _lock_active(session, booking_id, now)
         release_places(session, booking.start, booking.party_size)
+        offer_freed_places(session, rules, now, booking.start, mail_domain)
         booking.status = "cancelled"
         booking.cancelled_at = now
         booking.updated_at = now
@@ -162,6 +164,7 @@ def move_booking(session: Session, rules: Rules, now: dt.datetime, booking_id: i
         booking.start = new_start
         booking.updated_at = now
         booking.sequence += 1
+        offer_freed_places(session, rules, now, old_start, mail_domain)
         payload = {"previous_start": old_start.isoformat(), **(by.payload() if by else {})}
         if by:
             audit.record(session, now, by.staff, "booking.move", booking=booking, message=by.message,
