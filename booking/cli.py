@@ -170,13 +170,16 @@ def init_app(app: Flask) -> None:
 
 def run_jobs(moment: dt.datetime) -> list[str]:
     """Every due job, once, as of `moment`; returns a line for each that did something."""
-    from booking.context import tour_policy
+    from booking.context import mail_domain, tour_policy
     from booking.services.tours import expire_proposals
+    from booking.services.waitlist import run_waitlist_jobs
 
     lines = []
     expired = expire_proposals(db(), tour_policy(), moment)
     if expired:
         lines.append(f"expired proposals: {', '.join(expired)}")
+    waitlist = run_waitlist_jobs(db(), rules(), moment, mail_domain())
+    lines += [f"waiting list, {name.replace('_', ' ')}: {count}" for name, count in waitlist.items() if count]
     return lines
 
 

@@ -333,3 +333,17 @@ def test_concurrent_offer_runs_never_offer_a_place_twice(database_url, session, 
     assert len(offered_ids) == len(set(offered_ids)) == 2
     assert sorted(offered_ids) == sorted(e.id for e in entries[:2])  # the first two in line
     assert slot_booked(session, SLOT) == CAPACITY + 2
+
+
+def test_run_jobs_passes_an_expired_offer_on(runner, session, rules, clock, full_slot, join):
+    first = join(2, "Chloé Dupont", "chloe@example.be")
+    second = join(2, "Dirk Maes", "dirk@example.be")
+    cancel_booking(session, rules, clock.now(), full_slot[0].id)
+
+    early = runner.invoke(args=["run-jobs", "--now", "2027-03-01T20:00"])
+    assert early.exit_code == 0 and "offers expired" not in early.output
+    result = runner.invoke(args=["run-jobs", "--now", "2027-03-01T21:30"])
+    assert result.exit_code == 0, result.output
+    assert "waiting list, offers expired: 1" in result.output
+    assert entry_of(session, first.id).status == "expired"
+    assert entry_of(session, second.id).status == "offered"
