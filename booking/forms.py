@@ -13,6 +13,7 @@ from flask import current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileSize
 from wtforms import (
     BooleanField,
     DateField,
@@ -253,3 +254,55 @@ class WaitlistForm(Form):
     name = VisitForm.name
     email = VisitForm.email
     consent = VisitForm.consent
+
+
+_LANGUAGE_CHOICES = [SelectChoice("fr", "Français"), SelectChoice("nl", "Nederlands"), SelectChoice("en", "English"),
+                     SelectChoice("de", "Deutsch")]
+
+
+def _texts_in_four_languages(cls, prefix: str, label, area: bool = False):
+    """Add one field per language (`prefix`_fr ...) to a form class: staff write each text four times."""
+    for code, name in (("fr", "Français"), ("nl", "Nederlands"), ("en", "English"), ("de", "Deutsch")):
+        kind = TextAreaField if area else StringField
+        setattr(cls, f"{prefix}_{code}", kind(label, description=name, filters=[_strip],
+                                              validators=[Optional(), Length(max=2000 if area else 200)]))
+    return cls
+
+
+class ExhibitionForm(Form):
+    starts_on = DateField(_l("On show from"), validators=[InputRequired(_l("Choose a date."))])
+    ends_on = DateField(_l("Until (leave empty for a permanent exhibition)"), validators=[Optional()])
+    panel_languages = SelectMultipleField(_l("Languages of the panels"), choices=_LANGUAGE_CHOICES,
+                                          validators=[Optional()])
+    image = FileField(_l("Image (JPEG, PNG or WebP, at most 2 MB)"),
+                      validators=[FileAllowed(["jpg", "jpeg", "png", "webp"], _l("Choose a JPEG, PNG or WebP image.")),
+                                  FileSize(2 * 1024 * 1024, message=_l("The image must be at most 2 MB."))])
+
+    def text_fields(self, prefix: str) -> list:
+        return [self[f"{prefix}_{code}"] for code in ("fr", "nl", "en", "de")]
+
+    def texts(self, prefix: str) -> dict[str, str]:
+        return {code: self[f"{prefix}_{code}"].data or "" for code in ("fr", "nl", "en", "de")}
+
+
+_texts_in_four_languages(ExhibitionForm, "title", _l("Title"))
+_texts_in_four_languages(ExhibitionForm, "description", _l("Description"), area=True)
+
+
+_CLOCK_TIME = [InputRequired(_l("Give a time such as 18:30.")),
+               Regexp(r"^([01]?\d|2[0-3]):[0-5]\d$", message=_l("Give a time such as 18:30."))]
+
+
+class EventForm(Form):
+    date = DateField(_l("Date"), validators=[InputRequired(_l("Choose a date."))])
+    start_time = StringField(_l("Starts at (HH:MM)"), filters=[_strip], validators=_CLOCK_TIME)
+    end_time = StringField(_l("Ends at (HH:MM)"), filters=[_strip], validators=_CLOCK_TIME)
+    place = StringField(_l("Place"), filters=[_strip], validators=[Optional(), Length(max=150)])
+    booking_needed = BooleanField(_l("Booking needed to attend"))
+
+    text_fields = ExhibitionForm.text_fields
+    texts = ExhibitionForm.texts
+
+
+_texts_in_four_languages(EventForm, "title", _l("Title"))
+_texts_in_four_languages(EventForm, "description", _l("Description"), area=True)

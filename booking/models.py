@@ -446,3 +446,58 @@ class WaitlistEntry(Base):
     booking_id: Mapped[int | None] = mapped_column(sa.ForeignKey("booking.id", ondelete="SET NULL"))
 
     booking: Mapped[Booking | None] = relationship()
+
+
+class Exhibition(Base):
+    """An exhibition on show from one day to another, described in the four languages."""
+
+    __tablename__ = "exhibition"
+    __table_args__ = (
+        sa.CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="exhibition_ends_after_start"),
+        sa.Index("ix_exhibition_period", "starts_on", "ends_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    titles: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
+    descriptions: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
+    starts_on: Mapped[dt.date] = mapped_column(sa.Date)
+    ends_on: Mapped[dt.date | None] = mapped_column(sa.Date)  # None: a permanent exhibition
+    # Language codes of the exhibition's panels, separated by commas, e.g. "fr,nl".
+    panel_languages: Mapped[str] = mapped_column(sa.String(20), default="")
+    image: Mapped[str | None] = mapped_column(sa.String(80))  # a file name under instance/uploads/
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def title(self, language: str) -> str:
+        return Closure.reason_in(self.titles, language)
+
+    def description(self, language: str) -> str:
+        return Closure.reason_in(self.descriptions, language)
+
+    @property
+    def panel_language_list(self) -> list[str]:
+        return [code for code in self.panel_languages.split(",") if code]
+
+
+class Event(Base):
+    """A round table, a talk...: at a time and place; visits during an event need no appointment."""
+
+    __tablename__ = "event"
+    __table_args__ = (
+        sa.CheckConstraint("end_at > start_at", name="event_ends_after_start"),
+        sa.Index("ix_event_start", "start_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    titles: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
+    descriptions: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
+    start_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    place: Mapped[str] = mapped_column(sa.String(150), default="")
+    booking_needed: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def title(self, language: str) -> str:
+        return Closure.reason_in(self.titles, language)
+
+    def description(self, language: str) -> str:
+        return Closure.reason_in(self.descriptions, language)

@@ -73,6 +73,17 @@ def make_every_email(session, policy, clock, book, request_tour, language):
     propose_time(session, policy, now, expired.id, local("2027-03-19T11:00"))
     expire_proposals(session, policy, now + dt.timedelta(days=8))
 
+    # The waiting list: a full slot, an entry, a cancellation that offers it the places.
+    from booking.models import Slot
+    from booking.services.waitlist import WaitRequest, join_waitlist
+
+    full = book("2027-03-04T10:00", party_size=2, language=language)
+    session.execute(sa.update(Slot).where(Slot.start == full.start).values(capacity=2, capacity_custom=True))
+    session.commit()
+    join_waitlist(session, rules, now, WaitRequest(start=local("2027-03-04T10:00"), people=2, name="Wim",
+                                                   email="wim@example.be", language=language))
+    cancel_booking(session, rules, now, full.id)
+
 
 @pytest.mark.parametrize("museum_language", ["fr", "nl", "de"], indirect=True)
 def test_every_email_speaks_the_recipients_language(museum_language, app, session, policy, clock, book,

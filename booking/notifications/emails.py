@@ -8,6 +8,7 @@ import flask_mail
 from flask import current_app, g, render_template
 from flask_babel import force_locale, format_date, format_time, gettext, ngettext
 from markupsafe import Markup, escape
+from sqlalchemy.orm import object_session
 
 from booking import links, schedule
 from booking.context import rules as current_rules
@@ -119,7 +120,13 @@ def _visit_message(row: OutboxMessage) -> flask_mail.Message:
     # What staff told the visitor: a reason given in several languages, read in this one, and a note.
     museum_note = " ".join(part for part in (Closure.reason_in(payload.get("reasons") or {}, row.language),
                                              payload.get("message", "")) if part)
+    exhibitions = []
+    if row.kind in ("visit_confirmed", "visit_moved"):
+        from booking.services.whatson import exhibitions_on
+
+        exhibitions = exhibitions_on(object_session(booking), schedule.to_local(booking.start, current_rules()).date())
     context = {"booking": booking, "museum": facts, "manage_url": manage_url, "payload": payload,
+               "exhibitions": exhibitions, "lang": row.language,
                "by_museum": payload.get("by_museum", False), "museum_note": museum_note,
                "language": row.language, "calendar_url": f"{base_url}/{row.language}/visit"}
     message = _message(row, _visit_subject(row.kind, booking),

@@ -60,7 +60,10 @@ def root():
 
 @bp.get("/")
 def home():
-    return render_template("public/home.html")
+    from booking.services.whatson import programme
+
+    exhibitions, events = programme(db(), schedule.local_today(now(), rules()), now())
+    return render_template("public/home.html", exhibitions=exhibitions, events=events)
 
 
 @bp.get("/privacy")
@@ -222,8 +225,11 @@ def _changeable(booking: Booking) -> bool:
 
 @links_bp.get("/b/<reference>/<token>")
 def manage(reference: str, token: str):
+    from booking.services.whatson import exhibitions_on
+
     booking = load_visit(reference, token)
-    return render_template("public/manage.html", booking=booking, token=token,
+    on_show = exhibitions_on(db(), schedule.to_local(booking.start, rules()).date()) if booking.is_active else []
+    return render_template("public/manage.html", booking=booking, token=token, exhibitions=on_show,
                            changeable=_changeable(booking), cancel_form=ConfirmForm())
 
 
