@@ -306,3 +306,42 @@ class EventForm(Form):
 
 _texts_in_four_languages(EventForm, "title", _l("Title"))
 _texts_in_four_languages(EventForm, "description", _l("Description"), area=True)
+class StatsPeriodForm(Form):
+    """The period of the statistics page: a year, and optionally one of its months (read from the query)."""
+
+    class Meta(Form.Meta):
+        csrf = False  # a GET that only reads
+
+    year = IntegerField(_l("Year"), validators=[
+        InputRequired(_l("Give a year.")), NumberRange(min=2000, max=2100, message=_l("Give a year such as 2027."))])
+    # Choices (the month names in the page's language) are set by the view.
+    month = SelectField(_l("Month"), default="")
+
+
+class ExportRangeForm(Form):
+    """The days of the bookings export, both included."""
+
+    MAX_DAYS = 366
+
+    start = DateField(_l("From"), validators=[InputRequired(_l("Give the first day."))])
+    end = DateField(_l("To (included)"), validators=[InputRequired(_l("Give the last day."))])
+
+    def validate_end(self, field):
+        if self.start.data is None or field.data is None:
+            return
+        if field.data < self.start.data:
+            raise ValidationError(_l("The last day must not be before the first day."))
+        if (field.data - self.start.data).days >= self.MAX_DAYS:
+            raise ValidationError(_l("Export at most %(days)s days at a time.", days=self.MAX_DAYS))
+
+
+class PersonExportForm(Form):
+    """Everything held about one email address (a visitor's request to see their data)."""
+
+    person_email = EmailField(
+        _l("Email address"), filters=[_strip],
+        validators=[DataRequired(_l("Please give an email address.")),
+                    Length(max=254, message=_l("This email address is too long.")),
+                    Email(_l("Please give a valid email address, such as name@example.be."),
+                          check_deliverability=False)],
+    )

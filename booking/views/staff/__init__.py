@@ -110,4 +110,9 @@ def index():
     return redirect(url_for(target))
 
 
-from booking.views.staff import auth, requests, whatson  # noqa: E402,F401  (they add their routes to bp)
+from booking.views.staff import (  # noqa: E402,F401  (they add their routes to bp)
+    auth,
+    reports,
+    requests,
+    whatson,
+)

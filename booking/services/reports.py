@@ -1,0 +1,210 @@
+"""Figures for the museum's reports to its funders: visitors, groups and no-shows per week and month.
+
+Two GROUP BY statements read the period, whatever its length: individual visits grouped by slot
+start and attendance, group visits by start, attendance, kind and language. The rows that come
+back (at most one per slot and attendance) are then put into Brussels weeks and months in Python:
+bucketing by local date in SQL would need different functions on SQLite and PostgreSQL, and a
+museum's year is a few thousand slot rows.
+
+Only what took place or will: confirmed visits and confirmed group visits; cancelled ones, and
+requests that were declined, refused or expired, are left out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from booking import schedule
+from booking.models import Booking, TourRequest
+from booking.schedule import Rules
+from booking.tours import GROUP_KINDS, TOUR_LANGUAGES
+
+
+@dataclass(frozen=True)
+class Period:
+    """A calendar year, or one month of it, in the museum's time zone."""
+
+    year: int
+    month: int | None = None
+
+    @property
+    def first_day(self) -> dt.date:
+        return dt.date(self.year, self.month or 1, 1)
+
+    @property
+    def end_day(self) -> dt.date:
+        """The day after the period (exclusive bound)."""
+        if self.month is None or self.month == 12:
+            return dt.date(self.year + 1, 1, 1)
+        return dt.date(self.year, self.month + 1, 1)
+
+    @property
+    def last_day(self) -> dt.date:
+        return self.end_day - dt.timedelta(days=1)
+
+    def bounds(self, rules: Rules) -> tuple[dt.datetime, dt.datetime]:
+        """[start, end) in UTC: from local midnight of the first day to local midnight after the last."""
+        return (schedule.to_utc(schedule.local_datetime(self.first_day, dt.time.min, rules)),
+                schedule.to_utc(schedule.local_datetime(self.end_day, dt.time.min, rules)))
+
+    @classmethod
+    def current(cls, now: dt.datetime, rules: Rules) -> Period:
+        return cls(schedule.local_today(now, rules).year)
+
+
+@dataclass
+class Attendance:
+    """What the front desk marked for visits that have started: arrived, no-show, or nothing yet."""
+
+    arrived: int = 0
+    no_shows: int = 0
+    unmarked: int = 0
+
+    @property
+    def marked(self) -> int:
+        return self.arrived + self.no_shows
+
+    @property
+    def no_show_rate(self) -> float | None:
+        """no-shows / (arrived + no-shows); None when nothing was marked."""
+        return self.no_shows / self.marked if self.marked else None
+
+    def add(self, other: Attendance) -> None:
+        self.arrived += other.arrived
+        self.no_shows += other.no_shows
+        self.unmarked += other.unmarked
+
+    def count(self, attendance: str | None, started: bool, visits: int) -> None:
+        if attendance == "arrived":
+            self.arrived += visits
+        elif attendance == "no_show":
+            self.no_shows += visits
+        elif started:
+            self.unmarked += visits
+
+
+@dataclass
+class Figures:
+    """One row of the tables: individual visits and group visits in a week, a month or the period."""
+
+    bookings: int = 0  # individual visits
+    visitors: int = 0  # their people
+    groups: int = 0
+    group_people: int = 0  # pupils + adults
+    visit_attendance: Attendance = field(default_factory=Attendance)
+    group_attendance: Attendance = field(default_factory=Attendance)
+
+    @property
+    def people(self) -> int:
+        return self.visitors + self.group_people
+
+    @property
+    def attendance(self) -> Attendance:
+        """Visits and group visits together: a no-show is one booking or one group that did not come."""
+        total = Attendance()
+        total.add(self.visit_attendance)
+        total.add(self.group_attendance)
+        return total
+
+
+@dataclass
+class Bucket:
+    """A week (ISO 8601, Monday first) or a month, cut to the period; `key` is "2027-W09" or "2027-03"."""
+
+    key: str
+    first_day: dt.date
+    last_day: dt.date
+    figures: Figures = field(default_factory=Figures)
+
+
+@dataclass
+class Share:
+    """Group visits of one kind, or in one tour language (None: self-guided)."""
+
+    key: str | None
+    groups: int = 0
+    people: int = 0
+
+
+@dataclass
+class Report:
+    period: Period
+    total: Figures
+    months: list[Bucket]
+    weeks: list[Bucket]
+    by_kind: list[Share]
+    by_language: list[Share]
+
+
+def week_key(day: dt.date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def month_key(day: dt.date) -> str:
+    return f"{day.year}-{day.month:02d}"
+
+
+def _buckets(period: Period, key) -> dict[str, Bucket]:
+    buckets: dict[str, Bucket] = {}
+    day = period.first_day
+    while day < period.end_day:
+        name = key(day)
+        bucket = buckets.get(name)
+        if bucket is None:
+            buckets[name] = Bucket(name, day, day)
+        else:
+            bucket.last_day = day
+        day += dt.timedelta(days=1)
+    return buckets
+
+
+def visit_statistics(session: Session, rules: Rules, now: dt.datetime, period: Period) -> Report:
+    """The figures of `period`, per month, per ISO week, by group kind and by tour language."""
+    low, high = period.bounds(rules)
+    visit_rows = session.execute(
+        sa.select(Booking.start, Booking.attendance, sa.func.count(), sa.func.sum(Booking.party_size))
+        .where(Booking.status == "confirmed", Booking.start >= low, Booking.start < high)
+        .group_by(Booking.start, Booking.attendance)
+    ).all()
+    group_rows = session.execute(
+        sa.select(TourRequest.start, TourRequest.attendance, TourRequest.group_kind, TourRequest.guided,
+                  TourRequest.tour_language, sa.func.count(), sa.func.sum(TourRequest.pupils + TourRequest.adults))
+        .where(TourRequest.status == "confirmed", TourRequest.start >= low, TourRequest.start < high)
+        .group_by(TourRequest.start, TourRequest.attendance, TourRequest.group_kind, TourRequest.guided,
+                  TourRequest.tour_language)
+    ).all()
+
+    total = Figures()
+    months = _buckets(period, month_key)
+    weeks = _buckets(period, week_key)
+    by_kind = {kind: Share(kind) for kind in GROUP_KINDS}
+    by_language: dict[str | None, Share] = {code: Share(code) for code in TOUR_LANGUAGES}
+    by_language[None] = Share(None)
+
+    def rows_of(start: dt.datetime) -> list[Figures]:
+        day = schedule.to_local(start, rules).date()
+        return [total, months[month_key(day)].figures, weeks[week_key(day)].figures]
+
+    for start, attendance, visits, people in visit_rows:
+        for figures in rows_of(start):
+            figures.bookings += visits
+            figures.visitors += int(people or 0)
+            figures.visit_attendance.count(attendance, start < now, visits)
+    for start, attendance, kind, guided, language, groups, people in group_rows:
+        people = int(people or 0)
+        for figures in rows_of(start):
+            figures.groups += groups
+            figures.group_people += people
+            figures.group_attendance.count(attendance, start < now, groups)
+        for share in (by_kind.setdefault(kind, Share(kind)),
+                      by_language.setdefault(language if guided else None, Share(language if guided else None))):
+            share.groups += groups
+            share.people += people
+
+    return Report(period=period, total=total, months=list(months.values()), weeks=list(weeks.values()),
+                  by_kind=list(by_kind.values()), by_language=list(by_language.values()))
