@@ -608,3 +608,27 @@ def test_the_search_and_pages_never_show_a_manage_link(app, staff_client, book, 
     for page in pages:
         assert re.search(r"NMR-|GRP-", page)
         _assert_no_manage_link(page, app, items)
+
+
+@pytest.fixture
+def csrf_on(config_overrides):
+    config_overrides["WTF_CSRF_ENABLED"] = True
+
+
+def test_staff_actions_need_the_forms_csrf_token(csrf_on, app, session, staff_user, book):
+    visit = book("2027-03-02T10:00")
+    client = app.test_client()
+    with client.session_transaction() as cookie_session:  # signed in without the (CSRF-protected) form
+        cookie_session["_user_id"] = str(staff_user.id)
+        cookie_session["_fresh"] = True
+    page = _text(client.get(f"/staff/bookings/{visit.reference}?lang=en"))
+    assert 'name="csrf_token"' in page
+    assert client.post(f"/staff/bookings/{visit.reference}/cancel?lang=en", data={"message": ""}).status_code == 400
+    assert client.post("/staff/bookings/new?lang=en", data=desk_form()).status_code == 400
+    assert _fresh(session, Booking, visit.id).status == "confirmed" and len(_only(session, Booking)) == 1
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"', page)
+    value = token.group(1) or token.group(2)
+    response = client.post(f"/staff/bookings/{visit.reference}/cancel?lang=en",
+                           data={"message": "", "csrf_token": value})
+    assert response.status_code == 302
+    assert _fresh(session, Booking, visit.id).status == "cancelled"
