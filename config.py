@@ -122,3 +122,6 @@ class Config:
         "email": "info@museumresistance.be",
         "website": "https://museumresistance.be",
     }
+
+    # Back office, desk bookings: how many places beyond a slot's capacity staff may knowingly book.
+    STAFF_OVERBOOK_MAX = _int("STAFF_OVERBOOK_MAX", 5)

@@ -345,3 +345,134 @@ class PersonExportForm(Form):
                     Email(_l("Please give a valid email address, such as name@example.be."),
                           check_deliverability=False)],
     )
+# --- back office: finding bookings, acting for the visitor, desk bookings ------------------------
+
+LANGUAGE_CHOICES = [SelectChoice("fr", "Français"), SelectChoice("nl", "Nederlands"),
+                    SelectChoice("en", "English"), SelectChoice("de", "Deutsch")]
+
+
+class BookingSearchForm(Form):
+    """The staff search box and its filters (a GET form: nothing changes, no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Reference, name, email or organisation"), filters=[_strip],
+                    validators=[Optional(), Length(max=200)])
+    date_from = DateField(_l("Visit from"), validators=[Optional()])
+    date_to = DateField(_l("Visit until"), validators=[Optional()])
+    status = SelectField(_l("Status"), default="", choices=[
+        SelectChoice("", _l("Any status")), SelectChoice("confirmed", _l("Confirmed")),
+        SelectChoice("cancelled", _l("Cancelled")), SelectChoice("pending", _l("Pending (groups)")),
+        SelectChoice("proposed", _l("Another time proposed (groups)")),
+        SelectChoice("declined", _l("Declined (groups)")), SelectChoice("refused", _l("Proposal refused (groups)")),
+        SelectChoice("expired", _l("Proposal expired (groups)"))])
+
+
+class StaffCancelForm(Form):
+    message = TextAreaField(_l("Message to the visitor (optional)"), filters=[_strip],
+                            validators=[Optional(), Length(max=1000), no_control_characters])
+
+
+class StaffMoveForm(Form):
+    date = DateField(_l("New date"), validators=[InputRequired(_l("Choose a date."))])
+    time = SelectField(_l("New arrival time"), choices=START_TIMES, default="10:00")
+    message = TextAreaField(_l("Message to the visitor (optional)"), filters=[_strip],
+                            validators=[Optional(), Length(max=1000), no_control_characters])
+
+
+class GuidesForm(Form):
+    guides = SelectMultipleField(_l("Guides"), coerce=int, validators=[Optional()])
+
+
+def _reason_if_overriding(form, field):
+    ticked = [form[name].data for name in form.OVERRIDE_FIELDS]
+    if any(ticked) and not (field.data or "").strip():
+        raise ValidationError(_l("Give the reason for overriding the rule; the audit log keeps it."))
+
+
+def _override_reason():
+    return TextAreaField(_l("Reason for the override"), filters=[_strip],
+                         validators=[Length(max=500), no_control_characters, _reason_if_overriding])
+
+
+class DeskBookingForm(Form):
+    """An individual visit booked by staff for a caller or a walk-in visitor."""
+
+    OVERRIDE_FIELDS = ("override_lead_time", "override_group_size", "override_capacity")
+
+    form_id = HiddenField()
+    date = DateField(_l("Date"), validators=[InputRequired(_l("Choose a date."))])
+    time = SelectField(_l("Arrival time"), choices=START_TIMES, default="10:00")
+    party_size = IntegerField(_l("Number of people"), validators=[
+        InputRequired(_l("Say how many people are coming.")),
+        NumberRange(min=1, max=999, message=_l("Give a number from 1 to 999."))])
+    name = StringField(_l("Name"), filters=[_strip], validators=[
+        DataRequired(_l("Please give the visitor's name.")), Length(max=100), plain_name])
+    email = EmailField(_l("Email address (optional)"), filters=[_strip], validators=[
+        Optional(), Length(max=254), Email(_l("Please give a valid email address, such as name@example.be."),
+                                           check_deliverability=False)])
+    phone = TelField(_l("Phone (optional)"), filters=[_strip], validators=[Optional(), Length(max=40)])
+    language = SelectField(_l("Language of the emails"), choices=LANGUAGE_CHOICES, default="fr")
+    note = TextAreaField(_l("Note (optional)"), filters=[_strip],
+                         validators=[Optional(), Length(max=500), no_control_characters])
+    override_lead_time = BooleanField(_l("Lead time: the slot has already begun (walk-in)"))
+    override_group_size = BooleanField(_l("Group size: more people than the individual maximum"))
+    override_capacity = BooleanField(_l("Capacity: a few places beyond the slot's capacity"))
+    override_reason = _override_reason()
+
+    def request_key(self) -> str | None:
+        try:
+            return "desk:" + uuid.UUID(self.form_id.data or "").hex
+        except ValueError:
+            return None
+
+
+class DeskGroupForm(Form):
+    """A group visit staff enter for a caller or a walk-in group, confirmed at once."""
+
+    OVERRIDE_FIELDS = ("override_lead_time", "override_group_size")
+
+    form_id = HiddenField()
+    kind = RadioField(_l("Kind of visit"), choices=[SelectChoice("guided", _l("Guided tour (2 hours, with a guide)")),
+                                                   SelectChoice("self_guided", _l("Self-guided visit (no guide)"))],
+                      default="guided", validators=[InputRequired(_l("Choose the kind of visit."))])
+    duration_minutes = RadioField(_l("Length of a self-guided visit"),
+                                  choices=[SelectChoice("60", _l("1 hour")), SelectChoice("120", _l("2 hours"))],
+                                  default="120", validators=[Optional()])
+    date = DateField(_l("Date"), validators=[InputRequired(_l("Choose a date."))])
+    time = SelectField(_l("Start time"), choices=START_TIMES, default="10:00")
+    organisation = StringField(_l("School or organisation"), filters=[_strip], validators=[
+        DataRequired(_l("Please give the name of the school or organisation.")), Length(max=150),
+        no_control_characters])
+    contact_name = StringField(_l("Contact person"), filters=[_strip], validators=[
+        DataRequired(_l("Please give the contact person's name.")), Length(max=100), plain_name])
+    email = EmailField(_l("Email address (optional)"), filters=[_strip], validators=[
+        Optional(), Length(max=254), Email(_l("Please give a valid email address, such as name@example.be."),
+                                           check_deliverability=False)])
+    phone = TelField(_l("Phone (optional)"), filters=[_strip], validators=[Optional(), Length(max=40)])
+    pupils = IntegerField(_l("Number of pupils or participants"), validators=[
+        InputRequired(_l("Say how many pupils or participants are coming.")),
+        NumberRange(min=1, max=999, message=_l("Give a number from 1 to 999."))])
+    adults = IntegerField(_l("Number of accompanying adults"), default=0, validators=[
+        InputRequired(_l("Say how many adults come with the group.")),
+        NumberRange(min=0, max=999, message=_l("Give a number from 0 to 999."))])
+    group_kind = SelectField(_l("Kind of group"), choices=[
+        SelectChoice("primary", _l("Primary school")), SelectChoice("secondary", _l("Secondary school")),
+        SelectChoice("higher", _l("Higher education")), SelectChoice("adults", _l("Adults"))], default="secondary")
+    tour_language = SelectField(_l("Language of the tour"), choices=LANGUAGE_CHOICES, default="fr")
+    language = SelectField(_l("Language of the emails"), choices=LANGUAGE_CHOICES, default="fr")
+    guides = SelectMultipleField(_l("Guides (optional: free guides are chosen if you tick none)"), coerce=int,
+                                 validators=[Optional()])
+    notes = TextAreaField(_l("Note (optional)"), filters=[_strip],
+                          validators=[Optional(), Length(max=1000), no_control_characters])
+    override_lead_time = BooleanField(_l("Lead time: sooner than the usual notice, even now (walk-in group)"))
+    override_group_size = BooleanField(
+        _l("Group size: more pupils than a guided tour takes (more guides are then needed)"))
+    override_reason = _override_reason()
+
+    def request_key(self) -> str | None:
+        try:
+            return "desk-group:" + uuid.UUID(self.form_id.data or "").hex
+        except ValueError:
+            return None

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from booking import schedule, tours
 from booking.db import RetryTransaction, atomic
-from booking.models import Closure, Guide, GuideAssignment, GuideDuty, TourRequest, enqueue_email
+from booking.models import Closure, Guide, GuideAssignment, GuideDuty, StaffUser, TourRequest, enqueue_email
 from booking.references import GROUP_PREFIX, new_reference
 from booking.schedule import Rules
-from booking.services import BookingError
+from booking.services import BookingError, audit
 from booking.services.capacity import change_places, moving_changes
 from booking.tours import TourRules
 
@@ -250,6 +250,8 @@ def request_tour(session: Session, policy: Policy, now: dt.datetime, app: TourAp
 
 
 def _email(session, policy: Policy, now, tour: TourRequest, kind: str, payload: dict | None = None) -> None:
+    if not tour.email:  # a group staff entered without an email address
+        return
     enqueue_email(session, kind, tour=tour, recipient=tour.email, language=tour.language, now=now,
                   payload=payload, domain=policy.mail_domain)
 
@@ -454,3 +456,109 @@ def staff_queue(session: Session, policy: Policy, now: dt.datetime) -> list[Queu
         flagged = tour.status == "pending" and waited > policy.tour_rules.flag_after_working_days
         entries.append(QueueEntry(tour, waited, flagged, tour.guides))
     return entries
+
+
+# --- the back office: group visits staff enter, cancel or re-staff for the teacher ----------------
+
+def create_confirmed_tour(session: Session, policy: Policy, now: dt.datetime, app: TourApplication,
+                          staff: StaffUser | None, guide_ids: list[int] | None = None,
+                          audit_details: dict | None = None) -> tuple[TourRequest, bool]:
+    """A group visit staff enter for a caller or a walk-in group: held at `app.starts[0]` and confirmed.
+
+    The caller has checked the application (validate_application, with the rules staff chose to
+    override). Places and guides are taken as for a request (the chosen `guide_ids`, or free ones);
+    raises TourStateError with the reason when the time does not fit. The teacher is emailed the
+    confirmation only if an email address was given. Returns (tour, created).
+    """
+    if app.request_key:
+        existing = find_tour_by_request_key(session, app.request_key)
+        if existing:
+            return existing, False
+    minutes = tours.duration(app.guided, app.duration_minutes, policy.tour_rules)
+    start = app.starts[0].astimezone(schedule.UTC)
+
+    def operation() -> TourRequest:
+        try:
+            guides = _try_hold(session, policy, start, minutes, app.pupils + app.adults, app.guided, app.pupils,
+                               app.tour_language)
+        except _Unfit as unfit:
+            raise TourStateError(unfit.reason, field="start") from None
+        tour = TourRequest(
+            reference=new_reference(GROUP_PREFIX), status="confirmed", guided=app.guided, start=start,
+            duration_minutes=minutes, requested_starts=[start.isoformat()], organisation=app.organisation,
+            address=app.address, postcode=app.postcode, contact_name=app.contact_name,
+            contact_role=app.contact_role, email=app.email or None, phone=app.phone or "",
+            leader_name=app.leader_name, pupils=app.pupils, adults=app.adults, group_kind=app.group_kind,
+            tour_language=app.tour_language if app.guided else None, needs=app.needs, topic=app.topic,
+            notes=app.notes, language=app.language, request_key=app.request_key, source="staff",
+            created_by_id=staff.id if staff else None, created_at=now, updated_at=now, decided_at=now,
+        )
+        session.add(tour)
+        try:
+            session.flush()
+        except IntegrityError as error:
+            if "reference" in str(error.orig):
+                raise RetryTransaction() from error
+            raise
+        if app.guided and guide_ids:
+            _reassign(session, policy, tour, guide_ids)
+        else:
+            _assign(session, tour, guides, policy.rules)
+        audit.record(session, now, staff, "tour.create", tour=tour, source="staff", start=start.isoformat(),
+                     pupils=app.pupils, adults=app.adults, guides=[g.name for g in tour.guides],
+                     **(audit_details or {}))
+        _email(session, policy, now, tour, "tour_confirmed")
+        return tour
+
+    try:
+        return atomic(session, operation), True
+    except IntegrityError:
+        existing = find_tour_by_request_key(session, app.request_key) if app.request_key else None
+        if existing is None:
+            raise
+        return existing, False
+
+
+def cancel_tour_by_staff(session: Session, policy: Policy, now: dt.datetime, tour_id: int,
+                         staff: StaffUser | None, message: str = "") -> TourRequest:
+    """Staff cancel a group visit for the teacher (at any time before it starts): places and guides
+    are freed, the audit log keeps who and why, and the teacher gets the cancellation with the message."""
+
+    def operation() -> TourRequest:
+        tour = _locked(session, tour_id, TourRequest.HOLDING)
+        if tour.start <= now:
+            raise TourStateError("started")
+        previous = tour.status
+        _release(session, tour, policy.rules)
+        tour.status = "cancelled"
+        tour.proposal_expires_at = None
+        tour.sequence += 1
+        tour.updated_at = now
+        audit.record(session, now, staff, "tour.cancel", tour=tour, message=message, previous_status=previous)
+        _email(session, policy, now, tour, "tour_cancelled",
+               {"was_confirmed": previous == "confirmed", "by_museum": True, "message": message})
+        return tour
+
+    return atomic(session, operation)
+
+
+def change_guides(session: Session, policy: Policy, now: dt.datetime, tour_id: int, guide_ids: list[int],
+                  staff: StaffUser | None) -> TourRequest:
+    """Give a confirmed guided visit other guides, as many as it needs, free and speaking its language."""
+
+    def operation() -> TourRequest:
+        tour = _locked(session, tour_id, ("confirmed",))
+        if not tour.guided:
+            raise TourStateError("not_guided")
+        if tour.start <= now:
+            raise TourStateError("started")
+        before = [guide.name for guide in tour.guides]
+        if set(guide_ids) == {guide.id for guide in tour.guides}:
+            return tour
+        _reassign(session, policy, tour, guide_ids)
+        tour.updated_at = now
+        audit.record(session, now, staff, "tour.guides", tour=tour, previous=before,
+                     guides=[guide.name for guide in tour.guides])
+        return tour
+
+    return atomic(session, operation)

@@ -112,6 +112,7 @@ def index():
 
 from booking.views.staff import (  # noqa: E402,F401  (they add their routes to bp)
     auth,
+    bookings,
     reports,
     requests,
     whatson,

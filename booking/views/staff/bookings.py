@@ -1,0 +1,486 @@
+"""Finding bookings, a booking's page with its history, acting for the visitor, and desk bookings.
+
+No page here shows a booking's private manage link: it would let staff act as the visitor, and a
+page or a screenshot could leak it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime, gettext, ngettext
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from booking import schedule
+from booking import tours as tour_rules_module
+from booking.context import db, mail_domain, now, rules, tour_policy
+from booking.forms import BookingSearchForm, DeskBookingForm, DeskGroupForm, GuidesForm, StaffCancelForm, StaffMoveForm
+from booking.messages import explain, explain_tour
+from booking.models import AuditEntry, Booking, Guide, OutboxMessage, StaffUser, TourRequest
+from booking.notifications.dispatch import deliver_after_commit
+from booking.references import GROUP_PREFIX, PREFIX, normalise_reference
+from booking.services import BookingError
+from booking.services.bookings import ByMuseum, cancel_booking, move_booking
+from booking.services.desk import DeskVisit, Overrides, book_at_desk, book_group_at_desk
+from booking.services.tours import (
+    TourApplication,
+    TourInputError,
+    TourStateError,
+    cancel_tour_by_staff,
+    change_guides,
+    free_guides,
+)
+from booking.views.staff import bp
+
+SEARCH_LIMIT = 100
+
+
+# --- search -------------------------------------------------------------------------------------
+
+@dataclass
+class Found:
+    """One line of the search results: a visit or a group visit."""
+
+    kind: str  # "visit" or "group"
+    reference: str
+    start: dt.datetime
+    end: dt.datetime
+    name: str
+    organisation: str
+    email: str | None
+    people: int
+    status: str
+    source: str
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return schedule.to_utc(schedule.local_datetime(day, dt.time.min, rules()))
+
+
+def _search(form: BookingSearchForm, limit: int) -> tuple[list[Found], bool]:
+    """Visits and group visits matching the form, newest visit first; True when more than `limit` match."""
+    text = (form.q.data or "").strip()
+    status = form.status.data or ""
+    visits = sa.select(Booking)
+    groups = sa.select(TourRequest)
+    if text:
+        needle = text.lower()
+        visits = visits.where(sa.or_(
+            Booking.reference == normalise_reference(text, PREFIX),
+            sa.func.lower(Booking.name).contains(needle, autoescape=True),
+            sa.func.lower(Booking.email).contains(needle, autoescape=True),
+        ))
+        groups = groups.where(sa.or_(
+            TourRequest.reference == normalise_reference(text, GROUP_PREFIX),
+            sa.func.lower(TourRequest.contact_name).contains(needle, autoescape=True),
+            sa.func.lower(TourRequest.leader_name).contains(needle, autoescape=True),
+            sa.func.lower(TourRequest.email).contains(needle, autoescape=True),
+            sa.func.lower(TourRequest.organisation).contains(needle, autoescape=True),
+        ))
+    if form.date_from.data:
+        visits = visits.where(Booking.start >= _day_start(form.date_from.data))
+        groups = groups.where(TourRequest.start >= _day_start(form.date_from.data))
+    if form.date_to.data:
+        end = _day_start(form.date_to.data + dt.timedelta(days=1))
+        visits = visits.where(Booking.start < end)
+        groups = groups.where(TourRequest.start < end)
+    found: list[Found] = []
+    step = dt.timedelta(minutes=rules().slot_minutes)
+    if not status or status in Booking.STATUSES:
+        if status:
+            visits = visits.where(Booking.status == status)
+        for visit in db().scalars(visits.order_by(Booking.start.desc(), Booking.id.desc()).limit(limit + 1)):
+            found.append(Found("visit", visit.reference, visit.start, visit.start + step, visit.name, "",
+                               visit.email, visit.party_size, visit.status, visit.source))
+    if not status or status in TourRequest.STATUSES:
+        if status:
+            groups = groups.where(TourRequest.status == status)
+        for tour in db().scalars(groups.order_by(TourRequest.start.desc(), TourRequest.id.desc()).limit(limit + 1)):
+            found.append(Found("group", tour.reference, tour.start, tour.end, tour.contact_name, tour.organisation,
+                               tour.email, tour.people, tour.status, tour.source))
+    found.sort(key=lambda row: row.start, reverse=True)
+    return found[:limit], len(found) > limit
+
+
+@bp.get("/bookings")
+def bookings():
+    """Search visits and group visits by reference, name, email or organisation, with optional filters."""
+    form = BookingSearchForm(request.args)
+    searched = any(request.args.get(name) for name in ("q", "date_from", "date_to", "status"))
+    if searched and not form.validate():
+        return render_template("staff/bookings.html", form=form, results=[], more=False, searched=True,
+                               limit=SEARCH_LIMIT, source_label=source_label), 422
+    results, more = _search(form, SEARCH_LIMIT)
+    return render_template("staff/bookings.html", form=form, results=results, more=more, searched=searched,
+                           limit=SEARCH_LIMIT, source_label=source_label)
+
+
+# --- a booking's page ---------------------------------------------------------------------------
+
+@dataclass
+class Event:
+    """One line of a booking's history."""
+
+    at: dt.datetime
+    order: int  # among events at the same instant: creation first
+    title: str
+    actor: str = ""
+    details: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _action_label(action: str) -> str:
+    labels = {
+        "booking.create": gettext("Booked by staff"),
+        "booking.cancel": gettext("Cancelled by staff for the visitor"),
+        "booking.move": gettext("Moved by staff for the visitor"),
+        "slot.overbook": gettext("Slot capacity raised (override)"),
+        "tour.create": gettext("Group visit entered by staff"),
+        "tour.cancel": gettext("Cancelled by staff for the teacher"),
+        "tour.guides": gettext("Guides changed"),
+    }
+    return labels.get(action, action)
+
+
+def _email_label(kind: str) -> str:
+    labels = {
+        "visit_confirmed": gettext("Confirmation email"),
+        "visit_cancelled": gettext("Cancellation email"),
+        "visit_moved": gettext("Email about the new time"),
+        "tour_received": gettext("Email: request received"),
+        "tour_confirmed": gettext("Email: visit confirmed"),
+        "tour_declined": gettext("Email: request declined"),
+        "tour_proposed": gettext("Email: another time proposed"),
+        "tour_refused": gettext("Email: proposal refused"),
+        "tour_cancelled": gettext("Email: visit cancelled"),
+        "tour_expired": gettext("Email: proposal expired"),
+        "museum_tour_update": gettext("Notice to the museum"),
+    }
+    return labels.get(kind, kind)
+
+
+def _email_status(message: OutboxMessage) -> str:
+    labels = {"pending": gettext("waiting to be sent"), "sent": gettext("sent"), "failed": gettext("failed")}
+    return labels.get(message.status, message.status)
+
+
+def override_label(name: str) -> str:
+    labels = {"lead_time": gettext("lead time"), "group_size": gettext("group size"),
+              "capacity": gettext("capacity")}
+    return labels.get(name, name)
+
+
+def _when(moment: dt.datetime) -> str:
+    return format_datetime(moment, "d MMM y, HH:mm")
+
+
+def _detail_label(key: str) -> str:
+    labels = {
+        "message": gettext("Message"), "reason": gettext("Reason"), "overrides": gettext("Overridden rules"),
+        "previous_start": gettext("Previous time"), "start": gettext("Time"), "slot": gettext("Slot"),
+        "overflow": gettext("Places beyond capacity"), "places": gettext("Places added"),
+        "guides": gettext("Guides"), "previous": gettext("Previous guides"), "party_size": gettext("People"),
+        "pupils": gettext("Pupils"), "adults": gettext("Adults"), "previous_status": gettext("Previous status"),
+        "source": gettext("Source"), "reasons": gettext("Reasons"),
+    }
+    return labels.get(key, key)
+
+
+def _detail_value(key: str, value: Any) -> str:
+    if key in ("start", "previous_start", "slot") and isinstance(value, str):
+        try:
+            return _when(dt.datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    if key == "overrides" and isinstance(value, list):
+        return ", ".join(override_label(name) for name in value)
+    if key == "source":
+        return source_label(str(value))
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {v}" for k, v in value.items() if v)
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+def source_label(source: str) -> str:
+    labels = {"web": gettext("website"), "api": gettext("API"), "staff": gettext("staff (phone or desk)")}
+    return labels.get(source, source)
+
+
+def _history(item: Booking | TourRequest) -> list[Event]:
+    """Creation, every audit entry and every email of one booking or group visit, in time order."""
+    session = db()
+    is_visit = isinstance(item, Booking)
+    creator = session.get(StaffUser, item.created_by_id) if item.created_by_id else None
+    events = [Event(item.created_at, 0, gettext("Created"), creator.email if creator else "",
+                    [(gettext("Source"), source_label(item.source))])]
+    audit_query = sa.select(AuditEntry).where(
+        AuditEntry.booking_id == item.id if is_visit else AuditEntry.tour_id == item.id)
+    for entry in session.scalars(audit_query):
+        details = [(_detail_label(key), _detail_value(key, value)) for key, value in (entry.details or {}).items()
+                   if value not in (None, "", [], {})]
+        events.append(Event(entry.at, 1, _action_label(entry.action), entry.actor, details))
+    if is_visit and item.cancelled_at and item.cancelled_by == "visitor":
+        events.append(Event(item.cancelled_at, 1, gettext("Cancelled by the visitor")))
+    mail_query = sa.select(OutboxMessage).where(
+        OutboxMessage.booking_id == item.id if is_visit else OutboxMessage.tour_id == item.id)
+    for message in session.scalars(mail_query):
+        details = [(gettext("To"), message.recipient), (gettext("Status"), _email_status(message)),
+                   (gettext("Attempts"), str(message.attempts))]
+        if message.sent_at:
+            details.append((gettext("Sent"), _when(message.sent_at)))
+        if message.status != "sent" and message.last_error:
+            details.append((gettext("Last error"), message.last_error))
+        events.append(Event(message.created_at, 2, _email_label(message.kind), "", details))
+    events.sort(key=lambda event: (event.at, event.order))
+    return events
+
+
+def _find(reference: str) -> Booking | TourRequest:
+    text = reference.strip().upper()
+    if text.startswith(GROUP_PREFIX):
+        item = db().scalars(sa.select(TourRequest).where(TourRequest.reference == text)).first()
+    else:
+        item = db().scalars(sa.select(Booking).where(Booking.reference == normalise_reference(text))).first()
+    if item is None:
+        abort(404)
+    return item
+
+
+def _guide_choices(tour: TourRequest) -> list[tuple[int, str, bool]]:
+    """The guides a confirmed guided visit could have: the ones it holds, then the free ones who speak its language."""
+    held = tour.guides
+    free = free_guides(db(), rules(), tour.start, tour.duration_minutes, tour.tour_language or "", tour.id)
+    held_ids = {guide.id for guide in held}
+    return [(guide.id, guide.name, guide.id in held_ids) for guide in {g.id: g for g in held + free}.values()]
+
+
+def _render_booking(item: Booking | TourRequest, status: int = 200, cancel_form=None, move_form=None,
+                    guides_form=None, error: str | None = None):
+    """The page of a visit or a group; `error` is a refusal to show even when its form is gone."""
+    moment = now()
+    context: dict[str, Any] = {
+        "item": item, "history": _history(item), "source_label": source_label, "now": moment, "error": error,
+        "cancel_form": cancel_form or StaffCancelForm(formdata=None),
+        "creator": db().get(StaffUser, item.created_by_id) if item.created_by_id else None,
+    }
+    if isinstance(item, Booking):
+        context["move_form"] = move_form or StaffMoveForm(formdata=None)
+        context["can_change"] = item.is_active and item.start > moment
+        context["end"] = schedule.slot_end(item.start, rules())
+        template = "staff/booking.html"
+    else:
+        context["can_cancel"] = item.holds and item.start > moment
+        context["can_change_guides"] = item.guided and item.status == "confirmed" and item.start > moment
+        context["guides_needed"] = tour_rules_module.guides_needed(item.pupils, tour_policy().tour_rules)
+        choices = _guide_choices(item) if context["can_change_guides"] else []
+        if guides_form is not None and guides_form.guides.data is not None:  # keep what staff ticked
+            choices = [(guide_id, name, guide_id in guides_form.guides.data) for guide_id, name, _held in choices]
+        context["guide_choices"] = choices
+        context["guides_form"] = guides_form or GuidesForm(formdata=None)
+        context["cancel_form"].message.label.text = gettext("Message to the teacher (optional)")
+        template = "staff/booking_group.html"
+    return render_template(template, **context), status
+
+
+@bp.get("/bookings/<reference>")
+def booking(reference: str):
+    """Every detail of a visit (NMR-…) or a group visit (GRP-…), its history and what staff can do."""
+    return _render_booking(_find(reference))
+
+
+def _staff() -> StaffUser:
+    return current_user._get_current_object()
+
+
+def _refusal(error: BookingError) -> str:
+    """A refusal's sentence: the visits' messages, else the group visits' ones."""
+    if isinstance(error, TourStateError | TourInputError) and error.code not in ("started", "past"):
+        return explain_tour(error.code, error.detail)
+    return explain(error)
+
+
+@bp.post("/bookings/<reference>/cancel")
+def booking_cancel(reference: str):
+    """Cancel for the visitor or the teacher; they are emailed, with the message if staff wrote one."""
+    item = _find(reference)
+    form = StaffCancelForm()
+    if not form.validate_on_submit():
+        return _render_booking(item, 422, cancel_form=form)
+    try:
+        if isinstance(item, Booking):
+            cancel_booking(db(), rules(), now(), item.id, mail_domain(), by=ByMuseum(_staff(), form.message.data or ""))
+        else:
+            cancel_tour_by_staff(db(), tour_policy(), now(), item.id, _staff(), form.message.data or "")
+    except BookingError as error:
+        form.message.errors = [_refusal(error)]
+        return _render_booking(_find(reference), 409, cancel_form=form, error=form.message.errors[0])
+    deliver_after_commit()
+    flash(_done_message(item, gettext("%(reference)s is cancelled."),
+                        gettext("%(reference)s is cancelled; %(email)s has been emailed.")), "success")
+    return redirect(url_for("staff.booking", reference=item.reference))
+
+
+def _done_message(item: Booking | TourRequest, without_email: str, with_email: str) -> str:
+    if item.email:
+        return with_email % {"reference": item.reference, "email": item.email}
+    return without_email % {"reference": item.reference}
+
+
+@bp.post("/bookings/<reference>/move")
+def booking_move(reference: str):
+    """Move a visit to another slot for the visitor; they are emailed the new time."""
+    item = _find(reference)
+    if not isinstance(item, Booking):
+        abort(404)
+    form = StaffMoveForm()
+    if not form.validate_on_submit():
+        return _render_booking(item, 422, move_form=form)
+    start = schedule.local_datetime(form.date.data, dt.time.fromisoformat(form.time.data), rules())
+    try:
+        move_booking(db(), rules(), now(), item.id, start, mail_domain(),
+                     by=ByMuseum(_staff(), form.message.data or ""))
+    except BookingError as error:
+        form.date.errors = [explain(error)]
+        return _render_booking(_find(reference), 409, move_form=form, error=form.date.errors[0])
+    deliver_after_commit()
+    flash(_done_message(item, gettext("%(reference)s is moved."),
+                        gettext("%(reference)s is moved; %(email)s has been emailed.")), "success")
+    return redirect(url_for("staff.booking", reference=item.reference))
+
+
+@bp.post("/bookings/<reference>/guides")
+def booking_guides(reference: str):
+    """Name the guides of a confirmed guided visit: as many as it needs, free, speaking its language."""
+    item = _find(reference)
+    if not isinstance(item, TourRequest):
+        abort(404)
+    form = GuidesForm()
+    form.guides.choices = [SelectChoice(guide_id, name) for guide_id, name, _held in _guide_choices(item)]
+    if not form.validate_on_submit():
+        return _render_booking(item, 422, guides_form=form)
+    try:
+        change_guides(db(), tour_policy(), now(), item.id, form.guides.data or [], _staff())
+    except TourStateError as error:
+        form.guides.errors = [_refusal(error)]
+        return _render_booking(_find(reference), 409, guides_form=form, error=form.guides.errors[0])
+    flash(gettext("The guides of %(reference)s are saved.", reference=item.reference), "success")
+    return redirect(url_for("staff.booking", reference=item.reference))
+
+
+# --- desk bookings ------------------------------------------------------------------------------
+
+def _start(form) -> dt.datetime:
+    return schedule.local_datetime(form.date.data, dt.time.fromisoformat(form.time.data), rules())
+
+
+@bp.route("/bookings/new", methods=["GET", "POST"])
+def new_booking():
+    """An individual visit for a caller or a walk-in visitor; rules overridden only with a reason."""
+    form = DeskBookingForm()
+    status = 200
+    if request.method == "GET":
+        form.form_id.data = uuid.uuid4().hex
+        form.date.data = form.date.data or schedule.local_today(now(), rules())
+        form.party_size.data = form.party_size.data or 1
+    elif form.validate_on_submit():
+        overrides = Overrides(lead_time=form.override_lead_time.data, group_size=form.override_group_size.data,
+                              capacity=form.override_capacity.data, reason=form.override_reason.data or "")
+        visit = DeskVisit(start=_start(form), party_size=form.party_size.data, name=form.name.data,
+                          language=form.language.data, email=form.email.data or None, phone=form.phone.data or "",
+                          note=form.note.data or "", request_key=form.request_key())
+        try:
+            item, created = book_at_desk(db(), rules(), now(), visit, overrides, _staff(),
+                                         current_app.config["STAFF_OVERBOOK_MAX"], mail_domain())
+        except BookingError as error:
+            _desk_error(form, error)
+            status = 409 if error.code in ("slot_full", "overbook_limit") else 422
+        else:
+            if created:
+                deliver_after_commit()
+                flash(_done_message(item, gettext("%(reference)s is booked."),
+                                    gettext("%(reference)s is booked; the confirmation goes to %(email)s.")),
+                      "success")
+            else:
+                flash(gettext("This booking was already made; here it is."), "info")
+            return redirect(url_for("staff.booking", reference=item.reference))
+    else:
+        status = 422
+    return render_template("staff/new_booking.html", form=form,
+                           overbook_max=current_app.config["STAFF_OVERBOOK_MAX"]), status
+
+
+def _desk_error(form: DeskBookingForm, error: BookingError) -> None:
+    if error.code == "overbook_limit":
+        message = ngettext("Even with the capacity override, at most %(num)s place can be booked beyond the capacity.",
+                           "Even with the capacity override, at most %(num)s places can be booked beyond the capacity.",
+                           int(error.detail or 0))
+        form.override_capacity.errors = [message]
+        form.date.errors = [explain(BookingError("slot_full"))]
+    elif error.code == "reason_missing":
+        form.override_reason.errors = [explain_tour("reason_missing")]
+    elif error.field == "party_size":
+        form.party_size.errors = [explain(error)]
+    else:
+        form.date.errors = [explain(error)]
+
+
+def _guide_labels() -> list[SelectChoice]:
+    guides = db().scalars(sa.select(Guide).where(Guide.active.is_(True)).order_by(Guide.name))
+    return [SelectChoice(guide.id, f"{guide.name} ({', '.join(guide.languages)})") for guide in guides]
+
+
+_GROUP_FIELDS = {"start_1": "date", "pupils": "pupils", "adults": "adults", "group_kind": "group_kind",
+                 "tour_language": "tour_language", "duration_minutes": "duration_minutes", "start": "date",
+                 "guides": "guides", "override_reason": "override_reason"}
+
+
+@bp.route("/groups/new", methods=["GET", "POST"])
+def new_group():
+    """A group visit for a caller or a walk-in group, confirmed at once; email optional."""
+    form = DeskGroupForm()
+    form.guides.choices = _guide_labels()
+    status = 200
+    if request.method == "GET":
+        form.form_id.data = uuid.uuid4().hex
+        form.date.data = form.date.data or schedule.local_today(now(), rules())
+    elif form.validate_on_submit():
+        guided = form.kind.data == "guided"
+        overrides = Overrides(lead_time=form.override_lead_time.data, group_size=form.override_group_size.data,
+                              reason=form.override_reason.data or "")
+        app = TourApplication(
+            guided=guided, starts=[_start(form)], organisation=form.organisation.data,
+            contact_name=form.contact_name.data, email=form.email.data or None, phone=form.phone.data or "",
+            pupils=form.pupils.data, adults=form.adults.data, group_kind=form.group_kind.data,
+            language=form.language.data, tour_language=form.tour_language.data if guided else None,
+            duration_minutes=None if guided else int(form.duration_minutes.data or 120),
+            notes=form.notes.data or "", request_key=form.request_key(),
+        )
+        try:
+            tour, created = book_group_at_desk(db(), tour_policy(), now(), app, overrides, _staff(),
+                                               form.guides.data or None)
+        except TourInputError as error:
+            for name, code in error.errors.items():
+                form[_GROUP_FIELDS.get(name, "date")].errors = [_refusal(TourStateError(code))]
+            status = 422
+        except BookingError as error:
+            form[_GROUP_FIELDS.get(error.field or "start", "date")].errors = [_refusal(error)]
+            status = 409
+        else:
+            if created:
+                deliver_after_commit()
+                flash(_done_message(tour, gettext("%(reference)s is confirmed."),
+                                    gettext("%(reference)s is confirmed; the confirmation goes to %(email)s.")),
+                      "success")
+            else:
+                flash(gettext("This booking was already made; here it is."), "info")
+            return redirect(url_for("staff.booking", reference=tour.reference))
+    else:
+        status = 422
+    return render_template("staff/new_group.html", form=form), status
