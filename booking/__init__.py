@@ -53,7 +53,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     i18n.init_app(app)
 
-    from booking.views import api, groups, public, staff  # noqa: F401 (groups adds routes to public's)
+    from booking.views import api, groups, lost_links, public, staff  # noqa: F401 (groups, lost_links add routes to public's)
 
     app.register_blueprint(public.bp)
     app.register_blueprint(staff.bp)
