@@ -125,3 +125,8 @@ class Config:
 
     # Back office, desk bookings: how many places beyond a slot's capacity staff may knowingly book.
     STAFF_OVERBOOK_MAX = _int("STAFF_OVERBOOK_MAX", 5)
+    # Reminders and scheduled jobs (booking/services/reminders.py, `run-jobs`, `worker`).
+    VISIT_REMINDER_HOURS = _int("VISIT_REMINDER_HOURS", 24)  # visitors: this many hours before
+    TOUR_REMINDER_DAYS = _int("TOUR_REMINDER_DAYS", 10)  # teachers: confirm final numbers this many days before
+    LOST_LINK_MINUTES = _int("LOST_LINK_MINUTES", 10)  # at most one "lost your link?" email per address
+    WORKER_INTERVAL_SECONDS = _int("WORKER_INTERVAL_SECONDS", 60)  # how often the worker runs the due jobs

@@ -53,7 +53,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     i18n.init_app(app)
 
-    from booking.views import api, groups, public, staff, waitlist, whatson  # noqa: F401 (they add routes)
+    from booking.views import api, groups, lost_links, public, staff, waitlist, whatson  # noqa: F401 (they add routes)
 
     app.register_blueprint(public.bp)
     app.register_blueprint(staff.bp)

@@ -1,4 +1,4 @@
-"""Command-line tasks: `flask --app wsgi init-db | add-closure | outbox send | worker`."""
+"""Command-line tasks: `flask --app wsgi init-db | add-closure | run-jobs | outbox send | worker`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from booking import schedule
@@ -126,15 +126,19 @@ def init_app(app: Flask) -> None:
     @app.cli.command("run-jobs")
     @click.option("--now", "as_of", help="Run as of this time (ISO 8601; Brussels time without offset).")
     def run_jobs_command(as_of):
-        """Run every due job once: expire unanswered proposals."""
+        """Run every due job once (proposal expiry, reminders), then deliver the emails they queued."""
         moment = now()
         if as_of:
             try:
                 moment = schedule.parse_start(as_of, rules())
             except ValueError as error:
                 raise click.BadParameter("use ISO 8601, e.g. 2027-03-01T08:00", param_hint="--now") from error
-        for line in run_jobs(moment):
-            click.echo(line)
+        for name, done in run_jobs(moment):
+            click.echo(_job_line(name, done))
+        # As of --now when it is later than the clock (tests, rehearsals), so its emails are due.
+        report = _deliver_all(max(moment, now()))
+        click.echo(f"emails: sent {len(report['sent'])}, retrying {len(report['retrying'])}, "
+                   f"failed {len(report['failed'])}")
 
     outbox = AppGroup("outbox", help="The outgoing-mail queue.")
 
@@ -148,16 +152,25 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(outbox)
 
     @app.cli.command("worker")
-    @click.option("--interval", default=2.0, show_default=True, help="Seconds between passes.")
+    @click.option("--interval", default=2.0, show_default=True, help="Seconds between passes over the outbox.")
     def worker(interval):
-        """Deliver the outbox as it fills, for ever (stop with Ctrl-C or SIGTERM)."""
+        """Deliver the outbox as it fills and run the due jobs every WORKER_INTERVAL_SECONDS, for ever.
+
+        Stop it with Ctrl-C or SIGTERM. Several workers may run at once: each job and each email is
+        claimed by one of them.
+        """
         stopping = []
         signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+        jobs_every = float(app.config["WORKER_INTERVAL_SECONDS"])
+        next_jobs = time.monotonic()
         click.echo("Worker started.")
         try:
             while not stopping:
-                for line in run_jobs(now()):
-                    click.echo(line)
+                if time.monotonic() >= next_jobs:
+                    next_jobs = time.monotonic() + jobs_every
+                    for name, done in run_jobs(now()):
+                        if done:
+                            click.echo(_job_line(name, done))
                 report = _deliver_all()
                 if report["sent"] or report["failed"] or report["retrying"]:
                     click.echo(f"sent {len(report['sent'])}, retrying {len(report['retrying'])}, "
@@ -168,28 +181,39 @@ def init_app(app: Flask) -> None:
         click.echo("Worker stopped.")
 
 
-def run_jobs(moment: dt.datetime) -> list[str]:
-    """Every due job, once, as of `moment`; returns a line for each that did something."""
+def _job_line(name: str, done: list[str]) -> str:
+    return f"{name}: {len(done)}" + (f" ({', '.join(done)})" if done else "")
+
+
+def run_jobs(moment: dt.datetime) -> list[tuple[str, list[str]]]:
+    """Every due job, once, as of `moment`: (job, references of what it did), in the order run.
+
+    Each job claims its rows one by one, so two runs at once (cron and a worker) never do a thing twice.
+    """
     from booking.context import mail_domain, tour_policy
+    from booking.services.reminders import ReminderRules, send_tour_reminders, send_visit_reminders
     from booking.services.tours import expire_proposals
     from booking.services.waitlist import run_waitlist_jobs
 
-    lines = []
-    expired = expire_proposals(db(), tour_policy(), moment)
-    if expired:
-        lines.append(f"expired proposals: {', '.join(expired)}")
-    waitlist = run_waitlist_jobs(db(), rules(), moment, mail_domain())
-    lines += [f"waiting list, {name.replace('_', ' ')}: {count}" for name, count in waitlist.items() if count]
-    return lines
+    policy = tour_policy()
+    reminder_rules = ReminderRules.from_config(current_app.config)
+    jobs = [
+        ("expired proposals", expire_proposals(db(), policy, moment)),
+        ("visit reminders", send_visit_reminders(db(), reminder_rules, moment, mail_domain())),
+        ("tour reminders", send_tour_reminders(db(), reminder_rules, policy.tour_rules, moment, mail_domain())),
+    ]
+    jobs += [(f"waiting list, {name}", done) for name, done in run_waitlist_jobs(db(), rules(), moment,
+                                                                                  mail_domain()).items()]
+    return jobs
 
 
-def _deliver_all() -> dict[str, list[int]]:
+def _deliver_all(moment: dt.datetime | None = None) -> dict[str, list[int]]:
     """Passes over the outbox until nothing due is left or a pass makes no progress."""
     from booking.notifications import deliver
 
     totals: dict[str, list[int]] = {"sent": [], "retrying": [], "failed": []}
     while True:
-        report = deliver(db(), now())
+        report = deliver(db(), moment or now())
         for key in totals:
             totals[key] += getattr(report, key)
         if not report.sent:

@@ -476,3 +476,27 @@ class DeskGroupForm(Form):
             return "desk-group:" + uuid.UUID(self.form_id.data or "").hex
         except ValueError:
             return None
+
+
+class FinalNumbersForm(Form):
+    """A teacher's final numbers for a confirmed group visit."""
+
+    pupils = IntegerField(_l("Number of pupils or participants"),
+                          validators=[InputRequired(_l("Say how many pupils or participants are coming.")),
+                                      NumberRange(min=1, max=999, message=_l("Give a number from 1 to 999."))])
+    adults = IntegerField(_l("Number of accompanying adults"),
+                          validators=[InputRequired(_l("Say how many adults come with the group.")),
+                                      NumberRange(min=0, max=999, message=_l("Give a number from 0 to 999."))])
+
+
+class LostLinkForm(Form):
+    """"Lost your link?": the address the bookings were made with."""
+
+    email = EmailField(
+        _l("Email address"),
+        filters=[_strip],
+        validators=[DataRequired(_l("Please give your email address.")),
+                    Length(max=254, message=_l("This email address is too long.")),
+                    Email(_l("Please give a valid email address, such as name@example.be."),
+                          check_deliverability=False)],
+    )

@@ -90,6 +90,17 @@ def explain_tour(code: str, detail: str | None = None) -> str:
         "guide_count": ngettext("Choose exactly %(num)s guide.", "Choose exactly %(num)s guides.",
                                 int(detail or 1)),
         "guide_unavailable": gettext("One of these guides is not free then, or does not speak the tour's language."),
+        # Final numbers (the teacher's page): nothing changed when one of these is shown.
+        "numbers_capacity": gettext(
+            "The museum is too full at this time to welcome more people with your group. Your numbers are "
+            "unchanged; to come with more people, please call us on %(phone)s.", phone=config["MUSEUM"]["phone"]),
+        "numbers_no_guide": gettext(
+            "These extra pupils need another guide, and none is free at this time. Your numbers are unchanged; "
+            "please call us on %(phone)s.", phone=config["MUSEUM"]["phone"]),
+        "numbers_unchanged": gettext("These are already your numbers."),
+        "too_late_to_change": gettext(
+            "Your visit is less than %(days)s days away: please call us on %(phone)s to change your numbers.",
+            days=config["TOUR_CANCEL_DAYS_BEFORE"], phone=config["MUSEUM"]["phone"]),
     }
     if code == "already_expired":
         code = "proposal_expired"

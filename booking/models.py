@@ -93,6 +93,8 @@ class Booking(Base):
     cancelled_by: Mapped[str | None] = mapped_column(sa.String(8))
     cancel_reasons: Mapped[dict[str, str] | None] = mapped_column(sa.JSON)
     cancel_message: Mapped[str] = mapped_column(sa.String(1000), default="", server_default="")
+    # When the reminder for the visit's current time was sent (claimed once, see services/reminders.py).
+    reminder_sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def is_active(self) -> bool:
@@ -232,6 +234,8 @@ class TourRequest(Base):
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id", ondelete="SET NULL"))
     attendance: Mapped[str | None] = mapped_column(sa.String(8))
     attendance_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # When the teacher was asked to confirm the final numbers (claimed once, see services/reminders.py).
+    reminder_sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     assignments: Mapped[list[GuideAssignment]] = relationship(
         back_populates="tour", cascade="all, delete-orphan", order_by="GuideAssignment.start")
@@ -501,3 +505,5 @@ class Event(Base):
 
     def description(self, language: str) -> str:
         return Closure.reason_in(self.descriptions, language)
+# "Lost your link?" looks for the last lost_links email to an address (services/lost_links.py).
+sa.Index("ix_outbox_recipient_kind", OutboxMessage.recipient, OutboxMessage.kind, OutboxMessage.created_at)

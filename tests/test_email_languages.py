@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from babel.messages.pofile import read_po
 
-from booking.models import OutboxMessage
+from booking.models import OutboxMessage, TourRequest
 from tests.conftest import local
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,6 +83,17 @@ def make_every_email(session, policy, clock, book, request_tour, language):
     join_waitlist(session, rules, now, WaitRequest(start=local("2027-03-04T10:00"), people=2, name="Wim",
                                                    email="wim@example.be", language=language))
     cancel_booking(session, rules, now, full.id)
+    # Reminders, final numbers and "lost your link?".
+    from booking.services.lost_links import send_lost_links
+    from booking.services.reminders import ReminderRules, send_tour_reminders, send_visit_reminders
+    from booking.services.tours import change_group_size
+
+    book("2027-03-02T11:00", language=language)
+    send_visit_reminders(session, ReminderRules(), now + dt.timedelta(hours=3))
+    confirmed = session.scalars(sa.select(TourRequest).where(TourRequest.status == "confirmed")).one()
+    send_tour_reminders(session, ReminderRules(), policy.tour_rules, now + dt.timedelta(days=6))
+    change_group_size(session, policy, now, confirmed.id, 12, 1)
+    send_lost_links(session, now, "anne@example.be", language, dt.timedelta(minutes=10))
 
 
 @pytest.mark.parametrize("museum_language", ["fr", "nl", "de"], indirect=True)

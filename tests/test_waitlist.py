@@ -104,13 +104,13 @@ def test_an_expired_offer_passes_to_the_next_entry(session, rules, clock, full_s
     assert error.value.code == "offer_expired"
     result = run_waitlist_jobs(session, rules, clock.now())
 
-    assert result["offers_expired"] == 1
+    assert result["offers expired"] == [first.reference]
     assert entry_of(session, first.id).status == "expired"
     assert entry_of(session, second.id).status == "offered"
     assert slot_booked(session, SLOT) == CAPACITY - 1  # one of the two places is free again
     # Run again: nothing more happens.
-    assert run_waitlist_jobs(session, rules, clock.now()) == {"offers_expired": 0, "offers_made": 0,
-                                                              "waiting_closed": 0}
+    assert run_waitlist_jobs(session, rules, clock.now()) == {"offers expired": [], "offers made": [],
+                                                              "entries closed": []}
 
 
 def test_an_offer_never_runs_past_two_hours_before_the_slot(session, rules, clock, full_slot, join):
@@ -163,7 +163,7 @@ def test_a_capacity_raise_is_offered_by_the_periodic_job(session, rules, clock, 
     entry = join(2, "Chloé Dupont", "chloe@example.be")
     session.execute(sa.update(Slot).values(capacity=CAPACITY + 2, capacity_custom=True))
     session.commit()
-    assert run_waitlist_jobs(session, rules, clock.now())["offers_made"] == 1
+    assert run_waitlist_jobs(session, rules, clock.now())["offers made"] == [entry.reference]
     assert entry_of(session, entry.id).status == "offered"
     assert slot_booked(session, SLOT) == CAPACITY + 2
 
@@ -341,9 +341,9 @@ def test_run_jobs_passes_an_expired_offer_on(runner, session, rules, clock, full
     cancel_booking(session, rules, clock.now(), full_slot[0].id)
 
     early = runner.invoke(args=["run-jobs", "--now", "2027-03-01T20:00"])
-    assert early.exit_code == 0 and "offers expired" not in early.output
+    assert early.exit_code == 0 and "waiting list, offers expired: 0" in early.output
     result = runner.invoke(args=["run-jobs", "--now", "2027-03-01T21:30"])
     assert result.exit_code == 0, result.output
-    assert "waiting list, offers expired: 1" in result.output
+    assert f"waiting list, offers expired: 1 ({first.reference})" in result.output
     assert entry_of(session, first.id).status == "expired"
     assert entry_of(session, second.id).status == "offered"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import flask_mail
+import sqlalchemy as sa
 from flask import current_app, g, render_template
 from flask_babel import force_locale, format_date, format_time, gettext, ngettext
 from markupsafe import Markup, escape
@@ -12,9 +13,11 @@ from sqlalchemy.orm import object_session
 
 from booking import links, schedule
 from booking.context import rules as current_rules
+from booking.context import state
 from booking.models import Booking, Closure, OutboxMessage, TourRequest
 from booking.notifications.ics import visit_event_calendar
 from booking.presentation import museum_facts
+from booking.services.tours import numbers_deadline
 
 
 def _when(moment) -> dict[str, str]:
@@ -27,6 +30,8 @@ def _visit_subject(kind: str, booking: Booking) -> str:
         return gettext("Your visit on %(day)s at %(time)s is booked (%(reference)s)", **values)
     if kind == "visit_moved":
         return gettext("Your visit has moved to %(day)s at %(time)s (%(reference)s)", **values)
+    if kind == "visit_reminder":
+        return gettext("See you soon: your visit on %(day)s at %(time)s (%(reference)s)", **values)
     return gettext("Your visit on %(day)s at %(time)s is cancelled (%(reference)s)", **values)
 
 
@@ -47,6 +52,10 @@ def _tour_subject(kind: str, tour: TourRequest, payload: dict) -> str:
         return gettext("Your group visit is cancelled (%(reference)s)", **values)
     if kind == "tour_expired":
         return gettext("The time we proposed for your group visit has expired (%(reference)s)", **values)
+    if kind == "tour_reminder":
+        return gettext("Your group visit on %(day)s: please confirm your final numbers (%(reference)s)", **values)
+    if kind == "tour_numbers_changed":
+        return gettext("Your group's numbers are updated (%(reference)s)", **values)
     return gettext("Group visit %(reference)s: %(event)s – %(organisation)s, %(day)s %(time)s",
                    event=museum_event_label(payload.get("event", "")), **values)
 
@@ -58,6 +67,7 @@ def museum_event_label(event: str) -> str:
         "refused": gettext("proposal refused"),
         "cancelled": gettext("cancelled by the teacher"),
         "expired": gettext("proposal expired"),
+        "numbers_changed": gettext("numbers changed by the teacher"),
     }
     return labels.get(event, event)
 
@@ -79,6 +89,8 @@ def render(row: OutboxMessage) -> flask_mail.Message:
     """The email an outbox row names, rendered now in the row's language."""
     g.rendering_email = True  # flask-babel's force_locale ignores an empty `g`
     with force_locale(row.language):
+        if row.kind == "lost_links":
+            return _lost_links_message(row)
         if row.booking is not None:
             return _visit_message(row)
         if row.waitlist is not None:
@@ -132,6 +144,8 @@ def _visit_message(row: OutboxMessage) -> flask_mail.Message:
     message = _message(row, _visit_subject(row.kind, booking),
                        render_template(f"emails/{row.kind}.txt", **context),
                        render_template(f"emails/{row.kind}.html", **context))
+    if row.kind == "visit_reminder":
+        return message  # the calendar entry came with the confirmation
     _attach_calendar(
         message, row, reference=booking.reference, sequence=booking.sequence, start=booking.start,
         end=schedule.slot_end(booking.start, current_rules()),
@@ -152,7 +166,8 @@ def _tour_message(row: OutboxMessage) -> flask_mail.Message:
     context = {"tour": tour, "museum": facts, "manage_url": manage_url,
                "groups_url": f"{base_url}/{row.language}/groups",
                "staff_url": f"{base_url}/staff/?lang={row.language}", "payload": row.payload, "language": row.language,
-               "event_label": museum_event_label(row.payload.get("event", ""))}
+               "event_label": museum_event_label(row.payload.get("event", "")),
+               "numbers_deadline": numbers_deadline(tour.start, state().tour_rules)}
     body = render_template(f"emails/{row.kind}.txt", **context)
     subject = _tour_subject(row.kind, tour, row.payload)
     html = render_template("emails/text.html", museum=facts, language=row.language, subject=subject,
@@ -182,6 +197,26 @@ def _waitlist_message(row: OutboxMessage) -> flask_mail.Message:
         subject = gettext("You are on the waiting list for %(day)s at %(time)s (%(reference)s)", **values)
     body = render_template(f"emails/{row.kind}.txt", entry=entry, museum=facts, link=links.waitlist_url(entry),
                            language=row.language)
+    html = render_template("emails/text.html", museum=facts, language=row.language, subject=subject,
+                           content=text_to_html(body))
+    return _message(row, subject, body, html)
+
+
+def _lost_links_message(row: OutboxMessage) -> flask_mail.Message:
+    """The private links of an address's coming visits, as they stand when the email is sent."""
+    session = object_session(row)
+    payload = row.payload or {}
+    bookings = [b for b in session.scalars(sa.select(Booking).where(Booking.id.in_(payload.get("bookings", [])))
+                                           .order_by(Booking.start, Booking.id)) if b.is_active]
+    group_visits = [t for t in session.scalars(sa.select(TourRequest)
+                                               .where(TourRequest.id.in_(payload.get("tours", [])))
+                                               .order_by(TourRequest.start, TourRequest.id)) if t.holds]
+    facts = museum_facts(row.language)
+    context = {"museum": facts, "language": row.language,
+               "visits": [(booking, links.visit_url(booking)) for booking in bookings],
+               "group_visits": [(tour, links.tour_url(tour)) for tour in group_visits]}
+    body = render_template("emails/lost_links.txt", **context)
+    subject = gettext("Your bookings at the %(museum)s: your private links", museum=facts["name"])
     html = render_template("emails/text.html", museum=facts, language=row.language, subject=subject,
                            content=text_to_html(body))
     return _message(row, subject, body, html)

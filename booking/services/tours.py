@@ -559,6 +559,92 @@ def change_guides(session: Session, policy: Policy, now: dt.datetime, tour_id: i
         tour.updated_at = now
         audit.record(session, now, staff, "tour.guides", tour=tour, previous=before,
                      guides=[guide.name for guide in tour.guides])
+# --- final numbers ---------------------------------------------------------------------------------
+
+def numbers_deadline(start: dt.datetime, tour_rules: TourRules) -> dt.datetime:
+    """Until when a teacher may change the numbers online: the cancellation limit (7 days before)."""
+    return start - dt.timedelta(days=tour_rules.cancel_days_before)
+
+
+def can_change_numbers(tour: TourRequest, now: dt.datetime, tour_rules: TourRules) -> bool:
+    return tour.status == "confirmed" and now <= numbers_deadline(tour.start, tour_rules)
+
+
+def _by_versatility(guides: list[Guide]) -> list[Guide]:
+    return sorted(guides, key=lambda g: (len(g.languages), g.id))
+
+
+def _resize_guides(session: Session, policy: Policy, tour: TourRequest, pupils: int) -> tuple[list[Guide], list[Guide]]:
+    """One guide per `pupils_per_guide` pupils for the new size: (guides added, guides released).
+
+    Fewer: the most versatile guides are released first (they are the likeliest to be wanted
+    elsewhere). More: free guides who speak the tour's language, least versatile first; none free
+    refuses the whole change. A concurrent holder of the same guide makes the operation retry.
+    """
+    session.refresh(tour, ["assignments"])
+    needed = tours.guides_needed(pupils, policy.tour_rules)
+    current = _by_versatility(tour.guides)
+    if needed < len(current):
+        released = current[needed:]
+        released_ids = {guide.id for guide in released}
+        for assignment in [a for a in tour.assignments if a.guide_id in released_ids]:
+            tour.assignments.remove(assignment)
+        session.flush()
+        return [], released
+    if needed == len(current):
+        return [], []
+    held = {guide.id for guide in current}
+    free = [guide for guide in free_guides(session, policy.rules, tour.start, tour.duration_minutes,
+                                           tour.tour_language, tour.id) if guide.id not in held]
+    if len(free) < needed - len(current):
+        raise TourStateError("numbers_no_guide", field="pupils")
+    added = free[:needed - len(current)]
+    for guide in added:
+        for slot in tours.spanned_slots(tour.start, tour.duration_minutes, policy.rules):
+            tour.assignments.append(GuideAssignment(guide=guide, start=slot))
+    try:
+        session.flush()
+    except IntegrityError as error:
+        raise RetryTransaction() from error
+    return added, []
+
+
+def change_group_size(session: Session, policy: Policy, now: dt.datetime, tour_id: int, pupils: int,
+                      adults: int) -> TourRequest:
+    """The teacher's final numbers for a confirmed group visit, until the cancellation limit.
+
+    Fewer people give their places back at once, and a guide no longer needed is released. More
+    are taken in every hour the visit spans and, for a guided tour, with the extra guides needed:
+    all or nothing (TourStateError "numbers_capacity" or "numbers_no_guide"). Sizes that can never
+    fit (adult ratio, the largest guided group) raise TourInputError by field. The teacher gets a
+    confirmation and the museum is told, with the old and new numbers.
+    """
+
+    def operation() -> TourRequest:
+        tour = _locked(session, tour_id, ("confirmed",))
+        if not can_change_numbers(tour, now, policy.tour_rules):
+            raise TourStateError("too_late_to_change")
+        errors = tours.group_problems(tour.group_kind, pupils, adults, tour.guided, policy.rules.slot_capacity,
+                                      policy.tour_rules)
+        if errors:
+            raise TourInputError(errors)
+        if (pupils, adults) == (tour.pupils, tour.adults):
+            raise TourStateError("numbers_unchanged", field="pupils")
+        old = {"pupils": tour.pupils, "adults": tour.adults}
+        delta = pupils + adults - tour.people
+        slots = tours.spanned_slots(tour.start, tour.duration_minutes, policy.rules)
+        if delta and not change_places(session, {slot: delta for slot in slots}, policy.rules.slot_capacity):
+            raise TourStateError("numbers_capacity", field="pupils")  # the transaction is rolled back
+        added, released = _resize_guides(session, policy, tour, pupils) if tour.guided else ([], [])
+        tour.pupils, tour.adults = pupils, adults
+        tour.updated_at = now
+        payload = {"event": "numbers_changed", "old": old, "new": {"pupils": pupils, "adults": adults},
+                   "guides_added": [g.name for g in added], "guides_released": [g.name for g in released]}
+        if tour.email:
+            _email(session, policy, now, tour, "tour_numbers_changed", payload)
+        if policy.museum_email:
+            enqueue_email(session, "museum_tour_update", tour=tour, recipient=policy.museum_email,
+                          language=policy.museum_language, now=now, payload=payload, domain=policy.mail_domain)
         return tour
 
     return atomic(session, operation)

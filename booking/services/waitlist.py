@@ -186,45 +186,50 @@ def accept_offer(session: Session, rules: Rules, now: dt.datetime, entry_id: int
     return atomic(session, operation)
 
 
-def expire_offers(session: Session, rules: Rules, now: dt.datetime, mail_domain: str = "museumresistance.be") -> int:
+def expire_offers(session: Session, rules: Rules, now: dt.datetime,
+                  mail_domain: str = "museumresistance.be") -> list[str]:
     """Close the offers whose time is up, each in its own transaction, passing their places on."""
     due = session.scalars(sa.select(WaitlistEntry.id).where(
         WaitlistEntry.status == "offered", WaitlistEntry.offer_expires_at <= now)).all()
     session.commit()
-    expired = 0
+    expired = []
     for entry_id in due:
-        if atomic(session, lambda entry_id=entry_id: _give_back(
-                session, rules, now, entry_id, "expired", ("offered",), mail_domain)) is not None:
-            expired += 1
+        entry = atomic(session, lambda entry_id=entry_id: _give_back(
+            session, rules, now, entry_id, "expired", ("offered",), mail_domain))
+        if entry is not None:
+            expired.append(entry.reference)
     return expired
 
 
-def offer_all(session: Session, rules: Rules, now: dt.datetime, mail_domain: str = "museumresistance.be") -> int:
+def offer_all(session: Session, rules: Rules, now: dt.datetime,
+              mail_domain: str = "museumresistance.be") -> list[str]:
     """Offer free places in every slot that has people waiting (after capacity raises, group cancellations...)."""
     cutoff = now + dt.timedelta(minutes=rules.offer_cutoff_minutes)
     starts = session.scalars(sa.select(WaitlistEntry.start).where(
         WaitlistEntry.status == "waiting", WaitlistEntry.start > cutoff).distinct()).all()
     session.commit()
-    return sum(len(offer_places(session, rules, now, start, mail_domain)) for start in starts)
+    return [entry.reference for start in starts for entry in offer_places(session, rules, now, start, mail_domain)]
 
 
-def close_past_entries(session: Session, now: dt.datetime) -> int:
+def close_past_entries(session: Session, now: dt.datetime) -> list[str]:
     """Entries still waiting when no offer can come any more end as expired."""
-    def operation() -> int:
-        return session.execute(
+    def operation() -> list[str]:
+        rows = session.execute(
             sa.update(WaitlistEntry).where(WaitlistEntry.status == "waiting", WaitlistEntry.start <= now)
-            .values(status="expired", closed_at=now).execution_options(synchronize_session=False)
-        ).rowcount
+            .values(status="expired", closed_at=now).returning(WaitlistEntry.reference)
+            .execution_options(synchronize_session=False)
+        ).scalars().all()
+        return list(rows)
 
     return atomic(session, operation)
 
 
 def run_waitlist_jobs(session: Session, rules: Rules, now: dt.datetime,
-                      mail_domain: str = "museumresistance.be") -> dict[str, int]:
+                      mail_domain: str = "museumresistance.be") -> dict[str, list[str]]:
     """What run-jobs does for the waiting list: expire offers, offer what is free, close past entries."""
-    return {"offers_expired": expire_offers(session, rules, now, mail_domain),
-            "offers_made": offer_all(session, rules, now, mail_domain),
-            "waiting_closed": close_past_entries(session, now)}
+    return {"offers expired": expire_offers(session, rules, now, mail_domain),
+            "offers made": offer_all(session, rules, now, mail_domain),
+            "entries closed": close_past_entries(session, now)}
 
 
 def slot_lists(session: Session, starts: list[dt.datetime]) -> dict[dt.datetime, list[WaitlistEntry]]:

@@ -10,7 +10,7 @@ from flask_babel import gettext
 
 from booking import schedule
 from booking.context import db, now, rules, tour_policy
-from booking.forms import ConfirmForm, TourRequestForm
+from booking.forms import ConfirmForm, FinalNumbersForm, TourRequestForm
 from booking.links import tour_path
 from booking.messages import explain_tour
 from booking.models import TourRequest
@@ -22,7 +22,10 @@ from booking.services.tours import (
     TourInputError,
     TourStateError,
     answer_proposal,
+    can_change_numbers,
     cancel_tour,
+    change_group_size,
+    numbers_deadline,
     request_tour,
 )
 from booking.tokens import token_matches
@@ -98,12 +101,19 @@ def load_tour(reference: str, token: str) -> TourRequest:
 
 @links_bp.get("/g/<reference>/<token>")
 def tour_page(reference: str, token: str):
-    tour = load_tour(reference, token)
+    return _render_tour_page(load_tour(reference, token), token)
+
+
+def _render_tour_page(tour: TourRequest, token: str, numbers_form: FinalNumbersForm | None = None):
     policy = tour_policy()
+    if numbers_form is None:
+        numbers_form = FinalNumbersForm(formdata=None, pupils=tour.pupils, adults=tour.adults)
     return render_template(
         "public/tour.html", tour=tour, token=token, form=ConfirmForm(),
         can_cancel=tour.holds and can_cancel(tour.start, now(), policy.tour_rules),
         started=tour.start <= now(), requested=[schedule.parse_start(s, rules()) for s in tour.requested_starts],
+        numbers_form=numbers_form, can_change_numbers=can_change_numbers(tour, now(), policy.tour_rules),
+        numbers_deadline=numbers_deadline(tour.start, policy.tour_rules),
     )
 
 
@@ -138,3 +148,30 @@ def refuse_proposal(reference: str, token: str):
 def cancel_request(reference: str, token: str):
     return _tour_action(reference, token, lambda tour: cancel_tour(db(), tour_policy(), now(), tour.id),
                         gettext("Your group visit is cancelled. We have sent you a confirmation."))
+
+
+@links_bp.post("/g/<reference>/<token>/numbers")
+def final_numbers(reference: str, token: str):
+    """The teacher's final numbers: changed and confirmed by email, or the page again with the reason."""
+    tour = load_tour(reference, token)
+    form = FinalNumbersForm()
+    if not form.validate_on_submit():
+        return _render_tour_page(tour, token, form), 422
+    try:
+        change_group_size(db(), tour_policy(), now(), tour.id, form.pupils.data, form.adults.data)
+    except TourInputError as error:
+        for field, code in error.errors.items():
+            form[field].errors = [explain_tour(code)]
+        return _render_tour_page(tour, token, form), 422
+    except TourStateError as error:
+        if error.code in ("numbers_capacity", "numbers_no_guide"):
+            form.pupils.errors = [explain_tour(error.code, error.detail)]
+            return _render_tour_page(tour, token, form), 409
+        if error.code == "numbers_unchanged":  # the teacher confirms the numbers we have: nothing to change
+            flash(gettext("Thank you: your numbers are confirmed."), "success")
+        else:  # too late, or no longer confirmed: the page no longer shows the form
+            flash(explain_tour(error.code, error.detail), "error")
+        return redirect(url_for("links.tour_page", reference=tour.reference, token=token))
+    deliver_after_commit()
+    flash(gettext("Your numbers are updated. We have sent you a confirmation and told the museum."), "success")
+    return redirect(url_for("links.tour_page", reference=tour.reference, token=token))
