@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import g, has_app_context
 from flask.testing import FlaskClient
 
 from booking import create_app, schedule
@@ -33,6 +34,12 @@ class BufferedClient(FlaskClient):
 
     def open(self, *args, **kwargs):
         kwargs.setdefault("buffered", True)
+        if has_app_context():
+            # The `session` fixture keeps an app context open, which Flask reuses for every request:
+            # without this, one request's signed-in user and locale (cached in `g`) would leak into
+            # the next. The database session stays shared, as the tests read what requests wrote.
+            for name in [name for name in vars(g) if name != "db_session"]:
+                g.pop(name)
         return super().open(*args, **kwargs)
 
 
