@@ -243,3 +243,11 @@ class DecisionForm(Form):
 class LoginForm(Form):
     email = EmailField(_l("Email address"), filters=[_strip], validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+
+
+class CheckInForm(Form):
+    """The front desk marks a booking or a group: arrived, no-show, or the mark undone (empty)."""
+
+    attendance = SelectField(_l("Attendance"), choices=[
+        SelectChoice("arrived", _l("Arrived")), SelectChoice("no_show", _l("No-show")), SelectChoice("", _l("Undo"))],
+        validators=[Optional()])
