@@ -3,7 +3,8 @@
 Every page a visitor, a teacher or the front desk sees is checked in French, Dutch, English and German: the
 public pages (also the forms after a post with errors, submitted in the browser so that the CSRF token is
 valid), a visit's and a tour's private pages (in the booking's language, and with ?lang= in the others), and
-the staff sign-in, request list, week, day (with check-in) and day sheet. The app runs as a real HTTP server on loopback with CSRF on; SQLite only.
+the staff sign-in, request list, week, day (with check-in) and day sheet. The app runs as a real HTTP
+server on loopback with CSRF on; SQLite only.
 """
 
 from __future__ import annotations
