@@ -244,7 +244,7 @@ def test_the_week_shows_each_slots_occupancy_and_links_to_its_bookings(staff_cli
     page = staff_client.get("/staff/calendar?date=2027-03-18&lang=en").get_data(as_text=True)
     assert "Week of 15 March 2027" in page
     cell = page.split('href="/staff/day/2027-03-16#slot-1000"', 1)[1].split("</a>", 1)[0]
-    for text in ("Visitors: 5", "Groups: 1 (22 people)", "Left: 23", "Guides: 1 free, 1 busy"):
+    for text in ("Visitors: 5", "Groups: 1 (22 people)", "Left: 23", "Guides free: 1 · busy: 1"):
         assert text in cell
     eleven = page.split('href="/staff/day/2027-03-16#slot-1100"', 1)[1].split("</a>", 1)[0]
     assert "Visitors: 0" in eleven and "Left: 28" in eleven

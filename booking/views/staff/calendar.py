@@ -49,6 +49,7 @@ def week():
     rows = [[day.slots[index] for day in days] for index in range(len(days[0].slots))] if days else []
     return render_template(
         "staff/week.html", days=days, rows=rows, monday=monday, today=today,
+        day_urls=[url_for("staff.day", day=day.date.isoformat()) for day in days],
         previous=monday - dt.timedelta(days=7), next=monday + dt.timedelta(days=7),
         this_week=today - dt.timedelta(days=today.weekday()),
     )
