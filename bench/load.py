@@ -82,12 +82,15 @@ def _measured(server: Gunicorn, database: PostgresBackends | None, load) -> dict
 
 
 def run_wrk(server: Gunicorn, path: str, concurrency: int, duration: float,
-            database: PostgresBackends | None = None) -> dict:
+            database: PostgresBackends | None = None, headers: dict[str, str] | None = None) -> dict:
     threads = min(2, concurrency)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(WRK_SCRIPT)
     command = [wrk_path(), "-t", str(threads), "-c", str(concurrency), "-d", f"{duration:g}s", "--latency",
-               "--timeout", "30s", "-s", script.name, server.url(path)]
+               "--timeout", "30s", "-s", script.name]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    command.append(server.url(path))
 
     def load(mark):
         mark()

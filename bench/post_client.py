@@ -49,6 +49,30 @@ def cookie_header(set_cookies: list[str]) -> str:
     return "; ".join(f"{name}={value}" for name, value in jar.items())
 
 
+def sign_in(host: str, port: int, email: str, password: str) -> str:
+    """Sign in to the staff pages through the real form (CSRF token and all); the Cookie header to send."""
+    connection = http.client.HTTPConnection(host, port, timeout=60)
+    try:
+        connection.request("GET", "/staff/login")
+        response = connection.getresponse()
+        body = response.read().decode()
+        cookie = cookie_header(response.headers.get_all("Set-Cookie") or [])
+        match = CSRF.search(body)
+        if response.status != 200 or not match:
+            raise RuntimeError(f"GET /staff/login answered {response.status} without a CSRF token")
+        form = urlencode({"email": email, "password": password, "csrf_token": match.group(1) or match.group(2)})
+        connection.request("POST", "/staff/login", body=form, headers={
+            "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+        response = connection.getresponse()
+        response.read()
+        if response.status != 302:
+            raise RuntimeError(f"the staff sign-in answered {response.status}, not a redirect")
+        return cookie_header([*(f"{part};" for part in cookie.split("; ") if part),
+                              *(response.headers.get_all("Set-Cookie") or [])])
+    finally:
+        connection.close()
+
+
 class Visitor:
     """One thread's connection and, for the form, its cookie and CSRF token."""
 

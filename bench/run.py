@@ -31,8 +31,9 @@ from pathlib import Path
 from bench import report
 from bench.floor_app import copy_tables
 from bench.load import run_posts, run_wrk, wrk_path
-from bench.scenarios import CLOCK_NOW, FLOOR, SCENARIOS, Scenario
-from bench.seed import fresh_schema, load_rules, open_slot_starts, seed_history, sqlite_url
+from bench.post_client import sign_in
+from bench.scenarios import CLOCK_NOW, FLOOR, SCENARIOS, STAFF_EMAIL, STAFF_PASSWORD, Scenario
+from bench.seed import fresh_schema, load_rules, open_slot_starts, seed_history, seed_staff, sqlite_url
 from bench.server import REPO, Gunicorn, PostgresBackends
 from booking import schedule
 
@@ -121,8 +122,11 @@ class BackendRun:
     def measure(self, server: Gunicorn, phase: str, scenario: Scenario) -> None:
         for concurrency in self.args.concurrency:
             if scenario.method == "GET":
-                server.warm(scenario.path, 4 * self.args.workers)
-                result = run_wrk(server, scenario.path, concurrency, self.args.duration, self.database)
+                # A staff page: one sign-in through the form, then every request carries its session cookie.
+                headers = {"Cookie": sign_in(server.host, server.port, STAFF_EMAIL, STAFF_PASSWORD)} \
+                    if scenario.staff else None
+                server.warm(scenario.path, 4 * self.args.workers, headers)
+                result = run_wrk(server, scenario.path, concurrency, self.args.duration, self.database, headers)
             else:
                 result = run_posts(server, scenario.client, concurrency, self.args.posts, self.targets,
                                    seed=len(self.runs) + 1, offset=self.post_offset, database=self.database,
@@ -141,6 +145,7 @@ class BackendRun:
         began = time.perf_counter()
         log(f"[{self.name}] empty database")
         fresh_schema(self.url, self.env)
+        seed_staff(self.url, STAFF_EMAIL, STAFF_PASSWORD)
         with self.server("wsgi:app", "empty").start(_ready_path()) as server:
             for scenario in SCENARIOS:
                 if scenario.growth and scenario.ready:
@@ -150,6 +155,7 @@ class BackendRun:
         mark = time.perf_counter()
         fresh_schema(self.url, self.env)
         seed = seed_history(self.url, load_rules(), dt.datetime.fromisoformat(CLOCK_NOW))
+        seed_staff(self.url, STAFF_EMAIL, STAFF_PASSWORD)
         copy_tables(self.url)
         self.timings["seed_s"] = time.perf_counter() - mark
         log(f"[{self.name}] seeded {seed.bookings:,} bookings ({seed.cancelled:,} cancelled), {seed.slots:,} slots, "

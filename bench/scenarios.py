@@ -12,6 +12,9 @@ from dataclasses import dataclass
 # The fixed "now" of every run (CLOCK_NOW): Monday 1 March 2027, 09:00 in Brussels.
 CLOCK_NOW = "2027-03-01T09:00:00+01:00"
 MONTH = "2027-03"
+# The staff account every bench database gets (bench.seed.seed_staff); staff scenarios sign in with it.
+STAFF_EMAIL = "bench-desk@museum.example"
+STAFF_PASSWORD = "bench-staff-password-not-for-production"
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,7 @@ class Scenario:
     client: str | None = None  # POST: the post_client kind ("api", "form", "floor")
     compare: str | None = None  # key of the floor scenario it is set against
     growth: bool = False  # also measured on the empty database
+    staff: bool = False  # a staff page: the load sends the session cookie of one sign-in
     available: bool = True
     note: str = ""
 
@@ -44,7 +48,6 @@ SCENARIOS = [
     Scenario("api_booking", "POST /api/bookings (JSON)", "POST", client="api", compare="floor_post", growth=True),
     Scenario("form_booking", "POST /en/book (form, CSRF)", "POST", client="form", compare="floor_post",
              growth=True),
-    # The staff back office is not built yet: give it a path (and a login step) when it lands.
-    Scenario("staff_week", "staff week view", "GET", path=None, compare="floor_get", available=False,
-             note="not yet available"),
+    Scenario("staff_week", "staff week view HTML (signed in)", "GET", path="/staff/calendar?date=2027-03-01",
+             compare="floor_get", staff=True),
 ]

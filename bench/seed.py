@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from booking import schedule
 from booking.db import create_engine, normalise_url
-from booking.models import Booking, OutboxMessage, Slot
+from booking.models import Booking, OutboxMessage, Slot, StaffUser
 from booking.references import ALPHABET, LENGTH, PREFIX
 from booking.schedule import Rules
 
@@ -303,6 +303,20 @@ def vacuum_analyze(engine: sa.Engine) -> None:
     else:
         with engine.connect() as connection:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def seed_staff(url: str, email: str, password: str) -> None:
+    """The staff account the staff scenarios sign in with."""
+    from werkzeug.security import generate_password_hash
+
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(StaffUser.__table__.insert(), [{
+                "email": email, "name": "Bench desk", "role": "staff", "active": True, "failed_logins": 0,
+                "password_hash": generate_password_hash(password), "created_at": dt.datetime.now(UTC)}])
+    finally:
+        engine.dispose()
 
 
 def sqlite_url(directory: str | os.PathLike) -> str:

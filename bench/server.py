@@ -88,10 +88,10 @@ class Gunicorn:
         self.stop()
         raise RuntimeError(f"gunicorn {self.app} did not answer {ready_path} within {timeout} s; see {self.log_path}")
 
-    def _answers(self, path: str) -> bool:
+    def _answers(self, path: str, headers: dict[str, str] | None = None) -> bool:
         connection = http.client.HTTPConnection(self.host, self.port, timeout=10)
         try:
-            connection.request("GET", path)
+            connection.request("GET", path, headers=headers or {})
             response = connection.getresponse()
             response.read()
             return response.status == 200
@@ -100,10 +100,13 @@ class Gunicorn:
         finally:
             connection.close()
 
-    def warm(self, path: str, count: int) -> None:
-        """GET `path` `count` times, so each worker has loaded its templates and opened its pool."""
+    def warm(self, path: str, count: int, headers: dict[str, str] | None = None) -> None:
+        """GET `path` `count` times, so each worker has loaded its templates and opened its pool.
+
+        Only a 200 will do: a staff page answering a redirect to the sign-in would be measured as a success.
+        """
         for _ in range(count):
-            if not self._answers(path):
+            if not self._answers(path, headers):
                 raise RuntimeError(f"warm-up GET {path} did not answer 200; see {self.log_path}")
 
     def worker_pids(self) -> list[int]:

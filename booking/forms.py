@@ -500,3 +500,9 @@ class LostLinkForm(Form):
                     Email(_l("Please give a valid email address, such as name@example.be."),
                           check_deliverability=False)],
     )
+class CheckInForm(Form):
+    """The front desk marks a booking or a group: arrived, no-show, or the mark undone (empty)."""
+
+    attendance = SelectField(_l("Attendance"), choices=[
+        SelectChoice("arrived", _l("Arrived")), SelectChoice("no_show", _l("No-show")), SelectChoice("", _l("Undo"))],
+        validators=[Optional()])

@@ -3,7 +3,8 @@
 Every page a visitor, a teacher or the front desk sees is checked in French, Dutch, English and German: the
 public pages (also the forms after a post with errors, submitted in the browser so that the CSRF token is
 valid), a visit's and a tour's private pages (in the booking's language, and with ?lang= in the others), and
-the staff sign-in and request list. The app runs as a real HTTP server on loopback with CSRF on; SQLite only.
+the staff sign-in, request list, week, day (with check-in) and day sheet. The app runs as a real HTTP
+server on loopback with CSRF on; SQLite only.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def session(live_server):
 
 @pytest.fixture
 def private(live_server, session, guides) -> Private:
-    """A visit on Tuesday 2 March at 10:00, a pending guided tour, a confirmed one, and a staff account."""
+    """A visit on Tuesday 2 March at 10:00 and one today, a pending guided tour, a confirmed one, a staff account."""
     from booking.context import now, rules, tour_policy
     from booking.links import tour_path, visit_path
     from booking.services.bookings import VisitRequest, book_visit
@@ -86,6 +87,10 @@ def private(live_server, session, guides) -> Private:
         confirmed, _ = request_tour(session, tour_policy(), now(),
                                     tour_application("2027-03-23T13:00", "Sint-Jozefscollege"))
         confirm_tour(session, tour_policy(), now(), confirmed.id)
+        # Today's visit, so that the staff day page shows its check-in buttons.
+        book_visit(session, rules(), now(), VisitRequest(
+            start=local("2027-03-01T11:00"), party_size=2, name="Luc Peeters", email="luc@example.be",
+            language="nl", note="Rolstoel."))
         create_staff(session, STAFF_EMAIL, STAFF_PASSWORD, name="Front desk")
         return Private(visit=visit_path(visit), tour=tour_path(pending))
 
@@ -133,6 +138,23 @@ def _staff_requests(page: Page, base: str, lang: str) -> None:
     page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
 
 
+def _staff_page(page: Page, base: str, lang: str, path: str) -> None:
+    """A staff page, signing in first if this browser context is not signed in yet."""
+    url = f"{base}{path}{'&' if '?' in path else '?'}lang={lang}"
+    page.goto(url)
+    if "/staff/login" in page.url:
+        page.locator("#email").fill(STAFF_EMAIL)
+        page.locator("#password").fill(STAFF_PASSWORD)
+        page.locator("main form button[type=submit]").click()
+        expect(page).not_to_have_url(re.compile("/staff/login"))
+        page.goto(url)
+
+
+def _staff_day(page: Page, base: str, lang: str) -> None:
+    _staff_page(page, base, lang, "/staff/day/2027-03-01")
+    expect(page.locator("form.checkin-form")).to_have_count(1)
+
+
 def _pages(base: str, lang: str, private: Private) -> list[tuple[str, Callable[[Page], object]]]:
     def visit(path: str) -> Callable[[Page], object]:
         return lambda page: page.goto(f"{base}{path}")
@@ -157,6 +179,11 @@ def _pages(base: str, lang: str, private: Private) -> list[tuple[str, Callable[[
         ("staff sign-in", visit(f"/staff/login?lang={lang}")),
         ("staff sign-in with errors", lambda page: _staff_login_with_errors(page, base, lang)),
         ("staff requests", lambda page: _staff_requests(page, base, lang)),
+        ("staff week", lambda page: _staff_page(page, base, lang, "/staff/calendar")),
+        ("staff week with groups", lambda page: _staff_page(page, base, lang, "/staff/calendar?date=2027-03-22")),
+        ("staff day with check-in", lambda page: _staff_day(page, base, lang)),
+        ("staff day with a group", lambda page: _staff_page(page, base, lang, "/staff/day/2027-03-23")),
+        ("staff day sheet", lambda page: _staff_page(page, base, lang, "/staff/day/2027-03-23/sheet")),
     ]
 
 

@@ -113,6 +113,7 @@ def index():
 from booking.views.staff import (  # noqa: E402,F401  (they add their routes to bp)
     auth,
     bookings,
+    calendar,
     reports,
     requests,
     whatson,

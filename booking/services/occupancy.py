@@ -1,0 +1,252 @@
+"""What the front desk sees of a range of days: every slot's visitors, groups, places and guides.
+
+A read service for the staff calendar, the day page and the day sheet. Whatever the range and the
+amount of history, it costs four SELECTs: slots with their confirmed bookings' totals, the groups
+holding places with their guides' hours, the closures, and the guides with their roster.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from booking import schedule
+from booking.models import Booking, Closure, Guide, GuideAssignment, GuideDuty, Slot, TourRequest
+from booking.schedule import Rules
+
+
+@dataclass(frozen=True)
+class GuideRef:
+    id: int
+    name: str
+    languages: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GroupHold:
+    """A group visit as one hour sees it: it may have started in an earlier hour (`continued`)."""
+
+    tour: TourRequest
+    continued: bool
+    guides: tuple[GuideRef, ...] = ()
+
+    @property
+    def people(self) -> int:
+        return self.tour.people
+
+
+@dataclass
+class SlotOccupancy:
+    start: dt.datetime  # UTC
+    local_start: dt.datetime  # in the museum's time zone
+    end: dt.datetime
+    capacity: int
+    booked: int  # every place taken: individual visitors and groups
+    individuals: int  # people in confirmed individual bookings
+    bookings: int  # how many confirmed individual bookings
+    groups: list[GroupHold] = field(default_factory=list)
+    guides_used: list[GuideRef] = field(default_factory=list)
+    guides_free: list[GuideRef] = field(default_factory=list)
+    closed_kind: str | None = None  # "weekend", "holiday" or "closure"
+    closed_reason: str | None = None  # the holiday's name or the reason staff gave
+
+    @property
+    def remaining(self) -> int:
+        return max(self.capacity - self.booked, 0)
+
+    @property
+    def group_people(self) -> int:
+        return sum(group.people for group in self.groups)
+
+    @property
+    def closed(self) -> bool:
+        return self.closed_kind is not None
+
+    @property
+    def anchor(self) -> str:
+        """The slot's fragment on the day page, e.g. "slot-1000"."""
+        return "slot-" + self.local_start.strftime("%H%M")
+
+
+@dataclass
+class DayOccupancy:
+    date: dt.date
+    slots: list[SlotOccupancy]
+    guides_on_duty: list[GuideRef]
+    holiday: str | None = None  # the public holiday's name, even when staff opened it
+    opened_exceptionally: bool = False  # a public holiday staff opened (Closure.kind "opened")
+    closed_kind: str | None = None  # set when every slot is closed: "weekend", "holiday" or "closure"
+    closed_reason: str | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.closed_kind is None
+
+    @property
+    def individuals(self) -> int:
+        return sum(slot.individuals for slot in self.slots)
+
+    @property
+    def bookings(self) -> int:
+        return sum(slot.bookings for slot in self.slots)
+
+    @property
+    def groups(self) -> list[GroupHold]:
+        """The day's groups in order of start, each once."""
+        return [group for slot in self.slots for group in slot.groups if not group.continued]
+
+
+def _day_bounds(first: dt.date, last: dt.date, rules: Rules) -> tuple[dt.datetime, dt.datetime]:
+    start = schedule.to_utc(schedule.local_datetime(first, dt.time.min, rules))
+    end = schedule.to_utc(schedule.local_datetime(last + dt.timedelta(days=1), dt.time.min, rules))
+    return start, end
+
+
+def _slot_rows(session: Session, start: dt.datetime, end: dt.datetime) -> dict:
+    """start -> (capacity, booked, individual people, bookings); one SELECT."""
+    confirmed = (
+        sa.select(Booking.start.label("start"), sa.func.sum(Booking.party_size).label("people"),
+                  sa.func.count().label("bookings"))
+        .where(Booking.status == "confirmed", Booking.start >= start, Booking.start < end)
+        .group_by(Booking.start).subquery()
+    )
+    rows = session.execute(
+        sa.select(Slot.start, Slot.capacity, Slot.booked, confirmed.c.people, confirmed.c.bookings)
+        .outerjoin(confirmed, confirmed.c.start == Slot.start)
+        .where(Slot.start >= start, Slot.start < end)
+    )
+    return {row.start: (row.capacity, row.booked, row.people or 0, row.bookings or 0) for row in rows}
+
+
+def _holding_tours(session: Session, start: dt.datetime, end: dt.datetime):
+    """The groups holding places that start in [start, end), and the guide hours they hold; one SELECT."""
+    rows = session.execute(
+        sa.select(TourRequest, GuideAssignment.guide_id, GuideAssignment.start.label("hour"))
+        .outerjoin(GuideAssignment, GuideAssignment.tour_id == TourRequest.id)
+        .where(TourRequest.status.in_(TourRequest.HOLDING), TourRequest.start >= start, TourRequest.start < end)
+        .order_by(TourRequest.start, TourRequest.id)
+    ).all()
+    tours: dict[int, TourRequest] = {}
+    held: dict[int, list[tuple[int, dt.datetime]]] = defaultdict(list)
+    for tour, guide_id, hour in rows:
+        tours.setdefault(tour.id, tour)
+        if guide_id is not None:
+            held[tour.id].append((guide_id, hour))
+    return list(tours.values()), held
+
+
+def _closures(session: Session, start: dt.datetime, end: dt.datetime, language: str):
+    """(closed periods, opened periods) overlapping [start, end); one SELECT."""
+    rows = session.execute(
+        sa.select(Closure.kind, Closure.start_at, Closure.end_at, Closure.reasons)
+        .where(Closure.start_at < end, Closure.end_at > start).order_by(Closure.start_at)
+    )
+    closed, opened = [], []
+    for row in rows:
+        period = schedule.ClosurePeriod(row.start_at, row.end_at, Closure.reason_in(row.reasons or {}, language))
+        (opened if row.kind == "opened" else closed).append(period)
+    return closed, opened
+
+
+def guides_on_duty_between(session: Session, first: dt.date, last: dt.date) -> tuple[dict, dict[int, GuideRef]]:
+    """Each day's guides on duty, as services.tours.guides_on_duty decides them, in one SELECT.
+
+    A day with roster rows has exactly the active guides marked on duty; a day without rows has every
+    active guide. Returns ({day: [GuideRef]}, every guide by id, inactive ones included).
+    """
+    rows = session.execute(
+        sa.select(Guide.id, Guide.name, Guide.language_codes, Guide.active, GuideDuty.day, GuideDuty.on_duty)
+        .outerjoin(GuideDuty, sa.and_(GuideDuty.guide_id == Guide.id, GuideDuty.day >= first, GuideDuty.day <= last))
+        .order_by(Guide.id)
+    ).all()
+    guides: dict[int, GuideRef] = {}
+    active: list[int] = []
+    roster: dict[dt.date, dict[int, bool]] = defaultdict(dict)
+    for row in rows:
+        if row.id not in guides:
+            guides[row.id] = GuideRef(row.id, row.name, tuple(c for c in row.language_codes.split(",") if c))
+            if row.active:
+                active.append(row.id)
+        if row.day is not None:
+            roster[row.day][row.id] = row.on_duty
+    on_duty = {}
+    day = first
+    while day <= last:
+        marks = roster.get(day)
+        on_duty[day] = [guides[i] for i in active if not marks or marks.get(i, False)]
+        day += dt.timedelta(days=1)
+    return on_duty, guides
+
+
+def occupancy_between(session: Session, rules: Rules, first: dt.date, last: dt.date,
+                      language: str = "en") -> list[DayOccupancy]:
+    """Every day from `first` to `last`, each with all its slots; four SELECTs whatever the range."""
+    range_start, range_end = _day_bounds(first, last, rules)
+    stored = _slot_rows(session, range_start, range_end)
+    tours, held = _holding_tours(session, range_start, range_end)
+    closed, opened = _closures(session, range_start, range_end, language)
+    on_duty, guides = guides_on_duty_between(session, first, last)
+
+    step = dt.timedelta(minutes=rules.slot_minutes)
+    groups_by_hour: dict[dt.datetime, list[GroupHold]] = defaultdict(list)
+    used_by_hour: dict[dt.datetime, list[int]] = defaultdict(list)
+    for hours in held.values():
+        for guide_id, hour in hours:
+            used_by_hour[hour].append(guide_id)
+    for tour in tours:
+        tour_guides = tuple(guides[i] for i in dict.fromkeys(g for g, _hour in held.get(tour.id, ())))
+        hour = tour.start
+        while hour < tour.end:
+            groups_by_hour[hour].append(GroupHold(tour, hour != tour.start, tour_guides))
+            hour += step
+
+    days = []
+    day = first
+    while day <= last:
+        calendar = schedule.calendar_closure(day, rules, language)
+        holiday = calendar[1] if calendar and calendar[0] == "holiday" else None
+        slots = []
+        for time in schedule.slot_starts(day, rules):
+            local_start = schedule.local_datetime(day, time, rules)
+            start = schedule.to_utc(local_start)
+            end = start + step
+            capacity, booked, individuals, bookings = stored.get(start, (rules.slot_capacity, 0, 0, 0))
+            used_ids = sorted(set(used_by_hour.get(start, ())))
+            slot = SlotOccupancy(start, local_start, end, capacity, booked, individuals, bookings,
+                                 groups=groups_by_hour.get(start, []),
+                                 guides_used=[guides[i] for i in used_ids if i in guides],
+                                 guides_free=[g for g in on_duty[day] if g.id not in used_ids])
+            if calendar and calendar[0] == "weekend":
+                slot.closed_kind = "weekend"
+            elif holiday and not schedule.closure_for(start, end, opened):
+                slot.closed_kind, slot.closed_reason = "holiday", holiday
+            else:
+                closure = schedule.closure_for(start, end, closed)
+                if closure:
+                    slot.closed_kind, slot.closed_reason = "closure", closure.reason
+            slots.append(slot)
+        occupancy = DayOccupancy(day, slots, on_duty[day], holiday=holiday,
+                                 opened_exceptionally=bool(holiday) and any(not s.closed for s in slots))
+        if slots and all(slot.closed for slot in slots):
+            kinds = [slot.closed_kind for slot in slots]
+            occupancy.closed_kind = "closure" if "closure" in kinds else kinds[0]
+            occupancy.closed_reason = next(s.closed_reason for s in slots if s.closed_kind == occupancy.closed_kind)
+        days.append(occupancy)
+        day += dt.timedelta(days=1)
+    return days
+
+
+def day_bookings(session: Session, rules: Rules, day: dt.date) -> dict[dt.datetime, list[Booking]]:
+    """The day's confirmed individual bookings by slot start, in order of booking; one SELECT."""
+    start, end = _day_bounds(day, day, rules)
+    by_slot: dict[dt.datetime, list[Booking]] = defaultdict(list)
+    for booking in session.scalars(
+        sa.select(Booking).where(Booking.status == "confirmed", Booking.start >= start, Booking.start < end)
+        .order_by(Booking.start, Booking.created_at, Booking.id)
+    ):
+        by_slot[booking.start].append(booking)
+    return by_slot

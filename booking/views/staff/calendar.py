@@ -1,0 +1,140 @@
+"""The staff calendar: the week, a day with its check-in, and the printable day sheet."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user
+
+from booking import schedule
+from booking.context import db, now, rules
+from booking.forms import CheckInForm
+from booking.i18n import current_language
+from booking.models import Booking, TourRequest
+from booking.services.attendance import AttendanceError, mark
+from booking.services.occupancy import DayOccupancy, day_bookings, occupancy_between
+from booking.views.staff import bp
+
+
+@bp.app_template_global()
+def staff_booking_url(reference: str) -> str | None:
+    """The back office's page of a booking or a group, once that page exists; else None (no link)."""
+    if "staff.booking" in current_app.view_functions:
+        return url_for("staff.booking", reference=reference)
+    return None
+
+
+def _parse_day(text: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _today() -> dt.date:
+    return schedule.local_today(now(), rules())
+
+
+@bp.get("/calendar")
+def week():
+    """Monday to Friday (the open weekdays) of the week holding ?date=YYYY-MM-DD, today's by default."""
+    museum = rules()
+    today = _today()
+    chosen = _parse_day(request.args.get("date")) or today
+    monday = chosen - dt.timedelta(days=chosen.weekday())
+    days = occupancy_between(db(), museum, monday, monday + dt.timedelta(days=6), current_language())
+    days = [day for day in days if schedule.is_open_weekday(day.date, museum)]
+    rows = [[day.slots[index] for day in days] for index in range(len(days[0].slots))] if days else []
+    return render_template(
+        "staff/week.html", days=days, rows=rows, monday=monday, today=today,
+        day_urls=[url_for("staff.day", day=day.date.isoformat()) for day in days],
+        previous=monday - dt.timedelta(days=7), next=monday + dt.timedelta(days=7),
+        this_week=today - dt.timedelta(days=today.weekday()),
+    )
+
+
+def _day_or_404(text: str) -> dt.date:
+    day = _parse_day(text)
+    if day is None:
+        abort(404)
+    return day
+
+
+def _day_data(day: dt.date) -> tuple[DayOccupancy, dict]:
+    museum = rules()
+    occupancy = occupancy_between(db(), museum, day, day, current_language())[0]
+    return occupancy, day_bookings(db(), museum, day)
+
+
+def _neighbour_open_day(day: dt.date, step: int) -> dt.date:
+    """The previous (-1) or next (+1) open weekday; holidays are kept, since staff may open them."""
+    day += dt.timedelta(days=step)
+    while not schedule.is_open_weekday(day, rules()):
+        day += dt.timedelta(days=step)
+    return day
+
+
+@bp.get("/day/<day>")
+def day(day: str):
+    """Every slot of a day with its bookings and groups, and their check-in."""
+    date = _day_or_404(day)
+    occupancy, bookings = _day_data(date)
+    return render_template("staff/day.html", day=occupancy, bookings=bookings, today=_today(),
+                           can_mark=date <= _today(), previous=_neighbour_open_day(date, -1),
+                           next=_neighbour_open_day(date, 1))
+
+
+@bp.get("/day/<day>/sheet")
+def sheet(day: str):
+    """The day sheet for the front desk and the guides: one printed A4 page on a typical day."""
+    date = _day_or_404(day)
+    occupancy, bookings = _day_data(date)
+    arrivals = [booking for slot in occupancy.slots for booking in bookings.get(slot.start, [])]
+    return render_template("staff/sheet.html", day=occupancy, arrivals=arrivals)
+
+
+def _explain(error: AttendanceError) -> str:
+    messages = {
+        "future": gettext("A visit on a later day cannot be marked yet."),
+        "not_active": gettext("This visit is no longer booked, so it cannot be marked."),
+        "unknown": gettext("Please check the form."),
+        "not_found": gettext("This visit no longer exists."),
+    }
+    return messages.get(error.code, gettext("This request could not be completed."))
+
+
+def _check_in(model, visit_id: int, kind: str):
+    visit = db().get(model, visit_id)
+    if visit is None:
+        abort(404)
+    form = CheckInForm()
+    error = None
+    if not form.validate_on_submit():
+        error = gettext("Please check the form.")
+    else:
+        try:
+            visit = mark(db(), rules(), now(), current_user._get_current_object(), visit,
+                         form.attendance.data or None)
+        except AttendanceError as refusal:
+            error = _explain(refusal)
+    date = schedule.to_local(visit.start, rules()).date()
+    if request.accept_mimetypes.best == "application/json":
+        html = render_template("staff/_checkin.html", kind=kind, visit=visit, can_mark=date <= _today())
+        return jsonify(attendance=visit.attendance, error=error, html=html), 409 if error else 200
+    if error:
+        flash(f"{visit.reference}: {error}", "error")
+    return redirect(url_for("staff.day", day=date.isoformat(), _anchor=f"{kind}-{visit.id}"))
+
+
+@bp.post("/checkin/booking/<int:booking_id>")
+def check_in_booking(booking_id: int):
+    """Mark an individual booking arrived or no-show, or undo the mark; back to its row on the day page."""
+    return _check_in(Booking, booking_id, "booking")
+
+
+@bp.post("/checkin/tour/<int:tour_id>")
+def check_in_tour(tour_id: int):
+    """Mark a group arrived or no-show, or undo the mark; back to its row on the day page."""
+    return _check_in(TourRequest, tour_id, "tour")

@@ -1,0 +1,148 @@
+"""The front desk in headless Chromium: a typical day's sheet prints on one A4 page; check-in on a tablet.
+
+The app runs as a real HTTP server on loopback with CSRF on; staff sign in through the real form.
+SQLite only (tests/browser_fixtures.py).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import Browser, Page, expect
+
+from tests import browser_fixtures
+from tests.browser_fixtures import TIMEOUT_MS
+from tests.conftest import local
+
+pytestmark = pytest.mark.browser
+
+database_url = browser_fixtures.database_url
+live_server = browser_fixtures.live_server
+browser = browser_fixtures.browser
+
+STAFF_EMAIL, STAFF_PASSWORD = "desk@museum.example", "correct horse battery"
+TABLET = {"viewport": {"width": 820, "height": 1180}, "is_mobile": True, "has_touch": True}
+NAMES = ["Marie-Christine Van den Bossche", "Mohamed El Amrani-Vermeulen", "Anne-Sophie de Wouters d'Oplinter",
+         "Jean-Baptiste Vandenberghe", "Fatima Zahra Benali", "Pieter-Jan Goossens", "Léa Dumont-Lambert",
+         "Wouter Van Hoeylandt"]
+NOTES = ["", "Wheelchair user: needs the lift to the first floor", "", "One visitor is hard of hearing",
+         "We come with a pushchair and a toddler", ""]
+
+
+@pytest.fixture
+def session(live_server):
+    """The live app's own session, in its app context: conftest's `guides` inserts through it."""
+    from booking.context import db
+
+    with live_server.app.app_context():
+        yield db()
+
+
+def sign_in(page: Page, base: str) -> None:
+    page.goto(f"{base}/staff/login?lang=en")
+    page.locator("#email").fill(STAFF_EMAIL)
+    page.locator("#password").fill(STAFF_PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/staff/calendar"))
+
+
+@pytest.fixture
+def typical_day(live_server, session, guides) -> str:
+    """Tuesday 16 March: four groups (three guided) and forty individual bookings, long names and needs."""
+    from booking.context import now, rules, tour_policy
+    from booking.models import Booking
+    from booking.services import SlotFull
+    from booking.services.bookings import VisitRequest, book_visit
+    from booking.services.staff import create_staff
+    from booking.services.tours import TourApplication, confirm_tour, request_tour
+
+    groups = [
+        ("2027-03-16T09:00", True, "fr", 20, "Athénée Royal d'Anderlecht – section secondaire", "primary"),
+        ("2027-03-16T09:00", True, "nl", 18, "Sint-Jozefscollege Hasselt, derde graad", "secondary"),
+        ("2027-03-16T11:00", False, None, 24, "Haute École Bruxelles-Brabant, histoire", "higher"),
+        ("2027-03-16T13:00", True, "en", 19, "European School Brussels IV, Year 5", "secondary"),
+    ]
+    with live_server.app.app_context():
+        for index, (start, guided, language, pupils, organisation, kind) in enumerate(groups):
+            tour, _ = request_tour(session, tour_policy(), now(), TourApplication(
+                guided=guided, starts=[local(start)], organisation=organisation,
+                contact_name="Sophie Lambert-Vandamme", email="sophie@school.example", phone="+32 470 11 22 33",
+                pupils=pupils, adults=2, group_kind=kind, language="fr", tour_language=language,
+                duration_minutes=None if guided else 120, leader_name="Jan Vermeersch",
+                needs="Two pupils use wheelchairs; one is hard of hearing and stays near the guide." if index % 2
+                else "Allergies: no food in the rooms; a quiet break halfway, please."))
+            if index < 3:
+                confirm_tour(session, tour_policy(), now(), tour.id)
+        hours = [f"2027-03-16T{hour:02d}:00" for hour in range(9, 17)]
+        booked = 0
+        attempt = 0
+        while booked < 40:
+            start = hours[attempt % len(hours)]
+            attempt += 1
+            try:
+                book_visit(session, rules(), now(), VisitRequest(
+                    start=local(start), party_size=1 + attempt % 4, name=NAMES[attempt % len(NAMES)],
+                    email=f"visitor{attempt}@example.be", language="fr", note=NOTES[attempt % len(NOTES)]))
+            except SlotFull:
+                continue
+            booked += 1
+        session.execute(sa.update(Booking).values(phone="+32 475 12 34 56"))
+        session.commit()
+        create_staff(session, STAFF_EMAIL, STAFF_PASSWORD, name="Front desk")
+    return "2027-03-16"
+
+
+def test_a_typical_day_sheet_prints_on_one_a4_page(live_server, browser: Browser, typical_day, tmp_path):
+    context = browser.new_context(locale="en-GB", timezone_id="Europe/Brussels")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        sign_in(page, live_server.url)
+        page.goto(f"{live_server.url}/staff/day/{typical_day}/sheet?lang=en")
+        tables = page.locator("table.sheet-table")
+        expect(tables.nth(0).locator("tbody tr")).to_have_count(4)
+        expect(tables.nth(1).locator("tbody tr")).to_have_count(40)
+        pdf = page.pdf(format="A4", print_background=False)
+    finally:
+        context.close()
+    (tmp_path / "day-sheet.pdf").write_bytes(pdf)
+    pages = len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", pdf))
+    assert pages == 1, f"the day sheet prints on {pages} pages (see {tmp_path / 'day-sheet.pdf'})"
+
+
+def test_check_in_on_a_tablet_updates_the_row_without_a_reload(live_server, browser: Browser, session):
+    from booking.context import now, rules
+    from booking.models import AuditEntry, Booking
+    from booking.services.bookings import VisitRequest, book_visit
+    from booking.services.staff import create_staff
+
+    app = live_server.app
+    with app.app_context():
+        booking, _ = book_visit(session, rules(), now(), VisitRequest(
+            start=local("2027-03-01T10:00"), party_size=2, name="Anne Martin", email="anne@example.be",
+            language="fr"))
+        create_staff(session, STAFF_EMAIL, STAFF_PASSWORD)
+    context = browser.new_context(locale="en-GB", timezone_id="Europe/Brussels", **TABLET)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        sign_in(page, live_server.url)
+        page.get_by_role("link", name=re.compile(r"Mon 1 Mar")).click()
+        row = page.locator(f"#booking-{booking.id}")
+        page.evaluate("() => { window.notReloaded = true; }")
+        row.get_by_role("button", name="Arrived").tap()
+        expect(row.locator(".attendance")).to_have_text("✓ Arrived at 09:00")
+        expect(row.get_by_role("button", name="Undo")).to_be_focused()
+        assert page.evaluate("() => window.notReloaded") is True
+        row.get_by_role("button", name="Undo").tap()
+        expect(row.get_by_role("button", name="No-show")).to_be_visible()
+        assert page.evaluate("() => window.notReloaded") is True
+    finally:
+        context.close()
+    with app.app_context():
+        session.expire_all()
+        assert session.get(Booking, booking.id).attendance is None
+        actions = session.scalars(sa.select(AuditEntry.details).order_by(AuditEntry.id)).all()
+        assert actions == [{"attendance": "arrived", "previous": None}, {"attendance": None, "previous": "arrived"}]
