@@ -347,3 +347,19 @@ def test_run_jobs_passes_an_expired_offer_on(runner, session, rules, clock, full
     assert f"waiting list, offers expired: 1 ({first.reference})" in result.output
     assert entry_of(session, first.id).status == "expired"
     assert entry_of(session, second.id).status == "offered"
+
+
+def test_staff_see_each_slots_waiting_list_in_the_day_view(app, session, rules, clock, full_slot, join):
+    from tests.conftest import signed_in
+
+    first = join(2, "Chloé Dupont", "chloe@example.be")
+    join(1, "Dirk Maes", "dirk@example.be")
+    cancel_booking(session, rules, clock.now(), full_slot[0].id)
+    from booking.services.staff import create_staff
+    from tests.conftest import STAFF_PASSWORD
+
+    staff = create_staff(session, "desk@museum.example", STAFF_PASSWORD)
+    page = signed_in(app, staff).get("/staff/day/2027-03-02?lang=en").get_data(as_text=True)
+    assert "Waiting list: 2" in page
+    assert "Chloé Dupont" in page and "Dirk Maes" in page and first.reference in page
+    assert "offered until" in page

@@ -79,9 +79,12 @@ def _neighbour_open_day(day: dt.date, step: int) -> dt.date:
 @bp.get("/day/<day>")
 def day(day: str):
     """Every slot of a day with its bookings and groups, and their check-in."""
+    from booking.services.waitlist import slot_lists
+
     date = _day_or_404(day)
     occupancy, bookings = _day_data(date)
-    return render_template("staff/day.html", day=occupancy, bookings=bookings, today=_today(),
+    waiting = slot_lists(db(), [slot.start for slot in occupancy.slots])
+    return render_template("staff/day.html", day=occupancy, bookings=bookings, today=_today(), waiting=waiting,
                            can_mark=date <= _today(), previous=_neighbour_open_day(date, -1),
                            next=_neighbour_open_day(date, 1))
 
