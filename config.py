@@ -130,3 +130,10 @@ class Config:
     TOUR_REMINDER_DAYS = _int("TOUR_REMINDER_DAYS", 10)  # teachers: confirm final numbers this many days before
     LOST_LINK_MINUTES = _int("LOST_LINK_MINUTES", 10)  # at most one "lost your link?" email per address
     WORKER_INTERVAL_SECONDS = _int("WORKER_INTERVAL_SECONDS", 60)  # how often the worker runs the due jobs
+    # Staff accounts: a sign-in lasts a working day; wrong passwords in a row lock the account for a
+    # while; a password-reset link is valid this many hours (and only until it is used).
+    STAFF_SESSION_HOURS = _int("STAFF_SESSION_HOURS", 10)
+    PERMANENT_SESSION_LIFETIME = STAFF_SESSION_HOURS * 3600  # seconds; the sign-in makes its session permanent
+    STAFF_MAX_FAILED_LOGINS = _int("STAFF_MAX_FAILED_LOGINS", 5)
+    STAFF_LOCKOUT_MINUTES = _int("STAFF_LOCKOUT_MINUTES", 15)
+    STAFF_RESET_HOURS = _int("STAFF_RESET_HOURS", 1)

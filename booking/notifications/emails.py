@@ -14,7 +14,7 @@ from sqlalchemy.orm import object_session
 from booking import links, schedule
 from booking.context import rules as current_rules
 from booking.context import state
-from booking.models import Booking, Closure, OutboxMessage, TourRequest
+from booking.models import Booking, Closure, OutboxMessage, StaffUser, TourRequest
 from booking.notifications.ics import visit_event_calendar
 from booking.presentation import museum_facts
 from booking.services.tours import numbers_deadline
@@ -91,6 +91,8 @@ def render(row: OutboxMessage) -> flask_mail.Message:
     with force_locale(row.language):
         if row.kind == "lost_links":
             return _lost_links_message(row)
+        if row.kind == "staff_password_reset":
+            return _staff_password_message(row)
         if row.booking is not None:
             return _visit_message(row)
         if row.waitlist is not None:
@@ -217,6 +219,30 @@ def _lost_links_message(row: OutboxMessage) -> flask_mail.Message:
                "group_visits": [(tour, links.tour_url(tour)) for tour in group_visits]}
     body = render_template("emails/lost_links.txt", **context)
     subject = gettext("Your bookings at the %(museum)s: your private links", museum=facts["name"])
+    html = render_template("emails/text.html", museum=facts, language=row.language, subject=subject,
+                           content=text_to_html(body))
+    return _message(row, subject, body, html)
+
+
+def _staff_password_message(row: OutboxMessage) -> flask_mail.Message:
+    """A link to choose a (new) password; made now, from the account's current password hash."""
+    from booking.services.staff import reset_token
+
+    config = current_app.config
+    user = object_session(row).get(StaffUser, (row.payload or {}).get("staff_id"))
+    if user is None or not user.active:
+        raise LookupError("the staff account is gone or disabled")
+    facts = museum_facts(row.language)
+    # Issued when the reset was asked for, so the link's lifetime does not restart at each retry.
+    token = reset_token(config["SECRET_KEY"], user, row.created_at)
+    base_url = config["PUBLIC_BASE_URL"]
+    welcome = bool(row.payload.get("welcome"))
+    subject = (gettext("Your account for the %(museum)s back office", museum=facts["name"]) if welcome
+               else gettext("Choose a new password for the %(museum)s back office", museum=facts["name"]))
+    body = render_template("emails/staff_password_reset.txt", user=user, museum=facts, welcome=welcome,
+                           reset_url=f"{base_url}/staff/password/reset/{token}?lang={row.language}",
+                           forgot_url=f"{base_url}/staff/password/forgot?lang={row.language}",
+                           hours=config["STAFF_RESET_HOURS"])
     html = render_template("emails/text.html", museum=facts, language=row.language, subject=subject,
                            content=text_to_html(body))
     return _message(row, subject, body, html)

@@ -1,33 +1,91 @@
-"""Staff accounts: creation and sign-in."""
+"""Staff accounts: creation, sign-in with a lockout, passwords (change, emailed reset), roles, the roster."""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import secrets
+from dataclasses import dataclass
 
 import sqlalchemy as sa
+from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from booking.db import atomic
-from booking.models import Guide, StaffUser
-from booking.services import BookingError
+from booking.models import Guide, OutboxMessage, StaffUser, enqueue_email
+from booking.services import BookingError, audit
 
 # Compared against when the email is unknown, so both answers take the same time.
 _DUMMY_HASH = generate_password_hash("not-a-password")
+
+PASSWORD_MIN_LENGTH = 10
+RESET_EMAIL_KIND = "staff_password_reset"
+_RESET_SALT = "staff-password-reset"
+# A second reset email to the same account within this time is not queued (someone pressing again,
+# or a script filling in the form): the first link still works.
+RESET_EMAIL_INTERVAL = dt.timedelta(minutes=2)
+
+
+class AccountError(BookingError):
+    """A refused account operation: last_admin, staff_exists, role, current_password, reset_link..."""
+
+
+class SignInRefused(BookingError):
+    """mismatch (unknown email or wrong password), locked (until `locked_until`), disabled."""
+
+    def __init__(self, code: str, locked_until: dt.datetime | None = None):
+        super().__init__(code)
+        self.locked_until = locked_until
+
+
+@dataclass(frozen=True)
+class SignInPolicy:
+    max_failed: int = 5
+    lockout: dt.timedelta = dt.timedelta(minutes=15)
+
+    @classmethod
+    def from_config(cls, config) -> SignInPolicy:
+        return cls(max_failed=config["STAFF_MAX_FAILED_LOGINS"],
+                   lockout=dt.timedelta(minutes=config["STAFF_LOCKOUT_MINUTES"]))
 
 
 def generate_password() -> str:
     return secrets.token_urlsafe(12)
 
 
+def _normalise(email: str) -> str:
+    return email.strip().lower()
+
+
+def _find(session: Session, email: str) -> StaffUser | None:
+    return session.scalars(sa.select(StaffUser).where(StaffUser.email == _normalise(email))).first()
+
+
+def _locked(session: Session, user_id: int) -> StaffUser:
+    """The account row, locked for this transaction (a no-op on SQLite, whose writers take turns)."""
+    user = session.scalars(sa.select(StaffUser).where(StaffUser.id == user_id).with_for_update()
+                           .execution_options(populate_existing=True)).first()
+    if user is None:
+        raise AccountError("no_account")
+    return user
+
+
+def _set_password(user: StaffUser, password: str, now: dt.datetime) -> None:
+    user.password_hash = generate_password_hash(password)  # scrypt, Werkzeug's default
+    user.password_changed_at = now
+    user.failed_logins = 0
+    user.locked_until = None
+
+
 def create_staff(session: Session, email: str, password: str, role: str = "staff", name: str = "") -> StaffUser:
-    email = email.strip().lower()
+    email = _normalise(email)
     if role not in StaffUser.ROLES:
-        raise BookingError("role", field="role")
+        raise AccountError("role", field="role")
 
     def operation() -> StaffUser:
         if session.scalar(sa.select(StaffUser.id).where(StaffUser.email == email)):
-            raise BookingError("staff_exists", field="email")
+            raise AccountError("staff_exists", field="email")
         user = StaffUser(email=email, name=name, role=role, password_hash=generate_password_hash(password))
         session.add(user)
         return user
@@ -35,15 +93,277 @@ def create_staff(session: Session, email: str, password: str, role: str = "staff
     return atomic(session, operation)
 
 
-def authenticate(session: Session, email: str, password: str) -> StaffUser | None:
-    user = session.scalars(sa.select(StaffUser).where(StaffUser.email == email.strip().lower())).first()
-    if user is None:
+# --- signing in ------------------------------------------------------------------------------------
+
+def is_locked(user: StaffUser, now: dt.datetime) -> bool:
+    return user.locked_until is not None and user.locked_until > now
+
+
+def sign_in(session: Session, policy: SignInPolicy, now: dt.datetime, email: str, password: str) -> StaffUser:
+    """The account these credentials open, its sign-in recorded; else SignInRefused.
+
+    Wrong passwords in a row are counted; the one that reaches `policy.max_failed` locks the account
+    for `policy.lockout`, during which even the right password is refused. The right password resets
+    the count. An unknown email costs the same hash check as a known one.
+    """
+    found = _find(session, email)
+    if found is None:
         check_password_hash(_DUMMY_HASH, password)
-        return None
-    if not check_password_hash(user.password_hash, password) or not user.active:
-        return None
+        raise SignInRefused("mismatch")
+    correct = check_password_hash(found.password_hash, password)  # outside the write transaction: slow
+    session.commit()
+
+    def operation() -> tuple[str, StaffUser]:
+        user = _locked(session, found.id)
+        if is_locked(user, now):
+            return "locked", user
+        if not correct:
+            user.failed_logins = (user.failed_logins or 0) + 1
+            if user.failed_logins >= policy.max_failed:
+                user.failed_logins = 0
+                user.locked_until = now + policy.lockout
+                audit.record(session, now, user, "staff.sign_in_locked", failed_logins=policy.max_failed,
+                             until=user.locked_until.isoformat())
+                return "locked", user
+            return "mismatch", user
+        if not user.active:
+            return "disabled", user
+        user.failed_logins = 0
+        user.locked_until = None
+        user.last_login_at = now
+        audit.record(session, now, user, "staff.sign_in")
+        return "ok", user
+
+    outcome, user = atomic(session, operation)
+    if outcome != "ok":
+        raise SignInRefused(outcome, locked_until=user.locked_until if outcome == "locked" else None)
     return user
 
+
+def record_sign_out(session: Session, now: dt.datetime, user: StaffUser) -> None:
+    atomic(session, lambda: audit.record(session, now, session.merge(user), "staff.sign_out"))
+
+
+def session_fingerprint(user: StaffUser) -> str:
+    """Kept in the signed-in session: a new password (or a reset) ends every other session."""
+    return hashlib.sha256(b"session:" + user.password_hash.encode()).hexdigest()[:20]
+
+
+# --- passwords -------------------------------------------------------------------------------------
+
+def change_password(session: Session, now: dt.datetime, user_id: int, current: str, new: str) -> StaffUser:
+    """A signed-in member of staff sets a new password, proving they know the current one."""
+    found = session.get(StaffUser, user_id)
+    if found is None or not check_password_hash(found.password_hash, current):
+        raise AccountError("current_password", field="current_password")
+    checked_hash = found.password_hash
+    session.commit()
+
+    def operation() -> StaffUser:
+        user = _locked(session, user_id)
+        if user.password_hash != checked_hash:  # changed meanwhile: ask again
+            raise AccountError("current_password", field="current_password")
+        _set_password(user, new, now)
+        audit.record(session, now, user, "staff.password_change")
+        return user
+
+    return atomic(session, operation)
+
+
+def _reset_fingerprint(user: StaffUser) -> str:
+    # Part of a digest of the password hash: once the password changes, the link stops working.
+    return hashlib.sha256(b"reset:" + user.password_hash.encode()).hexdigest()[:16]
+
+
+def _serializer(secret_key: str, issued_at: dt.datetime | None = None) -> URLSafeTimedSerializer:
+    signer = TimestampSigner
+    if issued_at is not None:
+        stamp = int(issued_at.timestamp())
+
+        class _IssuedAt(TimestampSigner):
+            """Stamps the app clock's time, not time.time(), so expiry follows the injected clock."""
+
+            def get_timestamp(self) -> int:
+                return stamp
+
+        signer = _IssuedAt
+    return URLSafeTimedSerializer(secret_key, salt=_RESET_SALT, signer=signer)
+
+
+def reset_token(secret_key: str, user: StaffUser, issued_at: dt.datetime) -> str:
+    """The token of a password-reset link issued at `issued_at` (the time the reset was asked for)."""
+    return _serializer(secret_key, issued_at).dumps([user.id, _reset_fingerprint(user)])
+
+
+def _decode_reset_token(secret_key: str, token: str, now: dt.datetime,
+                        max_age: dt.timedelta) -> tuple[int, str] | None:
+    try:
+        (user_id, fingerprint), issued = _serializer(secret_key).loads(token, return_timestamp=True)
+    except (BadData, ValueError, TypeError):
+        return None
+    if not isinstance(user_id, int) or not isinstance(fingerprint, str):
+        return None
+    if not now - max_age <= issued <= now + dt.timedelta(minutes=5):
+        return None
+    return user_id, fingerprint
+
+
+def _opens(user: StaffUser | None, fingerprint: str) -> bool:
+    return (user is not None and user.active
+            and secrets.compare_digest(fingerprint, _reset_fingerprint(user)))
+
+
+def user_for_reset_token(session: Session, secret_key: str, token: str, now: dt.datetime,
+                         max_age: dt.timedelta) -> StaffUser | None:
+    """The active account a reset token opens, if it is genuine, not expired and not used yet."""
+    decoded = _decode_reset_token(secret_key, token, now, max_age)
+    if decoded is None:
+        return None
+    user = session.get(StaffUser, decoded[0])
+    return user if _opens(user, decoded[1]) else None
+
+
+def reset_password(session: Session, secret_key: str, now: dt.datetime, max_age: dt.timedelta, token: str,
+                   new: str) -> StaffUser:
+    """Set the password a reset link is for; the link then stops working. Also lifts a lockout."""
+    decoded = _decode_reset_token(secret_key, token, now, max_age)
+    if decoded is None:
+        raise AccountError("reset_link")
+    user_id, fingerprint = decoded
+
+    def operation() -> StaffUser:
+        # The row is read afresh under a lock: of two submissions of one link, the second fails.
+        user = session.scalars(sa.select(StaffUser).where(StaffUser.id == user_id).with_for_update()
+                               .execution_options(populate_existing=True)).first()
+        if not _opens(user, fingerprint):
+            raise AccountError("reset_link")
+        _set_password(user, new, now)
+        audit.record(session, now, user, "staff.password_reset")
+        return user
+
+    return atomic(session, operation)
+
+
+def _queue_reset_email(session: Session, now: dt.datetime, user: StaffUser, language: str,
+                       welcome: bool = False) -> OutboxMessage:
+    return enqueue_email(session, RESET_EMAIL_KIND, recipient=user.email, language=language, now=now,
+                         payload={"staff_id": user.id, "welcome": welcome})
+
+
+def request_password_reset(session: Session, now: dt.datetime, email: str, language: str) -> bool:
+    """Email a reset link to an active account with this address; False (and nothing sent) otherwise.
+
+    The page answers the same either way, so it does not tell who has an account.
+    """
+    def operation() -> bool:
+        user = _find(session, email)
+        if user is None or not user.active:
+            return False
+        recent = session.scalar(sa.select(OutboxMessage.id).where(
+            OutboxMessage.kind == RESET_EMAIL_KIND, OutboxMessage.recipient == user.email,
+            OutboxMessage.created_at > now - RESET_EMAIL_INTERVAL).limit(1))
+        if recent is not None:
+            return False
+        _queue_reset_email(session, now, user, language)
+        audit.record(session, now, user, "staff.password_reset_request")
+        return True
+
+    return atomic(session, operation)
+
+
+# --- administration --------------------------------------------------------------------------------
+
+def create_account(session: Session, now: dt.datetime, admin: StaffUser, email: str, name: str, role: str,
+                   language: str) -> StaffUser:
+    """An admin adds an account; the new member gets an email with a link to choose their password.
+
+    The account starts with a random password that nobody sees, so no password travels by email or
+    over the admin's shoulder.
+    """
+    email = _normalise(email)
+    if role not in StaffUser.ROLES:
+        raise AccountError("role", field="role")
+
+    def operation() -> StaffUser:
+        if session.scalar(sa.select(StaffUser.id).where(StaffUser.email == email)):
+            raise AccountError("staff_exists", field="email")
+        user = StaffUser(email=email, name=name.strip(), role=role, created_at=now,
+                         password_hash=generate_password_hash(secrets.token_urlsafe(32)))
+        session.add(user)
+        session.flush()
+        _queue_reset_email(session, now, user, language, welcome=True)
+        audit.record(session, now, session.merge(admin), "staff.create", account=email, role=role)
+        return user
+
+    return atomic(session, operation)
+
+
+def _keep_an_admin(session: Session, user: StaffUser) -> None:
+    """Refuse to demote or disable the last active admin: nobody could manage accounts any more."""
+    if user.role != "admin" or not user.active:
+        return
+    # The admin rows are locked, so two admins demoting each other at once cannot both succeed.
+    admins = session.scalars(sa.select(StaffUser.id).where(StaffUser.role == "admin", StaffUser.active.is_(True))
+                             .with_for_update()).all()
+    if not [admin_id for admin_id in admins if admin_id != user.id]:
+        raise AccountError("last_admin")
+
+
+def _admin_change(session: Session, now: dt.datetime, admin: StaffUser, user_id: int, change) -> StaffUser:
+    def operation() -> StaffUser:
+        user = _locked(session, user_id)
+        action, details = change(user)
+        audit.record(session, now, session.merge(admin), action, account=user.email, **details)
+        return user
+
+    return atomic(session, operation)
+
+
+def set_role(session: Session, now: dt.datetime, admin: StaffUser, user_id: int, role: str) -> StaffUser:
+    if role not in StaffUser.ROLES:
+        raise AccountError("role", field="role")
+
+    def change(user: StaffUser):
+        if role != "admin":
+            _keep_an_admin(session, user)
+        old, user.role = user.role, role
+        return "staff.role", {"old": old, "new": role}
+
+    return _admin_change(session, now, admin, user_id, change)
+
+
+def set_active(session: Session, now: dt.datetime, admin: StaffUser, user_id: int, active: bool) -> StaffUser:
+    def change(user: StaffUser):
+        if not active:
+            _keep_an_admin(session, user)
+        user.active = active
+        return ("staff.enable" if active else "staff.disable"), {}
+
+    return _admin_change(session, now, admin, user_id, change)
+
+
+def unlock(session: Session, now: dt.datetime, admin: StaffUser, user_id: int) -> StaffUser:
+    def change(user: StaffUser):
+        until = user.locked_until
+        user.locked_until = None
+        user.failed_logins = 0
+        return "staff.unlock", {"was_locked_until": until.isoformat() if until else None}
+
+    return _admin_change(session, now, admin, user_id, change)
+
+
+def send_reset(session: Session, now: dt.datetime, admin: StaffUser, user_id: int, language: str) -> StaffUser:
+    """An admin sends a member of staff a link to choose a new password (the old one works until then)."""
+    def change(user: StaffUser):
+        if not user.active:
+            raise AccountError("disabled")
+        _queue_reset_email(session, now, user, language)
+        return "staff.password_reset_send", {}
+
+    return _admin_change(session, now, admin, user_id, change)
+
+
+# --- guides ----------------------------------------------------------------------------------------
 
 def add_guide(session: Session, name: str, languages: list[str]) -> Guide:
     def operation() -> Guide:

@@ -111,6 +111,7 @@ def index():
 
 
 from booking.views.staff import (  # noqa: E402,F401  (they add their routes to bp)
+    accounts,
     auth,
     bookings,
     calendar,
