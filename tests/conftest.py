@@ -116,6 +116,8 @@ def config_overrides(database_url, clock, mail_dir) -> dict:
         "MAIL_FILE_DIR": str(mail_dir),
         "WTF_CSRF_ENABLED": False,
         "PUBLIC_BASE_URL": "http://museum.test",
+        # Tests move the clock by days with a member of staff signed in; the expiry has its own tests.
+        "STAFF_SESSION_HOURS": 24 * 400,
     }
 
 

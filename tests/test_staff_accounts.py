@@ -101,7 +101,13 @@ def test_passwords_are_stored_with_scrypt(monkeypatch, session):
     assert service._DUMMY_HASH.startswith("scrypt:")
 
 
-def test_the_session_is_permanent_and_ends_after_the_configured_hours(app, client, clock, staff_user):
+@pytest.fixture
+def default_sessions(config_overrides):
+    config_overrides.pop("STAFF_SESSION_HOURS", None)  # conftest lengthens it for the other tests
+
+
+def test_the_session_is_permanent_and_ends_after_the_configured_hours(default_sessions, app, client, clock,
+                                                                       staff_user):
     response = sign_in(client, staff_user.email)
     assert app.permanent_session_lifetime == dt.timedelta(hours=10)
     assert "Expires=" in response.headers["Set-Cookie"]

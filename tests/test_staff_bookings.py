@@ -618,9 +618,10 @@ def csrf_on(config_overrides):
 def test_staff_actions_need_the_forms_csrf_token(csrf_on, app, session, staff_user, book):
     visit = book("2027-03-02T10:00")
     client = app.test_client()
-    with client.session_transaction() as cookie_session:  # signed in without the (CSRF-protected) form
-        cookie_session["_user_id"] = str(staff_user.id)
-        cookie_session["_fresh"] = True
+    login = client.get("/staff/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login).group(1)
+    assert client.post("/staff/login", data={"email": staff_user.email, "password": STAFF_PASSWORD,
+                                             "csrf_token": token}).status_code == 302
     page = _text(client.get(f"/staff/bookings/{visit.reference}?lang=en"))
     assert 'name="csrf_token"' in page
     assert client.post(f"/staff/bookings/{visit.reference}/cancel?lang=en", data={"message": ""}).status_code == 400

@@ -559,6 +559,11 @@ def change_guides(session: Session, policy: Policy, now: dt.datetime, tour_id: i
         tour.updated_at = now
         audit.record(session, now, staff, "tour.guides", tour=tour, previous=before,
                      guides=[guide.name for guide in tour.guides])
+        return tour
+
+    return atomic(session, operation)
+
+
 # --- final numbers ---------------------------------------------------------------------------------
 
 def numbers_deadline(start: dt.datetime, tour_rules: TourRules) -> dt.datetime:
