@@ -109,6 +109,8 @@ def config_overrides(database_url, clock, mail_dir) -> dict:
         "MAIL_FILE_DIR": str(mail_dir),
         "WTF_CSRF_ENABLED": False,
         "PUBLIC_BASE_URL": "http://museum.test",
+        "RATELIMIT_ENABLED": False,  # tests/test_abuse.py switches limits on
+        "SESSION_COOKIE_SECURE": False,  # the test client and browsers use plain http
     }
 
 
