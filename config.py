@@ -104,6 +104,7 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "nmr")
     RATELIMIT_SWALLOW_ERRORS = True  # storage down: log it and serve the request rather than fail it
+    RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 1, "socket_connect_timeout": 1}  # Redis: never hang a request
     RATELIMIT_BOOKING = os.environ.get("RATELIMIT_BOOKING", "10/minute;100/hour")  # form and API together
     RATELIMIT_GROUP_REQUEST = os.environ.get("RATELIMIT_GROUP_REQUEST", "5/minute;30/hour")
     RATELIMIT_MANAGE = os.environ.get("RATELIMIT_MANAGE", "20/minute;200/hour")  # private-link actions
