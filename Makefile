@@ -37,7 +37,7 @@ run: venv instance/secret_key catalogs
 	$(FLASK) init-db
 	$(FLASK) seed-demo
 	@echo "Emails are written to instance/mail/."
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	SESSION_COOKIE_SECURE=false $(FLASK) run --host 127.0.0.1 --port 5000  # plain http on loopback
 
 worker: venv instance/secret_key
 	$(FLASK) worker
@@ -45,8 +45,10 @@ worker: venv instance/secret_key
 test: venv catalogs
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# ruff, and bandit failing on any finding of high severity
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/bandit -q -r booking config.py wsgi.py --severity-level high
 
 # make bench [BENCH_ARGS="--quick --workers 4"]: needs Debian's wrk (installed here when missing, as root)
 bench: venv catalogs

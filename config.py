@@ -97,7 +97,28 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # a visitor may leave the form open for hours
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True
-    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    # Cookies only over HTTPS; `make run` and the tests serve plain HTTP on loopback and set it false.
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+
+    # Security: abuse limits, proxies, cookies (see README "Security").
+    # Flask-Limiter: limits per client address on public POSTs; "memory://" counts per process, so
+    # several workers need shared storage such as redis://127.0.0.1:6379. false for load tests.
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "nmr")
+    RATELIMIT_SWALLOW_ERRORS = True  # storage down: log it and serve the request rather than fail it
+    RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 1, "socket_connect_timeout": 1}  # Redis: never hang a request
+    RATELIMIT_BOOKING = os.environ.get("RATELIMIT_BOOKING", "10/minute;100/hour")  # form and API together
+    RATELIMIT_GROUP_REQUEST = os.environ.get("RATELIMIT_GROUP_REQUEST", "5/minute;30/hour")
+    RATELIMIT_MANAGE = os.environ.get("RATELIMIT_MANAGE", "20/minute;200/hour")  # private-link actions
+    RATELIMIT_SIGN_IN = os.environ.get("RATELIMIT_SIGN_IN", "10/minute;50/hour")  # staff sign-in
+    # Active bookings one email address may hold for the same visit day (staff desk bookings exempt).
+    MAX_BOOKINGS_PER_EMAIL_PER_DAY = _int("MAX_BOOKINGS_PER_EMAIL_PER_DAY", 3)
+    # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted; 0 trusts none.
+    TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
     MUSEUM = {
         "name": {

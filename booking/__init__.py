@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from booking import db as database
 from booking.clock import FixedClock, SystemClock
 from booking.context import AppState, close_db
-from booking.extensions import babel, csrf, login_manager, mail
+from booking.extensions import babel, csrf, login_manager, mail, make_limiter
 from booking.schedule import Rules
 from booking.tours import TourRules
 
@@ -60,6 +61,11 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(public.links_bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # JSON without cookies: no CSRF token to check
+    make_limiter(app)  # after the blueprints: it wraps their public POST views
+
+    proxies = app.config.get("TRUSTED_PROXIES", 0)
+    if proxies > 0:  # the client's address is the hop the last `proxies` proxies saw, nothing a client wrote
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     from booking import cli
 

@@ -86,6 +86,18 @@ def no_control_characters(form, field):
         raise ValidationError(_l("This text contains characters that cannot be used."))
 
 
+def honeypot(form, field):
+    """The hidden "website" field: people never see it, bots fill it. Refused with a neutral message
+    (the page says only that the form could not be sent), so a bot learns nothing from the answer."""
+    if field.data:
+        field.data = ""  # shown empty again, for the person whose browser filled it in
+        raise ValidationError(_l("Leave this field empty."))
+
+
+def honeypot_field():
+    return StringField(_l("Leave this field empty"), filters=[_strip], validators=[honeypot])
+
+
 @lru_cache(maxsize=8)
 def _wtforms_translations(locale: str) -> Translations:
     return Translations.load(wtforms.i18n.messages_path(), [locale], domain="wtforms")
@@ -133,6 +145,7 @@ class VisitForm(Form):
         _l("I have read the privacy notice and agree that my name and email are kept for this booking."),
         validators=[DataRequired(_l("Please agree to the privacy notice to book."))],
     )
+    website = honeypot_field()
 
     def request_key(self) -> str | None:
         """The one-time id of the rendered form: posting the same form twice books once."""
@@ -212,6 +225,7 @@ class TourRequestForm(Form):
         _l("I have read the privacy notice and agree that these details are kept to organise the visit."),
         validators=[DataRequired(_l("Please agree to the privacy notice to send your request."))],
     )
+    website = honeypot_field()
 
     def starts(self, tz) -> list[tuple[str, dt.datetime]]:
         """The requested times in order, with the name of the date field each came from."""

@@ -35,6 +35,12 @@ def explain(error: BookingError) -> str:
                        low=current_app.config["PARTY_MIN"], high=current_app.config["PARTY_MAX"])
     if code == "same_slot":
         return gettext("Your visit is already at this time. Please choose another time.")
+    if code == "email_day_cap":
+        return ngettext("This email address already has %(num)s booking on this day, the most we accept. "
+                        "For a larger group, please request a group visit.",
+                        "This email address already has %(num)s bookings on this day, the most we accept. "
+                        "For a larger group, please request a group visit.",
+                        int(detail or current_app.config["MAX_BOOKINGS_PER_EMAIL_PER_DAY"]))
     if code == "cancelled":
         return gettext("This booking has been cancelled and can no longer be changed.")
     if code == "started":

@@ -118,6 +118,8 @@ def config_overrides(database_url, clock, mail_dir) -> dict:
         "PUBLIC_BASE_URL": "http://museum.test",
         # Tests move the clock by days with a member of staff signed in; the expiry has its own tests.
         "STAFF_SESSION_HOURS": 24 * 400,
+        "RATELIMIT_ENABLED": False,  # tests/test_abuse.py switches limits on
+        "SESSION_COOKIE_SECURE": False,  # the test client and browsers use plain http
     }
 
 

@@ -45,6 +45,8 @@ class VisitRequest:
     language: str
     note: str = ""
     request_key: str | None = None
+    # At most this many active bookings per email address for the visit's day (None: no cap, staff desk).
+    email_day_cap: int | None = None
 
 
 def find_by_request_key(session: Session, request_key: str) -> Booking | None:
@@ -71,6 +73,9 @@ def book_visit(session: Session, rules: Rules, now: dt.datetime, request: VisitR
         check_bookable(session, rules, now, start, request.language)
         if not take_places(session, start, request.party_size, rules.slot_capacity):
             raise SlotFull()
+        if request.email_day_cap is not None and _held_that_day(session, rules, start, request.email) \
+                >= request.email_day_cap:
+            raise BookingError("email_day_cap", field="email", detail=str(request.email_day_cap))
         booking = Booking(
             reference=new_reference(),
             start=start,
@@ -103,6 +108,24 @@ def book_visit(session: Session, rules: Rules, now: dt.datetime, request: VisitR
         if existing is None:
             raise
         return existing, False
+
+
+def _held_that_day(session: Session, rules: Rules, start: dt.datetime, email: str) -> int:
+    """Active bookings of this email address (any case) on the local day of `start`: one COUNT.
+
+    Counted after the slot's places are taken: a concurrent booking of the same slot has committed
+    by then (PostgreSQL's row lock; SQLite runs one writer at a time). Two bookings of different
+    hours sent at the same instant on PostgreSQL can both pass: the cap is against abuse, not a rule
+    of capacity.
+    """
+    day = schedule.to_local(start, rules).date()
+    first = schedule.to_utc(schedule.local_datetime(day, dt.time(), rules))
+    last = schedule.to_utc(schedule.local_datetime(day + dt.timedelta(days=1), dt.time(), rules))
+    return session.scalar(
+        sa.select(sa.func.count()).select_from(Booking).where(
+            Booking.start >= first, Booking.start < last, Booking.status == "confirmed",
+            sa.func.lower(Booking.email) == email.lower())
+    )
 
 
 def _lock_active(session: Session, booking_id: int, now: dt.datetime) -> Booking:

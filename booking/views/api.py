@@ -35,6 +35,7 @@ class ApiVisitForm(VisitForm):
 
     form_id = None
     consent = None
+    website = None  # the pages' honeypot
     language = StringField(validators=[InputRequired(), AnyOf(LANGUAGES, message="Use one of: fr, nl, en, de.")])
 
 
@@ -131,6 +132,7 @@ def create_booking():
             start=form.start.data, party_size=form.party_size.data, name=form.name.data,
             email=form.email.data, language=form.language.data, note=form.note.data or "",
             request_key=f"api:{key}" if key else None,
+            email_day_cap=current_app.config["MAX_BOOKINGS_PER_EMAIL_PER_DAY"],
         ), mail_domain())
     except SlotFull as error:
         return jsonify({"error": "slot_full", "message": explain(error)}), 409
@@ -154,6 +156,7 @@ class ApiTourForm(TourRequestForm):
 
     form_id = None
     consent = None
+    website = None  # the pages' honeypot
     start_1_date = start_1_time = start_2_date = start_2_time = start_3_date = start_3_time = None
     language = StringField(validators=[InputRequired(), AnyOf(LANGUAGES, message="Use one of: fr, nl, en, de.")])
 

@@ -8,12 +8,13 @@ import uuid
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import format_timedelta, gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import MultiDict
 
 from booking import schedule
 from booking.context import db, mail_domain, now, rules
+from booking.extensions import retry_after_seconds
 from booking.forms import ConfirmForm, MoveForm, VisitForm
 from booking.i18n import best_language
 from booking.links import visit_path
@@ -182,6 +183,7 @@ def book():
                 start=form.start.data, party_size=form.party_size.data, name=form.name.data,
                 email=form.email.data, language=g.lang, note=form.note.data or "",
                 request_key=form.request_key(),
+                email_day_cap=current_app.config["MAX_BOOKINGS_PER_EMAIL_PER_DAY"],
             ), mail_domain())
         except BookingError as error:
             form[error.field or "start"].errors = [explain(error)]
@@ -330,6 +332,23 @@ def csrf_failed(error):
         return render_template("public/book.html", form=form, slot=_slot_summary(form),
                                form_error=message), 400
     return render_template("public/error.html", title=gettext("Form expired"), message=message), 400
+
+
+@links_bp.app_errorhandler(429)
+def too_many_requests(error):
+    """A rate limit refused the request: say so, and when to try again (Retry-After for programs)."""
+    seconds = retry_after_seconds()
+    headers = {"Retry-After": str(seconds)}
+    if request.path.startswith("/api/"):
+        return {"error": "rate_limited", "retry_after": seconds,
+                "message": "Too many requests from this address; retry after the number of seconds given."
+                }, 429, headers
+    _error_language()
+    shown = seconds if seconds < 60 else -(-seconds // 60) * 60  # whole minutes, rounded up
+    delay = format_timedelta(dt.timedelta(seconds=shown), threshold=1, add_direction=False)
+    return render_template("public/error.html", title=gettext("Too many attempts"), message=gettext(
+        "We received too many requests from your connection in a short time, so this one was not processed. "
+        "Please try again in %(delay)s.", delay=delay)), 429, headers
 
 
 @links_bp.app_errorhandler(500)
