@@ -33,7 +33,14 @@ RATE_LIMITED_POSTS = {
     "links.accept_proposal": "RATELIMIT_MANAGE",
     "links.refuse_proposal": "RATELIMIT_MANAGE",
     "links.cancel_request": "RATELIMIT_MANAGE",
+    "public.waitlist": "RATELIMIT_BOOKING",
+    "links.accept_waitlist_offer": "RATELIMIT_MANAGE",
+    "links.leave_waitlist_page": "RATELIMIT_MANAGE",
+    "links.final_numbers": "RATELIMIT_MANAGE",
+    "public.lost_link": "RATELIMIT_SIGN_IN",
     "staff.login": "RATELIMIT_SIGN_IN",
+    "staff.forgot_password": "RATELIMIT_SIGN_IN",
+    "staff.reset_password": "RATELIMIT_SIGN_IN",
 }
 
 

@@ -76,6 +76,13 @@ def _post_any(client, endpoint: str, environ: dict | None = None):
         "links.refuse_proposal": ("/g/GRP-AAAAAA/not-a-token/refuse", {}),
         "links.cancel_request": ("/g/GRP-AAAAAA/not-a-token/cancel", {}),
         "staff.login": ("/staff/login", {"email": "nobody@museum.example", "password": "wrong"}),
+        "staff.forgot_password": ("/staff/password/forgot", {"email": "nobody@museum.example"}),
+        "staff.reset_password": ("/staff/password/reset/not-a-token", {"password": "x", "confirm": "x"}),
+        "public.waitlist": ("/en/waitlist", {"start": "2027-03-06T10:00"}),
+        "public.lost_link": ("/en/lost-link", {"email": "nobody@example.be"}),
+        "links.accept_waitlist_offer": ("/w/WL-AAAAAA/not-a-token/accept", {}),
+        "links.leave_waitlist_page": ("/w/WL-AAAAAA/not-a-token/leave", {}),
+        "links.final_numbers": ("/g/GRP-AAAAAA/not-a-token/numbers", {"pupils": "10", "adults": "1"}),
     }
     if endpoint == "api.create_booking":
         return client.post("/api/bookings", json=visit_json(start="2027-03-06T10:00:00+01:00"),
