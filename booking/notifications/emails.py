@@ -143,7 +143,11 @@ def _tour_message(row: OutboxMessage) -> flask_mail.Message:
     context = {"tour": tour, "museum": facts, "manage_url": manage_url,
                "groups_url": f"{base_url}/{row.language}/groups",
                "staff_url": f"{base_url}/staff/?lang={row.language}", "payload": row.payload, "language": row.language,
-               "event_label": museum_event_label(row.payload.get("event", ""))}
+               "event_label": museum_event_label(row.payload.get("event", "")),
+               # Why the museum cancelled (a closure's reason in this language, then staff's note).
+               "museum_note": " ".join(part for part in (
+                   Closure.reason_in(row.payload.get("reasons") or {}, row.language),
+                   row.payload.get("message", "")) if part)}
     body = render_template(f"emails/{row.kind}.txt", **context)
     subject = _tour_subject(row.kind, tour, row.payload)
     html = render_template("emails/text.html", museum=facts, language=row.language, subject=subject,

@@ -109,4 +109,4 @@ def index():
     return redirect(url_for(target))
 
 
-from booking.views.staff import auth, requests  # noqa: E402,F401  (they add their routes to bp)
+from booking.views.staff import auth, capacity, closures, requests  # noqa: E402,F401  (they add their routes to bp)
