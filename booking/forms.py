@@ -27,6 +27,7 @@ from wtforms import (
     StringField,
     TelField,
     TextAreaField,
+    TimeField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
@@ -39,6 +40,7 @@ from wtforms.validators import (
     Regexp,
     ValidationError,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from booking import schedule
 
@@ -570,3 +572,84 @@ class StaffAccountForm(Form):
 
 class StaffRoleForm(Form):
     role = SelectField(_l("Role"), choices=STAFF_ROLES)
+# --- back office: closures, capacity and guides (staff.closures, staff.capacity) -----------------
+
+class ClosureForm(Form):
+    """Close a day, a range of days or some hours, with the reason visitors read in their language."""
+
+    first_day = DateField(_l("First day"), validators=[InputRequired(_l("Choose a date."))])
+    last_day = DateField(_l("Last day (optional, for several days)"), validators=[Optional()])
+    start_time = TimeField(_l("From (optional; whole days if empty)"), validators=[Optional()])
+    end_time = TimeField(_l("Until (optional)"), validators=[Optional()])
+    reason_fr = StringField(_l("Reason in French"), filters=[_strip], validators=[Optional(), Length(max=300)])
+    reason_nl = StringField(_l("Reason in Dutch"), filters=[_strip], validators=[Optional(), Length(max=300)])
+    reason_en = StringField(_l("Reason in English"), filters=[_strip], validators=[Optional(), Length(max=300)])
+    reason_de = StringField(_l("Reason in German"), filters=[_strip], validators=[Optional(), Length(max=300)])
+    message = TextAreaField(_l("Message to the visitors (optional)"), filters=[_strip],
+                            validators=[Optional(), Length(max=1000), no_control_characters])
+    confirmed = HiddenField()
+
+    def reasons(self) -> dict[str, str]:
+        return {code: self[f"reason_{code}"].data or "" for code in ("fr", "nl", "en", "de")}
+
+    def validate_reason_en(self, field):
+        if not any(self.reasons().values()):
+            raise ValidationError(_l("Give the reason in at least one language."))
+
+    def validate_last_day(self, field):
+        if field.data and self.first_day.data and field.data < self.first_day.data:
+            raise ValidationError(_l("The last day cannot be before the first day."))
+
+    def validate_end_time(self, field):
+        if (field.data and self.start_time.data and field.data <= self.start_time.data
+                and not (self.last_day.data and self.first_day.data and self.last_day.data > self.first_day.data)):
+            raise ValidationError(_l("The closure must end after it starts."))
+
+
+_capacity_validators = [InputRequired(_l("Give a number of places.")),
+                        NumberRange(min=0, max=10_000, message=_l("Give a number from 0 to 10,000."))]
+
+
+class SlotCapacityForm(Form):
+    date = DateField(_l("Date"), validators=[InputRequired(_l("Choose a date."))])
+    time = SelectField(_l("Arrival time"), choices=START_TIMES, default="10:00")
+    capacity = IntegerField(_l("Places"), validators=_capacity_validators)
+
+
+class DayCapacityForm(Form):
+    date = DateField(_l("Date"), validators=[InputRequired(_l("Choose a date."))])
+    capacity = IntegerField(_l("Places in each hour"), validators=_capacity_validators)
+
+
+class DefaultCapacityForm(Form):
+    capacity = IntegerField(_l("Places in each hour"), validators=_capacity_validators)
+
+
+class GuideForm(Form):
+    name = StringField(_l("Name"), filters=[_strip],
+                       validators=[DataRequired(_l("Please give the guide's name.")), Length(max=100), plain_name])
+    languages = SelectMultipleField(
+        _l("Languages of their tours"),
+        choices=[SelectChoice("fr", "Français"), SelectChoice("nl", "Nederlands"), SelectChoice("en", "English"),
+                 SelectChoice("de", "Deutsch")],
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+        validators=[DataRequired(_l("Choose at least one language."))])
+
+
+class RosterForm(Form):
+    """The guides on duty for the open days of one week; `duty` values are "YYYY-MM-DD:guide id"."""
+
+    week = DateField(validators=[InputRequired()])
+    duty = SelectMultipleField(validate_choice=False, validators=[Optional()])
+
+    def duty_by_day(self, days: list[dt.date]) -> dict[dt.date, set[int]]:
+        chosen: dict[dt.date, set[int]] = {day: set() for day in days}
+        for value in self.duty.data or []:
+            day_text, _, guide_id = value.partition(":")
+            try:
+                day = dt.date.fromisoformat(day_text)
+                if day in chosen:
+                    chosen[day].add(int(guide_id))
+            except ValueError:
+                continue
+        return chosen

@@ -138,25 +138,66 @@ def within_booking_window(start: dt.datetime, now: dt.datetime, rules: Rules) ->
 
 @dataclass(frozen=True)
 class ClosurePeriod:
-    """A closure entered by staff: [start, end) in UTC, with its reason."""
+    """A closure entered by staff: [start, end) in UTC, with its reason.
+
+    kind "opened" is the opposite: a public holiday staff opened exceptionally (no reason).
+    """
 
     start: dt.datetime
     end: dt.datetime
     reason: str
+    kind: str = "closed"
 
 
 def closure_for(start: dt.datetime, end: dt.datetime, closures: list[ClosurePeriod]) -> ClosurePeriod | None:
-    """The first closure overlapping [start, end), or None."""
+    """The first closure (not an opening) overlapping [start, end), or None."""
     for closure in closures:
-        if closure.start < end and start < closure.end:
+        if closure.kind == "closed" and closure.start < end and start < closure.end:
             return closure
     return None
 
 
-def calendar_closure(day: dt.date, rules: Rules, language: str = "en") -> tuple[str, str | None] | None:
-    """Why the calendar closes `day`: ("weekend", None) or ("holiday", its name); None when open."""
+def day_bounds(day: dt.date, rules: Rules) -> tuple[dt.datetime, dt.datetime]:
+    """[local midnight, next local midnight) of `day`, in UTC."""
+    return (to_utc(local_datetime(day, dt.time.min, rules)),
+            to_utc(local_datetime(day + dt.timedelta(days=1), dt.time.min, rules)))
+
+
+def opened_days(closures: list[ClosurePeriod], rules: Rules) -> set[dt.date]:
+    """The local days that staff opened exceptionally (an opening covers a whole day)."""
+    days = set()
+    for closure in closures:
+        if closure.kind == "opened":
+            day = to_local(closure.start, rules).date()
+            while day_bounds(day, rules)[1] <= closure.end:
+                days.add(day)
+                day += dt.timedelta(days=1)
+    return days
+
+
+def holidays_between(first: dt.date, last: dt.date, rules: Rules, language: str = "en") -> list[tuple[dt.date, str]]:
+    """Public holidays (and extra ones such as 8 May) falling on open weekdays from `first` to `last`."""
+    found = []
+    day = first
+    while day <= last:
+        if is_open_weekday(day, rules):
+            name = holiday_name(day, rules, language)
+            if name:
+                found.append((day, name))
+        day += dt.timedelta(days=1)
+    return found
+
+
+def calendar_closure(day: dt.date, rules: Rules, language: str = "en",
+                     opened: frozenset[dt.date] | set[dt.date] = frozenset()) -> tuple[str, str | None] | None:
+    """Why the calendar closes `day`: ("weekend", None) or ("holiday", its name); None when open.
+
+    A holiday in `opened` (staff opened it exceptionally) is open.
+    """
     if not is_open_weekday(day, rules):
         return ("weekend", None)
+    if day in opened:
+        return None
     name = holiday_name(day, rules, language)
     return ("holiday", name) if name else None
 

@@ -69,10 +69,11 @@ def spanned_slots(start: dt.datetime, minutes: int, rules: Rules) -> list[dt.dat
 
 
 def start_problem(start: dt.datetime, minutes: int, now: dt.datetime, rules: Rules,
-                  tour_rules: TourRules) -> str | None:
+                  tour_rules: TourRules, opened: frozenset[dt.date] | set[dt.date] = frozenset()) -> str | None:
     """Why `start` can never suit a group (calendar and lead time, not capacity), or None.
 
-    Codes: not_a_slot, ends_after_closing, weekend, holiday, too_soon, too_far.
+    Codes: not_a_slot, ends_after_closing, weekend, holiday, too_soon, too_far. A holiday in
+    `opened` (staff opened it exceptionally) is open.
     """
     if not schedule.is_slot_start(start, rules):
         return "not_a_slot"
@@ -80,7 +81,7 @@ def start_problem(start: dt.datetime, minutes: int, now: dt.datetime, rules: Rul
     closing = schedule.local_datetime(local_start.date(), rules.closing_time, rules)
     if start + dt.timedelta(minutes=minutes) > closing:
         return "ends_after_closing"
-    closure = schedule.calendar_closure(local_start.date(), rules)
+    closure = schedule.calendar_closure(local_start.date(), rules, opened=opened)
     if closure:
         return closure[0]
     days_ahead = (local_start.date() - schedule.local_today(now, rules)).days

@@ -169,7 +169,11 @@ def _tour_message(row: OutboxMessage) -> flask_mail.Message:
                "groups_url": f"{base_url}/{row.language}/groups",
                "staff_url": f"{base_url}/staff/?lang={row.language}", "payload": row.payload, "language": row.language,
                "event_label": museum_event_label(row.payload.get("event", "")),
-               "numbers_deadline": numbers_deadline(tour.start, state().tour_rules)}
+               "numbers_deadline": numbers_deadline(tour.start, state().tour_rules),
+               # Why the museum cancelled (a closure's reason in this language, then staff's note).
+               "museum_note": " ".join(part for part in (
+                   Closure.reason_in(row.payload.get("reasons") or {}, row.language),
+                   row.payload.get("message", "")) if part)}
     body = render_template(f"emails/{row.kind}.txt", **context)
     subject = _tour_subject(row.kind, tour, row.payload)
     html = render_template("emails/text.html", museum=facts, language=row.language, subject=subject,

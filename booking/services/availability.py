@@ -12,6 +12,7 @@ from booking import schedule
 from booking.models import Closure, Slot
 from booking.schedule import Rules
 from booking.services import NotBookable
+from booking.services.settings import default_capacity_sql
 
 
 @dataclass(frozen=True)
@@ -48,12 +49,13 @@ class DayView:
 
 def closures_between(session: Session, start: dt.datetime, end: dt.datetime,
                      language: str) -> list[schedule.ClosurePeriod]:
-    """Closures overlapping [start, end), with their reason in `language` (plain rows, no ORM objects)."""
+    """Closures (and openings of holidays) overlapping [start, end), with their reason in `language`
+    (plain rows, no ORM objects)."""
     rows = session.execute(
-        sa.select(Closure.start_at, Closure.end_at, Closure.reasons)
+        sa.select(Closure.start_at, Closure.end_at, Closure.reasons, Closure.kind)
         .where(Closure.start_at < end, Closure.end_at > start).order_by(Closure.start_at)
     )
-    return [schedule.ClosurePeriod(row.start_at, row.end_at, Closure.reason_in(row.reasons, language))
+    return [schedule.ClosurePeriod(row.start_at, row.end_at, Closure.reason_in(row.reasons, language), row.kind)
             for row in rows]
 
 
@@ -63,11 +65,18 @@ def days_between(
     """Every day from `first` to `last` with its slots; two SELECTs whatever the range."""
     range_start = schedule.to_utc(schedule.local_datetime(first, dt.time.min, rules))
     range_end = schedule.to_utc(schedule.local_datetime(last + dt.timedelta(days=1), dt.time.min, rules))
+    # One row at least, even without slot rows, so the default capacity comes with the slots.
+    one = sa.select(sa.literal(1).label("one")).subquery("one")
     rows = session.execute(
-        sa.select(Slot.start, Slot.capacity, Slot.booked).where(Slot.start >= range_start, Slot.start < range_end)
+        sa.select(default_capacity_sql(rules.slot_capacity).label("default_capacity"),
+                  Slot.start, Slot.capacity, Slot.booked)
+        .select_from(one)
+        .outerjoin(Slot, sa.and_(Slot.start >= range_start, Slot.start < range_end))
     ).all()
-    stored = {row.start: (row.capacity, row.booked) for row in rows}
+    default_capacity = rows[0].default_capacity if rows else rules.slot_capacity
+    stored = {row.start: (row.capacity, row.booked) for row in rows if row.start is not None}
     closures = closures_between(session, range_start, range_end, language)
+    opened = schedule.opened_days(closures, rules)
     today = schedule.local_today(now, rules)
     horizon = schedule.last_bookable_day(now, rules)
     times = schedule.slot_starts(first, rules)  # the same every open day
@@ -78,13 +87,13 @@ def days_between(
     day = first
     while day <= last:
         in_window = today <= day <= horizon
-        calendar_closure = schedule.calendar_closure(day, rules, language)
+        calendar_closure = schedule.calendar_closure(day, rules, language, opened)
         if calendar_closure:
             kind, name = calendar_closure
             days.append(DayView(day, open=False, closed_kind=kind, closed_reason=name, in_window=in_window))
         else:
             starts = [dt.datetime.combine(day, time, tzinfo=tz).astimezone(schedule.UTC) for time in times]
-            days.append(_open_day(day, starts, step, rules.slot_capacity, stored, closures, now, in_window))
+            days.append(_open_day(day, starts, step, default_capacity, stored, closures, now, in_window))
         day += dt.timedelta(days=1)
     return days
 
@@ -118,10 +127,15 @@ def check_bookable(
     if not schedule.within_booking_window(start, now, rules):
         raise NotBookable("too_far")
     local_day = schedule.to_local(start, rules).date()
-    calendar_closure = schedule.calendar_closure(local_day, rules, language)
+    if not schedule.is_open_weekday(local_day, rules):
+        raise NotBookable("closed_weekend")
+    # One read finds both a closure of the slot and an exceptional opening of the day (which
+    # covers the whole day, so it overlaps the slot too).
+    closures = closures_between(session, start, schedule.slot_end(start, rules), language)
+    calendar_closure = schedule.calendar_closure(local_day, rules, language, schedule.opened_days(closures, rules))
     if calendar_closure:
         kind, name = calendar_closure
         raise NotBookable(f"closed_{kind}", detail=name)
-    closures = closures_between(session, start, schedule.slot_end(start, rules), language)
-    if closures:
-        raise NotBookable("closed", detail=closures[0].reason)
+    closure = schedule.closure_for(start, schedule.slot_end(start, rules), closures)
+    if closure:
+        raise NotBookable("closed", detail=closure.reason)

@@ -145,28 +145,33 @@ def cancel_booking(session: Session, rules: Rules, now: dt.datetime, booking_id:
     `by` is set when staff cancel for the visitor: the email and the visitor's page say why, and
     the audit log keeps who did it.
     """
+    return atomic(session, lambda: cancel_in_transaction(session, now, booking_id, mail_domain, by, rules=rules))
 
-    def operation() -> Booking:
-        booking = _lock_active(session, booking_id, now)
-        release_places(session, booking.start, booking.party_size)
+
+def cancel_in_transaction(session: Session, now: dt.datetime, booking_id: int,
+                          mail_domain: str = "museumresistance.be", by: ByMuseum | None = None,
+                          rules: Rules | None = None) -> Booking:
+    """cancel_booking's work inside the caller's transaction, for operations that cancel several
+    visits all or nothing (closing a day). With `rules`, the freed places go to the slot's waiting list."""
+    booking = _lock_active(session, booking_id, now)
+    release_places(session, booking.start, booking.party_size)
+    if rules is not None:
         offer_freed_places(session, rules, now, booking.start, mail_domain)
-        booking.status = "cancelled"
-        booking.cancelled_at = now
-        booking.updated_at = now
-        booking.sequence += 1
-        booking.cancelled_by = "museum" if by else "visitor"
-        if by:
-            booking.cancel_reasons = by.reasons or None
-            booking.cancel_message = by.message
-            audit.record(session, now, by.staff, "booking.cancel", booking=booking, message=by.message,
-                         reasons=by.reasons)
-        if booking.email:
-            enqueue_email(session, "visit_cancelled", booking=booking, recipient=booking.email,
-                          language=booking.language, now=now, domain=mail_domain,
-                          payload=by.payload() if by else None)
-        return booking
-
-    return atomic(session, operation)
+    booking.status = "cancelled"
+    booking.cancelled_at = now
+    booking.updated_at = now
+    booking.sequence += 1
+    booking.cancelled_by = "museum" if by else "visitor"
+    if by:
+        booking.cancel_reasons = by.reasons or None
+        booking.cancel_message = by.message
+        audit.record(session, now, by.staff, "booking.cancel", booking=booking, message=by.message,
+                     reasons=by.reasons)
+    if booking.email:
+        enqueue_email(session, "visit_cancelled", booking=booking, recipient=booking.email,
+                      language=booking.language, now=now, domain=mail_domain,
+                      payload=by.payload() if by else None)
+    return booking
 
 
 def move_booking(session: Session, rules: Rules, now: dt.datetime, booking_id: int,

@@ -8,18 +8,24 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from booking.models import Slot
+from booking import schedule
+from booking.db import UTC, atomic
+from booking.models import Slot, StaffUser
+from booking.schedule import Rules
+from booking.services import BookingError, audit
+from booking.services.settings import DEFAULT_CAPACITY, default_capacity, default_capacity_sql, put_setting
 
 
 def _insert(session: Session):
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
-def ensure_slot(session: Session, start: dt.datetime, capacity: int) -> None:
-    """Create the slot's row if it does not exist yet; a concurrent creator is not an error."""
+def ensure_slot(session: Session, start: dt.datetime, default_capacity: int) -> None:
+    """Create the slot's row (at the default capacity) if it does not exist yet; a concurrent creator
+    is not an error. `default_capacity` is configuration's, used when staff stored none."""
     statement = (
         _insert(session)(Slot)
-        .values(start=start, capacity=capacity, capacity_custom=False, booked=0)
+        .values(start=start, capacity=default_capacity_sql(default_capacity), capacity_custom=False, booked=0)
         .on_conflict_do_nothing(index_elements=["start"])
     )
     session.execute(statement)
@@ -30,25 +36,33 @@ def take_places(session: Session, start: dt.datetime, places: int, default_capac
 
     One statement: an INSERT that, when the row exists, becomes a conditional UPDATE. PostgreSQL
     locks the row and SQLite runs it inside BEGIN IMMEDIATE, so two bookings for the last places
-    cannot both succeed; the CHECK constraint on the table is the backstop.
+    cannot both succeed; the CHECK constraint on the table is the backstop. The new row's capacity
+    is the default staff set (the `setting` table), else `default_capacity` from configuration, read
+    inside the same statement. More places than the default: no row is proposed, and only an
+    existing, larger slot can take them (a second try, made only then).
     """
-    if places > default_capacity:  # a new row could not hold them: only an existing, larger slot can
-        ensure_slot(session, start, default_capacity)
-        result = session.execute(
-            sa.update(Slot)
-            .where(Slot.start == start, Slot.booked + places <= Slot.capacity)
-            .values(booked=Slot.booked + places)
-            .execution_options(synchronize_session=False)
-        )
-        return result.rowcount == 1
-    statement = _insert(session)(Slot).values(start=start, capacity=default_capacity, capacity_custom=False,
-                                              booked=places)
+    default = sa.select(default_capacity_sql(default_capacity).label("capacity")).subquery("default_capacity")
+    new_row = sa.select(
+        sa.literal(start, Slot.__table__.c.start.type), default.c.capacity, sa.false(),
+        sa.literal(places, sa.Integer),
+    ).where(sa.literal(places, sa.Integer) <= default.c.capacity)
+    statement = _insert(session)(Slot).from_select(["start", "capacity", "capacity_custom", "booked"], new_row)
     statement = statement.on_conflict_do_update(
         index_elements=["start"],
         set_={"booked": Slot.booked + statement.excluded.booked},
         where=Slot.booked + statement.excluded.booked <= Slot.capacity,
     ).returning(Slot.id)
-    return session.execute(statement).first() is not None
+    if session.execute(statement).first() is not None:
+        return True
+    # Full, or more places than the default: a slot staff made larger may still hold them.
+    ensure_slot(session, start, default_capacity)
+    result = session.execute(
+        sa.update(Slot)
+        .where(Slot.start == start, Slot.booked + places <= Slot.capacity)
+        .values(booked=Slot.booked + places)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
 
 
 def release_places(session: Session, start: dt.datetime, places: int) -> None:
@@ -83,3 +97,96 @@ def moving_changes(old: list[dt.datetime], new: list[dt.datetime], places: int) 
     for start in new:
         changes[start] = changes.get(start, 0) + places
     return {start: delta for start, delta in changes.items() if delta}
+
+
+# --- staff change capacities ---------------------------------------------------------------------
+
+class CapacityBelowBooked(BookingError):
+    """A capacity lower than the places already taken; `slots` lists (start, booked) of each such slot."""
+
+    code = "below_booked"
+
+    def __init__(self, slots: list[tuple[dt.datetime, int]]):
+        self.slots = slots
+        super().__init__("below_booked", field="capacity", detail=str(max(booked for _s, booked in slots)))
+
+
+def _check_not_below(slots, capacity: int) -> None:
+    too_small = [(slot.start, slot.booked) for slot in slots if slot.booked > capacity]
+    if too_small:
+        raise CapacityBelowBooked(sorted(too_small))
+
+
+def _locked_slots(session: Session, starts: list[dt.datetime], default_capacity: int) -> list[Slot]:
+    for start in sorted(starts):
+        ensure_slot(session, start, default_capacity)
+    return list(session.scalars(
+        sa.select(Slot).where(Slot.start.in_(starts)).order_by(Slot.start)
+        .with_for_update().execution_options(populate_existing=True)
+    ))
+
+
+def set_slot_capacity(session: Session, rules: Rules, now: dt.datetime, staff: StaffUser | None,
+                      start: dt.datetime, capacity: int) -> Slot:
+    """Give one slot a capacity of its own; refused below the places it has taken."""
+    return set_slots_capacity(session, rules, now, staff, [start.astimezone(UTC)], capacity, "capacity.slot")[0]
+
+
+def set_day_capacity(session: Session, rules: Rules, now: dt.datetime, staff: StaffUser | None,
+                     day: dt.date, capacity: int) -> list[Slot]:
+    """Give every slot of `day` this capacity; refused, for all of them, if one has more places taken."""
+    starts = [schedule.to_utc(schedule.local_datetime(day, time, rules)) for time in schedule.slot_starts(day, rules)]
+    return set_slots_capacity(session, rules, now, staff, starts, capacity, "capacity.day", day=day.isoformat())
+
+
+def set_slots_capacity(session: Session, rules: Rules, now: dt.datetime, staff: StaffUser | None,
+                       starts: list[dt.datetime], capacity: int, action: str, **details) -> list[Slot]:
+    if capacity < 0:
+        raise BookingError("capacity_negative", field="capacity")
+
+    def operation() -> list[Slot]:
+        slots = _locked_slots(session, starts, rules.slot_capacity)
+        _check_not_below(slots, capacity)
+        old = {slot.start.isoformat(): slot.capacity for slot in slots}
+        for slot in slots:
+            slot.capacity = capacity
+            slot.capacity_custom = True
+        audit.record(session, now, staff, action, old=old, new=capacity, **details)
+        return slots
+
+    return atomic(session, operation)
+
+
+def set_default_capacity(session: Session, rules: Rules, now: dt.datetime, staff: StaffUser | None,
+                         capacity: int) -> int:
+    """Change the default capacity: new slots take it, and so do the slots from today on that have no
+    capacity of their own. Refused if one of those has more places taken. Returns how many changed."""
+    if capacity < 0:
+        raise BookingError("capacity_negative", field="capacity")
+    from_ = schedule.day_bounds(schedule.local_today(now, rules), rules)[0]
+
+    def operation() -> int:
+        if session.get_bind().dialect.name == "postgresql":
+            # No booking may create a slot at the old default, nor take places, until this commits.
+            session.execute(sa.text("LOCK TABLE slot IN SHARE ROW EXCLUSIVE MODE"))
+        old = default_capacity(session, rules.slot_capacity)
+        following = list(session.scalars(
+            sa.select(Slot).where(Slot.capacity_custom.is_(False), Slot.start >= from_).order_by(Slot.start)
+            .execution_options(populate_existing=True)
+        ))
+        _check_not_below(following, capacity)
+        changed = [slot for slot in following if slot.capacity != capacity]
+        for slot in changed:
+            slot.capacity = capacity
+        put_setting(session, DEFAULT_CAPACITY, capacity, now)
+        audit.record(session, now, staff, "capacity.default", old=old, new=capacity, slots_changed=len(changed))
+        return len(changed)
+
+    return atomic(session, operation)
+
+
+def custom_slots(session: Session, now: dt.datetime, limit: int = 100) -> list[Slot]:
+    """Slots to come that staff gave a capacity of their own."""
+    return list(session.scalars(
+        sa.select(Slot).where(Slot.capacity_custom.is_(True), Slot.start > now).order_by(Slot.start).limit(limit)
+    ))

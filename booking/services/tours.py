@@ -127,8 +127,22 @@ def _pick_guides(session, rules, tour_rules, start, minutes, pupils, language, t
 def _closed_by_staff(session: Session, start: dt.datetime, minutes: int) -> bool:
     end = start + dt.timedelta(minutes=minutes)
     return session.scalar(
-        sa.select(sa.func.count()).select_from(Closure).where(Closure.start_at < end, Closure.end_at > start)
+        sa.select(sa.func.count()).select_from(Closure)
+        .where(Closure.kind == "closed", Closure.start_at < end, Closure.end_at > start)
     ) > 0
+
+
+def _opened_days(session: Session, rules: Rules, starts: list[dt.datetime]) -> set[dt.date]:
+    """Which of the days of `starts` are holidays staff opened exceptionally."""
+    if not starts:
+        return set()
+    bounds = [schedule.day_bounds(schedule.to_local(start, rules).date(), rules) for start in starts]
+    rows = session.execute(
+        sa.select(Closure.start_at, Closure.end_at).where(
+            Closure.kind == "opened", Closure.start_at < max(end for _s, end in bounds),
+            Closure.end_at > min(start for start, _e in bounds))
+    ).all()
+    return schedule.opened_days([schedule.ClosurePeriod(r.start_at, r.end_at, "", "opened") for r in rows], rules)
 
 
 def _try_hold(session, policy: Policy, start, minutes, people, guided, pupils, language,
@@ -167,8 +181,12 @@ def _release(session: Session, tour: TourRequest, rules: Rules) -> None:
     tour.assignments.clear()
 
 
-def validate_application(app: TourApplication, policy: Policy, now: dt.datetime) -> dict[str, str]:
-    """Problems that no waiting would fix, by field: size, ratio, calendar, lead time, language."""
+def validate_application(app: TourApplication, policy: Policy, now: dt.datetime,
+                         opened: set[dt.date] | frozenset[dt.date] = frozenset()) -> dict[str, str]:
+    """Problems that no waiting would fix, by field: size, ratio, calendar, lead time, language.
+
+    `opened`: holidays staff opened exceptionally, open like any weekday.
+    """
     rules, tour_rules = policy.rules, policy.tour_rules
     errors = tours.group_problems(app.group_kind, app.pupils, app.adults, app.guided, rules.slot_capacity,
                                   tour_rules)
@@ -182,7 +200,7 @@ def validate_application(app: TourApplication, policy: Policy, now: dt.datetime)
     if not app.guided and minutes not in tour_rules.self_guided_minutes:
         errors["duration_minutes"] = "duration"
     for index, start in enumerate(app.starts, start=1):
-        problem = tours.start_problem(start, minutes, now, rules, tour_rules)
+        problem = tours.start_problem(start, minutes, now, rules, tour_rules, opened)
         if problem:
             errors[f"start_{index}"] = problem
     return errors
@@ -202,7 +220,7 @@ def request_tour(session: Session, policy: Policy, now: dt.datetime, app: TourAp
         existing = find_tour_by_request_key(session, app.request_key)
         if existing:
             return existing, False
-    errors = validate_application(app, policy, now)
+    errors = validate_application(app, policy, now, _opened_days(session, policy.rules, app.starts))
     if errors:
         raise TourInputError(errors)
     minutes = tours.duration(app.guided, app.duration_minutes, policy.tour_rules)
@@ -324,7 +342,8 @@ def propose_time(session: Session, policy: Policy, now: dt.datetime, tour_id: in
     def operation() -> TourRequest:
         tour = _locked(session, tour_id, ("pending", "proposed"))
         problem = tours.start_problem(new_start, tour.duration_minutes, now, policy.rules,
-                                      _staff_lead_rules(policy.tour_rules))
+                                      _staff_lead_rules(policy.tour_rules),
+                                      _opened_days(session, policy.rules, [new_start]))
         if problem:
             raise TourStateError(problem, field="start")
         if new_start == tour.start:
@@ -653,3 +672,25 @@ def change_group_size(session: Session, policy: Policy, now: dt.datetime, tour_i
         return tour
 
     return atomic(session, operation)
+def cancel_tour_for_closure(session: Session, policy: Policy, now: dt.datetime, tour_id: int, staff,
+                            reasons: dict[str, str], message: str = "") -> TourRequest:
+    """The museum closes while a group visit holds its time: cancel it, inside the caller's transaction.
+
+    Frees the places and guides, and sends the teacher the tour_cancelled email with the reason in
+    the teacher's language (a group entered by staff without an email gets none). Audited.
+    """
+    from booking.services import audit
+
+    tour = _locked(session, tour_id, TourRequest.HOLDING)
+    was_confirmed = tour.status == "confirmed"
+    _release(session, tour, policy.rules)
+    tour.status = "cancelled"
+    tour.proposal_expires_at = None
+    tour.sequence += 1
+    tour.updated_at = now
+    audit.record(session, now, staff, "tour.cancel", tour=tour, message=message, reasons=reasons,
+                 was_confirmed=was_confirmed)
+    if tour.email:
+        _email(session, policy, now, tour, "tour_cancelled",
+               {"was_confirmed": was_confirmed, "by_museum": True, "reasons": reasons, "message": message})
+    return tour

@@ -115,6 +115,8 @@ from booking.views.staff import (  # noqa: E402,F401  (they add their routes to 
     auth,
     bookings,
     calendar,
+    capacity,
+    closures,
     reports,
     requests,
     whatson,

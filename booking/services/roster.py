@@ -1,0 +1,139 @@
+"""The guides: who is on duty each day (the roster), adding a guide, deactivating one."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from booking import schedule
+from booking.db import atomic
+from booking.models import Guide, GuideAssignment, GuideDuty, StaffUser, TourRequest
+from booking.schedule import Rules
+from booking.services import BookingError, audit
+
+
+class GuideBusy(BookingError):
+    """A guide who holds group visits cannot leave them; `tours` lists (guide, tour, start)."""
+
+    code = "guide_busy"
+
+    def __init__(self, busy: list[tuple[Guide, TourRequest, dt.datetime]]):
+        self.busy = busy
+        super().__init__("guide_busy", field="roster")
+
+
+def week_days(any_day: dt.date, rules: Rules) -> list[dt.date]:
+    """The open weekdays of the week of `any_day`, Monday first."""
+    monday = any_day - dt.timedelta(days=any_day.weekday())
+    return [monday + dt.timedelta(days=i) for i in range(7) if (monday + dt.timedelta(days=i)).weekday()
+            in rules.open_weekdays]
+
+
+def active_guides(session: Session) -> list[Guide]:
+    return list(session.scalars(sa.select(Guide).where(Guide.active.is_(True)).order_by(Guide.name)))
+
+
+def all_guides(session: Session) -> list[Guide]:
+    return list(session.scalars(sa.select(Guide).order_by(Guide.active.desc(), Guide.name)))
+
+
+def on_duty(session: Session, days: list[dt.date]) -> dict[dt.date, set[int]]:
+    """For each day, the ids of the active guides on duty: the day's roster, else every active guide."""
+    guides = [guide.id for guide in active_guides(session)]
+    rows = session.execute(sa.select(GuideDuty.day, GuideDuty.guide_id, GuideDuty.on_duty)
+                           .where(GuideDuty.day.in_(days))).all()
+    rostered: dict[dt.date, dict[int, bool]] = {}
+    for row in rows:
+        rostered.setdefault(row.day, {})[row.guide_id] = row.on_duty
+    return {day: {g for g in guides if rostered[day].get(g, False)} if day in rostered else set(guides)
+            for day in days}
+
+
+def _assignments(session: Session, rules: Rules, day: dt.date, guide_ids: set[int]):
+    start, end = schedule.day_bounds(day, rules)
+    return session.execute(
+        sa.select(GuideAssignment.guide_id, TourRequest)
+        .join(TourRequest, TourRequest.id == GuideAssignment.tour_id)
+        .where(GuideAssignment.guide_id.in_(guide_ids), GuideAssignment.start >= start,
+               GuideAssignment.start < end, TourRequest.status.in_(TourRequest.HOLDING))
+        .order_by(TourRequest.start)
+    ).all()
+
+
+def set_roster(session: Session, rules: Rules, now: dt.datetime, staff: StaffUser | None,
+               duty: dict[dt.date, set[int]]) -> list[dt.date]:
+    """Set who is on duty on each day of `duty` (the ticked active guides); returns the days changed.
+
+    A changed day gets a row for every active guide (on duty or not), so a day with nobody ticked
+    stays with nobody. Taking a guide off a day where they hold a group visit is refused, naming it.
+    """
+
+    def operation() -> list[dt.date]:
+        guides = {guide.id: guide for guide in active_guides(session)}
+        current = on_duty(session, list(duty))
+        changed, busy = [], []
+        for day in sorted(duty):
+            wanted = {g for g in duty[day] if g in guides}
+            if wanted == current[day]:
+                continue
+            removed = current[day] - wanted
+            if removed:
+                held = {(guide_id, tour.id): tour for guide_id, tour in _assignments(session, rules, day, removed)}
+                busy += [(guides[guide_id], tour, tour.start) for (guide_id, _id), tour in held.items()]
+            changed.append(day)
+            session.execute(sa.delete(GuideDuty).where(GuideDuty.day == day))
+            session.add_all(GuideDuty(day=day, guide_id=g, on_duty=g in wanted) for g in guides)
+            audit.record(session, now, staff, "roster.set", day=day.isoformat(),
+                         on_duty=sorted(guides[g].name for g in wanted),
+                         added=sorted(guides[g].name for g in wanted - current[day]),
+                         removed=sorted(guides[g].name for g in removed))
+        if busy:
+            raise GuideBusy(busy)
+        return changed
+
+    return atomic(session, operation)
+
+
+def add_guide(session: Session, now: dt.datetime, staff: StaffUser | None, name: str,
+              languages: list[str]) -> Guide:
+    """A new active guide; on duty every day that has no roster yet."""
+    name = name.strip()
+
+    def operation() -> Guide:
+        if session.scalar(sa.select(Guide.id).where(sa.func.lower(Guide.name) == name.lower())):
+            raise BookingError("guide_exists", field="name")
+        guide = Guide(name=name, language_codes=",".join(languages))
+        session.add(guide)
+        session.flush()
+        audit.record(session, now, staff, "guide.add", guide_id=guide.id, name=name, languages=languages)
+        return guide
+
+    return atomic(session, operation)
+
+
+def set_guide_active(session: Session, rules: Rules, now: dt.datetime, staff: StaffUser | None,
+                     guide_id: int, active: bool) -> Guide:
+    """Deactivate a guide (refused while they hold group visits to come) or bring one back."""
+
+    def operation() -> Guide:
+        guide = session.get(Guide, guide_id, with_for_update=True)
+        if guide is None:
+            raise BookingError("not_found")
+        if not active:
+            holding = sa.select(GuideAssignment.tour_id).where(GuideAssignment.guide_id == guide.id,
+                                                               GuideAssignment.start > now)
+            held = session.scalars(
+                sa.select(TourRequest).where(TourRequest.id.in_(holding), TourRequest.status.in_(TourRequest.HOLDING))
+                .order_by(TourRequest.start)
+            ).all()
+            if held:
+                raise GuideBusy([(guide, tour, tour.start) for tour in held])
+        if guide.active != active:
+            guide.active = active
+            audit.record(session, now, staff, "guide.activate" if active else "guide.deactivate",
+                         guide_id=guide.id, name=guide.name)
+        return guide
+
+    return atomic(session, operation)

@@ -1,0 +1,44 @@
+"""Values staff change from the back office, kept in the `setting` table (key -> JSON value)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from booking.models import Setting
+
+DEFAULT_CAPACITY = "default_capacity"
+
+
+def get_setting(session: Session, key: str, default: Any = None) -> Any:
+    value = session.scalar(sa.select(Setting.value).where(Setting.key == key))
+    return default if value is None else value
+
+
+def put_setting(session: Session, key: str, value: Any, now: dt.datetime) -> None:
+    """Store `value` under `key` inside the caller's transaction."""
+    setting = session.get(Setting, key)
+    if setting is None:
+        session.add(Setting(key=key, value=value, updated_at=now))
+    else:
+        setting.value = value
+        setting.updated_at = now
+
+
+def default_capacity(session: Session, configured: int) -> int:
+    """The capacity of a slot that has none of its own: staff's setting, else configuration."""
+    return int(get_setting(session, DEFAULT_CAPACITY, configured))
+
+
+def default_capacity_sql(configured: int) -> sa.ColumnElement[int]:
+    """The same as default_capacity(), as an SQL expression to put inside another statement.
+
+    The booking statement and the availability read use it, so staff's default costs them no
+    statement of their own. JSON is read as text, then as an integer: SQLite and PostgreSQL alike.
+    """
+    stored = (sa.select(sa.cast(sa.cast(Setting.value, sa.Text), sa.Integer))
+              .where(Setting.key == DEFAULT_CAPACITY).scalar_subquery())
+    return sa.func.coalesce(stored, configured)
