@@ -120,7 +120,7 @@ def quick_cleanup(app):
     if engine.dialect.name == "postgresql":
         with engine.begin() as connection:
             connection.exec_driver_sql(
-                "TRUNCATE outbox, audit_entry, guide_assignment, tour_request, booking, slot, closure")
+                "TRUNCATE outbox, audit_entry, waitlist_entry, guide_assignment, tour_request, booking, slot, closure")
 
 
 def test_statement_counts_stay_the_same_with_10000_bookings_and_within_budget(
