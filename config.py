@@ -119,3 +119,7 @@ class Config:
         "email": "info@museumresistance.be",
         "website": "https://museumresistance.be",
     }
+
+    # Privacy: personal data of a visit is anonymised this many days after it
+    # (`flask --app wsgi purge-personal-data`), emails written to MAIL_FILE_DIR included.
+    RETENTION_DAYS = _int("RETENTION_DAYS", 90)

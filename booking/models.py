@@ -93,6 +93,10 @@ class Booking(Base):
     cancelled_by: Mapped[str | None] = mapped_column(sa.String(8))
     cancel_reasons: Mapped[dict[str, str] | None] = mapped_column(sa.JSON)
     cancel_message: Mapped[str] = mapped_column(sa.String(1000), default="", server_default="")
+    # Privacy: the visitor asked to erase their data (done once the last email to them is out), and
+    # when the personal data was erased (by that request or after the retention period).
+    erase_requested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    anonymised_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def is_active(self) -> bool:
@@ -232,6 +236,9 @@ class TourRequest(Base):
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id", ondelete="SET NULL"))
     attendance: Mapped[str | None] = mapped_column(sa.String(8))
     attendance_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Privacy, as on Booking.
+    erase_requested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    anonymised_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     assignments: Mapped[list[GuideAssignment]] = relationship(
         back_populates="tour", cascade="all, delete-orphan", order_by="GuideAssignment.start")

@@ -41,6 +41,7 @@ NAV = [
     NavItem("staff.capacity", _l("Capacity and guides")),
     NavItem("staff.stats", _l("Statistics")),
     NavItem("staff.exports", _l("Exports")),
+    NavItem("staff.outbox", _l("Emails")),
     NavItem("staff.accounts", _l("Staff accounts"), admin=True),
     NavItem("staff.audit", _l("Audit log"), admin=True),
     NavItem("staff.account", _l("My account")),
@@ -109,4 +110,4 @@ def index():
     return redirect(url_for(target))
 
 
-from booking.views.staff import auth, requests  # noqa: E402,F401  (they add their routes to bp)
+from booking.views.staff import auth, outbox, requests  # noqa: E402,F401  (they add their routes to bp)
