@@ -23,6 +23,7 @@ from booking.services.bookings import VisitRequest, book_visit
 from booking.services.tours import NoTimeFits, TourInputError, request_tour
 from booking.views.groups import application_from
 from booking.views.openapi import openapi_document
+from booking.views.public import FIRST_DAY, LAST_DAY
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -64,6 +65,10 @@ def availability():
             days[name] = dt.date.fromisoformat(request.args.get(name, ""))
         except ValueError:
             errors[name] = gettext("Give a date as YYYY-MM-DD.")
+        else:
+            if not FIRST_DAY <= days[name] <= LAST_DAY:
+                errors[name] = gettext("Give a date between %(first)s and %(last)s.", first=FIRST_DAY.isoformat(),
+                                       last=LAST_DAY.isoformat())
     if errors:
         return _errors(errors)
     first, last = days["from"], days["to"]
