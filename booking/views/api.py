@@ -23,7 +23,6 @@ from booking.services.bookings import VisitRequest, book_visit
 from booking.services.tours import NoTimeFits, TourInputError, request_tour
 from booking.views.groups import application_from
 from booking.views.openapi import openapi_document
-from booking.views.public import FIRST_DAY, LAST_DAY
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -66,9 +65,9 @@ def availability():
         except ValueError:
             errors[name] = gettext("Give a date as YYYY-MM-DD.")
         else:
-            if not FIRST_DAY <= days[name] <= LAST_DAY:
-                errors[name] = gettext("Give a date between %(first)s and %(last)s.", first=FIRST_DAY.isoformat(),
-                                       last=LAST_DAY.isoformat())
+            if not schedule.FIRST_DAY <= days[name] <= schedule.LAST_DAY:
+                errors[name] = gettext("Give a date between %(first)s and %(last)s.",
+                                       first=schedule.FIRST_DAY.isoformat(), last=schedule.LAST_DAY.isoformat())
     if errors:
         return _errors(errors)
     first, last = days["from"], days["to"]

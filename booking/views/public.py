@@ -126,17 +126,12 @@ def calendar():
     return render_template("public/calendar.html", **page)
 
 
-# Days a calendar page or the API may be asked about: far wider than any visit, and far enough from
-# the ends of Python's dates that converting them between time zones cannot overflow.
-FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
-
-
 def _parse_day(text: str) -> dt.date:
     try:
         day = dt.date.fromisoformat(text)
     except ValueError:
         abort(404)
-    if not FIRST_DAY <= day <= LAST_DAY:
+    if not schedule.FIRST_DAY <= day <= schedule.LAST_DAY:
         abort(404)
     return day
 
