@@ -158,3 +158,6 @@ class Config:
     STAFF_MAX_FAILED_LOGINS = _int("STAFF_MAX_FAILED_LOGINS", 5)
     STAFF_LOCKOUT_MINUTES = _int("STAFF_LOCKOUT_MINUTES", 15)
     STAFF_RESET_HOURS = _int("STAFF_RESET_HOURS", 1)
+    # Privacy: personal data of a visit is anonymised this many days after it
+    # (`flask --app wsgi purge-personal-data`), emails written to MAIL_FILE_DIR included.
+    RETENTION_DAYS = _int("RETENTION_DAYS", 90)

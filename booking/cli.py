@@ -180,6 +180,25 @@ def init_app(app: Flask) -> None:
             pass
         click.echo("Worker stopped.")
 
+    @app.cli.command("purge-personal-data")
+    @click.option("--now", "as_of", help="Run as of this time (ISO 8601; Brussels time without offset).")
+    def purge_personal_data_command(as_of):
+        """Anonymise visits that ended more than RETENTION_DAYS days ago, with their emails."""
+        moment = now()
+        if as_of:
+            try:
+                moment = schedule.parse_start(as_of, rules())
+            except ValueError as error:
+                raise click.BadParameter("use ISO 8601, e.g. 2027-03-01T08:00", param_hint="--now") from error
+        click.echo(purge_personal_data(moment).summary())
+
+    @app.cli.command("backup")
+    @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+    def backup_command(path):
+        """Write a consistent copy of the database to PATH while the app runs (SQLite: a database
+        file; PostgreSQL: a pg_dump archive in custom format, for pg_restore)."""
+        click.echo(backup_database(state().engine.url, path))
+
 
 def _job_line(name: str, done: list[str]) -> str:
     return f"{name}: {len(done)}" + (f" ({', '.join(done)})" if done else "")
@@ -204,7 +223,15 @@ def run_jobs(moment: dt.datetime) -> list[tuple[str, list[str]]]:
     ]
     jobs += [(f"waiting list, {name}", done) for name, done in run_waitlist_jobs(db(), rules(), moment,
                                                                                   mail_domain()).items()]
+    jobs.append(("erased on request", _finish_erasures(moment)))
     return jobs
+
+
+def _finish_erasures(moment: dt.datetime) -> list[str]:
+    """Visitors' erasures held back by an email that has gone out (or failed) since."""
+    from booking.services.privacy import finish_erasures
+
+    return finish_erasures(db(), moment, Path(current_app.config["MAIL_FILE_DIR"])).references
 
 
 def _deliver_all(moment: dt.datetime | None = None) -> dict[str, list[int]]:
@@ -218,3 +245,53 @@ def _deliver_all(moment: dt.datetime | None = None) -> dict[str, list[int]]:
             totals[key] += getattr(report, key)
         if not report.sent:
             return totals
+
+
+def purge_personal_data(moment: dt.datetime):
+    """The privacy purge as of `moment` (also a job for run-jobs); returns its PurgeReport."""
+    from flask import current_app
+
+    from booking.services.privacy import purge_personal_data as purge
+
+    config = current_app.config
+    return purge(db(), rules(), moment, config["RETENTION_DAYS"], Path(config["MAIL_FILE_DIR"]))
+
+
+def backup_database(url: sa.URL, path: Path) -> str:
+    """Copy the database to `path`; returns what was done. SQLite uses its online backup API, so
+    the copy is one consistent state even while requests write."""
+    import os
+    import shutil
+    import sqlite3
+    import subprocess  # noqa: S404 (runs pg_dump, with no shell)
+
+    path = path.resolve()
+    if url.get_backend_name() == "sqlite":
+        source_path = url.database
+        if not source_path or source_path == ":memory:" or not Path(source_path).exists():
+            raise click.ClickException(f"No SQLite database file at {source_path!r}.")
+        temporary = path.with_name(path.name + ".partial")
+        temporary.unlink(missing_ok=True)
+        source = sqlite3.connect(source_path, timeout=30)
+        target = sqlite3.connect(temporary)
+        try:
+            with target:
+                source.backup(target)  # all pages in one step: one consistent snapshot
+        finally:
+            target.close()
+            source.close()
+        os.replace(temporary, path)
+        return f"Backed up {source_path} to {path}."
+    if url.get_backend_name() == "postgresql":
+        libpq_url = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+        command = ["pg_dump", "--format=custom", "--no-owner", f"--file={path}", f"--dbname={libpq_url}"]
+        pg_dump = shutil.which("pg_dump")
+        if pg_dump is None:
+            raise click.ClickException("pg_dump is not installed here; run: " + " ".join(command)
+                                       + (" (with PGPASSWORD set)" if url.password else ""))
+        env = dict(os.environ, **({"PGPASSWORD": url.password} if url.password else {}))
+        result = subprocess.run([pg_dump, *command[1:]], env=env, capture_output=True, text=True, check=False)  # noqa: S603
+        if result.returncode != 0:
+            raise click.ClickException(f"pg_dump failed: {result.stderr.strip()}")
+        return f"Backed up {url.database} to {path} (pg_dump custom format; restore with pg_restore)."
+    raise click.ClickException(f"No backup for {url.get_backend_name()} databases.")

@@ -95,6 +95,10 @@ class Booking(Base):
     cancel_message: Mapped[str] = mapped_column(sa.String(1000), default="", server_default="")
     # When the reminder for the visit's current time was sent (claimed once, see services/reminders.py).
     reminder_sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Privacy: the visitor asked to erase their data (done once the last email to them is out), and
+    # when the personal data was erased (by that request or after the retention period).
+    erase_requested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    anonymised_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def is_active(self) -> bool:
@@ -236,6 +240,9 @@ class TourRequest(Base):
     attendance_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # When the teacher was asked to confirm the final numbers (claimed once, see services/reminders.py).
     reminder_sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Privacy, as on Booking.
+    erase_requested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    anonymised_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     assignments: Mapped[list[GuideAssignment]] = relationship(
         back_populates="tour", cascade="all, delete-orphan", order_by="GuideAssignment.start")

@@ -202,9 +202,16 @@ def calendar_closure(day: dt.date, rules: Rules, language: str = "en",
     return ("holiday", name) if name else None
 
 
+# Days anyone may ask about: far wider than any visit, and far enough from the ends of Python's
+# dates that moving between time zones, or to a day's midnight, cannot overflow.
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+
+
 def parse_start(value: str, rules: Rules) -> dt.datetime:
     """Parse an ISO 8601 start; without an offset it is Brussels time. Raises ValueError."""
     moment = dt.datetime.fromisoformat(value.strip())
+    if not FIRST_DAY <= moment.date() <= LAST_DAY:
+        raise ValueError("date out of range")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=rules.tz)
     return to_utc(moment)

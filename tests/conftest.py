@@ -15,6 +15,7 @@ from booking import create_app, schedule
 from booking.clock import FixedClock
 from booking.db import Base, create_engine, normalise_url
 from booking.schedule import Rules
+from tests import hypothesis_profiles  # noqa: F401  (registers and loads the Hypothesis profile)
 
 BRUSSELS = Rules().tz
 # Monday 1 March 2027, 09:00 in Brussels: every test's "now" unless it moves the clock.

@@ -65,6 +65,10 @@ def availability():
             days[name] = dt.date.fromisoformat(request.args.get(name, ""))
         except ValueError:
             errors[name] = gettext("Give a date as YYYY-MM-DD.")
+        else:
+            if not schedule.FIRST_DAY <= days[name] <= schedule.LAST_DAY:
+                errors[name] = gettext("Give a date between %(first)s and %(last)s.",
+                                       first=schedule.FIRST_DAY.isoformat(), last=schedule.LAST_DAY.isoformat())
     if errors:
         return _errors(errors)
     first, last = days["from"], days["to"]

@@ -175,3 +175,25 @@ def final_numbers(reference: str, token: str):
     deliver_after_commit()
     flash(gettext("Your numbers are updated. We have sent you a confirmation and told the museum."), "success")
     return redirect(url_for("links.tour_page", reference=tour.reference, token=token))
+@links_bp.route("/g/<reference>/<token>/delete", methods=["GET", "POST"])
+def erase_tour(reference: str, token: str):
+    """Delete my data, for a group visit: cancelled first while it may still be cancelled from here."""
+    from booking.services.privacy import request_tour_erasure
+    from booking.views.public import erase_and_deliver
+
+    tour = load_tour(reference, token)
+    back = url_for("links.tour_page", reference=tour.reference, token=token)
+    if tour.anonymised_at or tour.erase_requested_at:
+        return redirect(back)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            request_tour_erasure(db(), tour_policy(), now(), tour.id)
+        except TourStateError as error:
+            flash(explain_tour(error.code, error.detail), "error")
+        else:
+            erase_and_deliver(tour=tour)
+        return redirect(back)
+    return render_template("public/erase.html", form=form, back=back, reference=tour.reference,
+                           cancels=tour.holds and tour.start > now(),
+                           action=url_for("links.erase_tour", reference=tour.reference, token=token))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar as calendar_lib
 import datetime as dt
 import uuid
+from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
@@ -131,9 +132,12 @@ def calendar():
 
 def _parse_day(text: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         abort(404)
+    if not schedule.FIRST_DAY <= day <= schedule.LAST_DAY:
+        abort(404)
+    return day
 
 
 def _day_view(day: dt.date) -> DayView:
@@ -293,6 +297,39 @@ def move(reference: str, token: str):
     day_view = _day_view(chosen_day) if chosen_day else None
     return render_template("public/move.html", booking=booking, token=token, form=form, day=day_view,
                            **page), status
+
+
+# --- erasing one's own data ----------------------------------------------------------------------
+
+def erase_and_deliver(booking=None, tour=None) -> None:
+    """After an erasure request: send its cancellation email now, then erase if nothing waits."""
+    from booking.notifications import deliver
+    from booking.services.privacy import finish_erasures, pending_email_ids
+
+    db().info.pop("queued_emails", None)  # sent here, before the address is erased
+    ids = pending_email_ids(db(), booking=booking, tour=tour)
+    if ids:
+        deliver(db(), now(), ids=ids)
+    finish_erasures(db(), now(), Path(current_app.config["MAIL_FILE_DIR"]))
+
+
+@links_bp.route("/b/<reference>/<token>/delete", methods=["GET", "POST"])
+def erase(reference: str, token: str):
+    """Delete my data: a confirmation page, then the visit (if still to come) is cancelled and erased."""
+    booking = load_visit(reference, token)
+    back = url_for("links.manage", reference=booking.reference, token=token)
+    if booking.anonymised_at or booking.erase_requested_at:
+        return redirect(back)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        from booking.services.privacy import request_visit_erasure
+
+        request_visit_erasure(db(), rules(), now(), booking.id, mail_domain())
+        erase_and_deliver(booking=booking)
+        return redirect(back)
+    return render_template("public/erase.html", form=form, back=back, reference=booking.reference,
+                           cancels=_changeable(booking),
+                           action=url_for("links.erase", reference=booking.reference, token=token))
 
 
 # --- errors -------------------------------------------------------------------------------------
