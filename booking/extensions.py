@@ -37,6 +37,8 @@ RATE_LIMITED_POSTS = {
     "links.accept_waitlist_offer": "RATELIMIT_MANAGE",
     "links.leave_waitlist_page": "RATELIMIT_MANAGE",
     "links.final_numbers": "RATELIMIT_MANAGE",
+    "links.erase": "RATELIMIT_MANAGE",
+    "links.erase_tour": "RATELIMIT_MANAGE",
     "public.lost_link": "RATELIMIT_SIGN_IN",
     "staff.login": "RATELIMIT_SIGN_IN",
     "staff.forgot_password": "RATELIMIT_SIGN_IN",

@@ -83,6 +83,8 @@ def _post_any(client, endpoint: str, environ: dict | None = None):
         "links.accept_waitlist_offer": ("/w/WL-AAAAAA/not-a-token/accept", {}),
         "links.leave_waitlist_page": ("/w/WL-AAAAAA/not-a-token/leave", {}),
         "links.final_numbers": ("/g/GRP-AAAAAA/not-a-token/numbers", {"pupils": "10", "adults": "1"}),
+        "links.erase": ("/b/NMR-AAAAAA/not-a-token/delete", {}),
+        "links.erase_tour": ("/g/GRP-AAAAAA/not-a-token/delete", {}),
     }
     if endpoint == "api.create_booking":
         return client.post("/api/bookings", json=visit_json(start="2027-03-06T10:00:00+01:00"),
@@ -123,7 +125,7 @@ def test_the_429_page_speaks_the_visitors_language_and_says_when_to_retry(limite
     assert response.status_code == 429
     page = response.get_data(as_text=True)
     assert '<html lang="fr"' in page
-    assert re.search(r"Please try again in 1\s+heure\.", page)  # the delay in French, from the locale data
+    assert re.search(r"Veuillez réessayer dans 1\s+heure\.", page)  # in French, the delay from the locale data
     assert response.headers["Content-Type"].startswith("text/html")
     assert rows(session, Booking) == []  # refused before the booking was made
 
