@@ -115,7 +115,7 @@ def test_a_visitor_deletes_their_data_the_visit_is_cancelled_and_the_email_goes_
     booking = book("2027-03-02T10:00", party_size=3, name="Anne Martin")
     assert "sent 1" in _send_outbox(runner)
     path = visit_path(booking)
-    assert "Delete my data" in client.get(path).get_data(as_text=True)
+    assert "Delete my data" in client.get(f"{path}?lang=en").get_data(as_text=True)
     confirm = client.get(f"{path}/delete")
     assert confirm.status_code == 200
     assert "cancelled first" in confirm.get_data(as_text=True)
@@ -133,7 +133,7 @@ def test_a_visitor_deletes_their_data_the_visit_is_cancelled_and_the_email_goes_
     assert (erased.name, erased.email) == ("", None)
     assert slot_booked(session, "2027-03-02T10:00") == 0
     assert _outbox(session, booking_id=booking.id) == []
-    page = client.get(path).get_data(as_text=True)
+    page = client.get(f"{path}?lang=en").get_data(as_text=True)
     assert "personal data was deleted." in page
     assert "Anne Martin" not in page and "anne@example.be" not in page and "Delete my data" not in page
     assert client.post(f"{path}/delete").status_code == 302  # again: nothing left to do
@@ -157,7 +157,7 @@ def test_with_mail_down_the_erasure_waits_for_the_cancellation_email(
     waiting = _fresh(session, Booking, booking.id)
     assert waiting.status == "cancelled" and waiting.email == "anne@example.be"
     assert waiting.erase_requested_at is not None and waiting.anonymised_at is None
-    assert "as soon as our last email" in client.get(path).get_data(as_text=True)
+    assert "as soon as our last email" in client.get(f"{path}?lang=en").get_data(as_text=True)
 
     server.start()
     clock.advance(minutes=10)
@@ -183,7 +183,7 @@ def test_a_past_visit_is_erased_at_once(app, client, session, book, clock):
 def test_a_teacher_deletes_a_group_visits_data(app, client, session, request_tour, guides, mail_dir):
     tour = request_tour("2027-03-16T10:00", pupils=24, adults=2)
     path = tour_path(tour)
-    assert "Delete my data" in client.get(path).get_data(as_text=True)
+    assert "Delete my data" in client.get(f"{path}?lang=en").get_data(as_text=True)
     assert client.post(f"{path}/delete").status_code == 302
     erased = _fresh(session, TourRequest, tour.id)
     assert erased.status == "cancelled"
@@ -192,7 +192,7 @@ def test_a_teacher_deletes_a_group_visits_data(app, client, session, request_tou
     assert slot_booked(session, "2027-03-16T10:00") == 0
     assert _outbox(session, tour_id=tour.id) == []
     assert list(mail_dir.glob("*.eml")) == []  # the sent copies went with the data
-    page = client.get(path).get_data(as_text=True)
+    page = client.get(f"{path}?lang=en").get_data(as_text=True)
     assert "personal data was deleted" in page and "Els Peeters" not in page
 
 
@@ -202,7 +202,7 @@ def test_a_confirmed_group_visit_too_close_to_cancel_keeps_its_contact(
     confirm_tour(session, policy, clock.now(), tour.id)
     clock.set(local("2027-03-12T09:00"))  # four days before: teachers call to cancel
     path = tour_path(tour)
-    assert "Delete my data" not in client.get(path).get_data(as_text=True)
+    assert "Delete my data" not in client.get(f"{path}?lang=en").get_data(as_text=True)
     response = client.post(f"{path}/delete", follow_redirects=True)
     assert response.status_code == 200
     kept = _fresh(session, TourRequest, tour.id)
