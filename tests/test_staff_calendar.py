@@ -346,3 +346,9 @@ def test_references_link_to_the_booking_page(app, staff_user, book, busy_tuesday
     page = client.get("/staff/day/2027-03-16?lang=en").get_data(as_text=True)
     assert f'href="/staff/bookings/{busy_tuesday.reference}"' in page
     assert page.count('href="/staff/bookings/NMR-') == 2
+
+
+def test_at_the_weekend_the_calendar_opens_on_the_coming_week(staff_client, clock):
+    clock.set(local("2027-03-07T10:00"))  # a Sunday
+    page = staff_client.get("/staff/calendar?lang=en").get_data(as_text=True)
+    assert "Week of 8 March 2027" in page

@@ -42,7 +42,10 @@ def week():
     """Monday to Friday (the open weekdays) of the week holding ?date=YYYY-MM-DD, today's by default."""
     museum = rules()
     today = _today()
-    chosen = _parse_day(request.args.get("date")) or today
+    chosen = _parse_day(request.args.get("date"))
+    if chosen is None:
+        # At the weekend, the week staff prepare is the coming one.
+        chosen = today + dt.timedelta(days=7 - today.weekday()) if today.weekday() >= 5 else today
     monday = chosen - dt.timedelta(days=chosen.weekday())
     days = occupancy_between(db(), museum, monday, monday + dt.timedelta(days=6), current_language())
     days = [day for day in days if schedule.is_open_weekday(day.date, museum)]
