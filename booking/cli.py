@@ -127,12 +127,7 @@ def init_app(app: Flask) -> None:
     @click.option("--now", "as_of", help="Run as of this time (ISO 8601; Brussels time without offset).")
     def run_jobs_command(as_of):
         """Run every due job once (proposal expiry, reminders), then deliver the emails they queued."""
-        moment = now()
-        if as_of:
-            try:
-                moment = schedule.parse_start(as_of, rules())
-            except ValueError as error:
-                raise click.BadParameter("use ISO 8601, e.g. 2027-03-01T08:00", param_hint="--now") from error
+        moment = _as_of(as_of)
         for name, done in run_jobs(moment):
             click.echo(_job_line(name, done))
         # As of --now when it is later than the clock (tests, rehearsals), so its emails are due.
@@ -184,12 +179,7 @@ def init_app(app: Flask) -> None:
     @click.option("--now", "as_of", help="Run as of this time (ISO 8601; Brussels time without offset).")
     def purge_personal_data_command(as_of):
         """Anonymise visits that ended more than RETENTION_DAYS days ago, with their emails."""
-        moment = now()
-        if as_of:
-            try:
-                moment = schedule.parse_start(as_of, rules())
-            except ValueError as error:
-                raise click.BadParameter("use ISO 8601, e.g. 2027-03-01T08:00", param_hint="--now") from error
+        moment = _as_of(as_of)
         click.echo(purge_personal_data(moment).summary())
 
     @app.cli.command("backup")
@@ -198,6 +188,16 @@ def init_app(app: Flask) -> None:
         """Write a consistent copy of the database to PATH while the app runs (SQLite: a database
         file; PostgreSQL: a pg_dump archive in custom format, for pg_restore)."""
         click.echo(backup_database(state().engine.url, path))
+
+
+def _as_of(text: str | None) -> dt.datetime:
+    """The moment a command's --now names (Brussels time), or the clock's when it names none."""
+    if not text:
+        return now()
+    try:
+        return schedule.parse_start(text, rules())
+    except ValueError as error:
+        raise click.BadParameter("use ISO 8601, e.g. 2027-03-01T08:00", param_hint="--now") from error
 
 
 def _job_line(name: str, done: list[str]) -> str:
