@@ -113,6 +113,14 @@ class Form(FlaskForm):
             return _wtforms_translations(str(get_locale() or "en"))
 
 
+def one_time_key(prefix: str, form_id: str | None) -> str | None:
+    """A rendered form's one-time id as a request key (`prefix:hex`), None if it is not a UUID."""
+    try:
+        return f"{prefix}:" + uuid.UUID(form_id or "").hex
+    except ValueError:
+        return None
+
+
 class VisitForm(Form):
     """The visitor's booking form."""
 
@@ -151,10 +159,7 @@ class VisitForm(Form):
 
     def request_key(self) -> str | None:
         """The one-time id of the rendered form: posting the same form twice books once."""
-        try:
-            return "form:" + uuid.UUID(self.form_id.data or "").hex
-        except ValueError:
-            return None
+        return one_time_key("form", self.form_id.data)
 
 
 class MoveForm(Form):
@@ -240,10 +245,7 @@ class TourRequestForm(Form):
         return result
 
     def request_key(self) -> str | None:
-        try:
-            return "tour-form:" + uuid.UUID(self.form_id.data or "").hex
-        except ValueError:
-            return None
+        return one_time_key("tour-form", self.form_id.data)
 
 
 class DecisionForm(Form):
@@ -438,10 +440,7 @@ class DeskBookingForm(Form):
     override_reason = _override_reason()
 
     def request_key(self) -> str | None:
-        try:
-            return "desk:" + uuid.UUID(self.form_id.data or "").hex
-        except ValueError:
-            return None
+        return one_time_key("desk", self.form_id.data)
 
 
 class DeskGroupForm(Form):
@@ -488,10 +487,7 @@ class DeskGroupForm(Form):
     override_reason = _override_reason()
 
     def request_key(self) -> str | None:
-        try:
-            return "desk-group:" + uuid.UUID(self.form_id.data or "").hex
-        except ValueError:
-            return None
+        return one_time_key("desk-group", self.form_id.data)
 
 
 class FinalNumbersForm(Form):

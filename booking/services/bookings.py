@@ -100,11 +100,16 @@ def book_visit(session: Session, rules: Rules, now: dt.datetime, request: VisitR
                           language=booking.language, now=now, domain=mail_domain)
         return booking, True
 
+    return book_once(session, operation, request.request_key)
+
+
+def book_once(session: Session, operation, request_key: str | None) -> tuple[Booking, bool]:
+    """Run a booking `operation` (returning (booking, True)) in its transaction; when the same
+    request was made twice at once, the other one made the booking: return it, not created."""
     try:
         return atomic(session, operation)
     except IntegrityError:
-        # The same request twice at once: the other one made the booking and has committed.
-        existing = find_by_request_key(session, request.request_key) if request.request_key else None
+        existing = find_by_request_key(session, request_key) if request_key else None
         if existing is None:
             raise
         return existing, False

@@ -10,13 +10,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from booking import schedule
-from booking.db import RetryTransaction, atomic
+from booking.db import RetryTransaction
 from booking.models import AuditEntry, Booking, Slot, StaffUser, TourRequest, enqueue_email
 from booking.references import new_reference
 from booking.schedule import Rules
 from booking.services import BookingError, SlotFull, audit
 from booking.services.availability import check_bookable
-from booking.services.bookings import find_by_request_key
+from booking.services.bookings import book_once, find_by_request_key
 from booking.services.capacity import take_places
 from booking.services.tours import Policy, TourApplication, TourInputError, create_confirmed_tour, validate_application
 
@@ -121,13 +121,7 @@ def book_at_desk(session: Session, rules: Rules, now: dt.datetime, visit: DeskVi
                           language=booking.language, now=now, domain=mail_domain)
         return booking, True
 
-    try:
-        return atomic(session, operation)
-    except IntegrityError:
-        existing = find_by_request_key(session, visit.request_key) if visit.request_key else None
-        if existing is None:
-            raise
-        return existing, False
+    return book_once(session, operation, visit.request_key)
 
 
 def overbooked_places(session: Session, rules: Rules, start: dt.datetime) -> int:
