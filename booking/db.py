@@ -117,6 +117,18 @@ def write_transaction(session: Session) -> Iterator[Session]:
         raise
 
 
+def flush_or_retry(session: Session, clash: str | None = None) -> None:
+    """Flush; an integrity error makes `atomic` run the whole operation again (a random reference
+    drawn twice, a guide another transaction held first). With `clash`, only an error naming that
+    column does; any other (a repeated request key) is the caller's to handle."""
+    try:
+        session.flush()
+    except IntegrityError as error:
+        if clash is not None and clash not in str(error.orig):
+            raise
+        raise RetryTransaction() from error
+
+
 def atomic(session: Session, operation: Callable[[], T], attempts: int = 5) -> T:
     """Run `operation` in one write transaction, again when the database asks for a retry."""
     for attempt in range(1, attempts + 1):

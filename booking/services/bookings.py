@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from booking import schedule
-from booking.db import RetryTransaction, atomic
+from booking.db import atomic, flush_or_retry
 from booking.models import Booking, StaffUser, enqueue_email
 from booking.references import new_reference
 from booking.schedule import Rules
@@ -89,12 +89,7 @@ def book_visit(session: Session, rules: Rules, now: dt.datetime, request: VisitR
             updated_at=now,
         )
         session.add(booking)
-        try:
-            session.flush()
-        except IntegrityError as error:
-            if "reference" not in str(error.orig):
-                raise  # e.g. the same request_key: handled below
-            raise RetryTransaction() from error  # a reference drawn twice: draw again
+        flush_or_retry(session, "reference")  # a repeated request key is handled below
         if booking.email:
             enqueue_email(session, "visit_confirmed", booking=booking, recipient=booking.email,
                           language=booking.language, now=now, domain=mail_domain)

@@ -6,11 +6,10 @@ import datetime as dt
 from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from booking import schedule
-from booking.db import RetryTransaction
+from booking.db import flush_or_retry
 from booking.models import AuditEntry, Booking, Slot, StaffUser, TourRequest, enqueue_email
 from booking.references import new_reference
 from booking.schedule import Rules
@@ -103,12 +102,7 @@ def book_at_desk(session: Session, rules: Rules, now: dt.datetime, visit: DeskVi
             created_at=now, updated_at=now,
         )
         session.add(booking)
-        try:
-            session.flush()
-        except IntegrityError as error:
-            if "reference" not in str(error.orig):
-                raise
-            raise RetryTransaction() from error
+        flush_or_retry(session, "reference")  # a repeated request key is handled below
         details = {"source": "staff", "start": start.isoformat(), "party_size": visit.party_size,
                    **overrides.audit_details()}
         if overflow:

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from booking import schedule, tours
-from booking.db import RetryTransaction, atomic
+from booking.db import atomic, flush_or_retry
 from booking.models import Closure, Guide, GuideAssignment, GuideDuty, StaffUser, TourRequest, enqueue_email
 from booking.references import GROUP_PREFIX, new_reference
 from booking.schedule import Rules
@@ -169,10 +169,7 @@ def _assign(session: Session, tour: TourRequest, guides: list[Guide], rules: Rul
     for guide in guides:
         for slot in tours.spanned_slots(tour.start, tour.duration_minutes, rules):
             tour.assignments.append(GuideAssignment(guide=guide, start=slot))
-    try:
-        session.flush()
-    except IntegrityError as error:
-        raise RetryTransaction() from error
+    flush_or_retry(session)
 
 
 def _release(session: Session, tour: TourRequest, rules: Rules) -> None:
@@ -246,12 +243,7 @@ def request_tour(session: Session, policy: Policy, now: dt.datetime, app: TourAp
                 created_at=now, updated_at=now,
             )
             session.add(tour)
-            try:
-                session.flush()
-            except IntegrityError as error:
-                if "reference" in str(error.orig):
-                    raise RetryTransaction() from error
-                raise
+            flush_or_retry(session, "reference")
             _assign(session, tour, guides, policy.rules)
             _email(session, policy, now, tour, "tour_received")
             _notify_museum(session, policy, now, tour, "requested")
@@ -513,12 +505,7 @@ def create_confirmed_tour(session: Session, policy: Policy, now: dt.datetime, ap
             created_by_id=staff.id if staff else None, created_at=now, updated_at=now, decided_at=now,
         )
         session.add(tour)
-        try:
-            session.flush()
-        except IntegrityError as error:
-            if "reference" in str(error.orig):
-                raise RetryTransaction() from error
-            raise
+        flush_or_retry(session, "reference")
         if app.guided and guide_ids:
             _reassign(session, policy, tour, guide_ids)
         else:
@@ -626,10 +613,7 @@ def _resize_guides(session: Session, policy: Policy, tour: TourRequest, pupils: 
     for guide in added:
         for slot in tours.spanned_slots(tour.start, tour.duration_minutes, policy.rules):
             tour.assignments.append(GuideAssignment(guide=guide, start=slot))
-    try:
-        session.flush()
-    except IntegrityError as error:
-        raise RetryTransaction() from error
+    flush_or_retry(session)
     return added, []
 
 

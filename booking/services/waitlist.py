@@ -11,11 +11,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from booking import schedule
-from booking.db import RetryTransaction, atomic
+from booking.db import atomic, flush_or_retry
 from booking.models import Booking, Slot, WaitlistEntry, enqueue_email
 from booking.references import new_reference
 from booking.schedule import Rules
@@ -60,10 +59,7 @@ def join_waitlist(session: Session, rules: Rules, now: dt.datetime, request: Wai
         entry = WaitlistEntry(reference=new_reference(PREFIX), start=start, people=request.people,
                               name=request.name.strip(), email=email, language=request.language, created_at=now)
         session.add(entry)
-        try:
-            session.flush()
-        except IntegrityError as error:
-            raise RetryTransaction() from error  # a reference drawn twice: draw again
+        flush_or_retry(session)
         enqueue_email(session, "waitlist_joined", waitlist=entry, recipient=entry.email, language=entry.language,
                       now=now, domain=mail_domain)
         return entry
@@ -173,10 +169,7 @@ def accept_offer(session: Session, rules: Rules, now: dt.datetime, entry_id: int
         booking = Booking(reference=new_reference(), start=entry.start, party_size=entry.people, name=entry.name,
                           email=entry.email, language=entry.language, created_at=now, updated_at=now)
         session.add(booking)
-        try:
-            session.flush()
-        except IntegrityError as error:
-            raise RetryTransaction() from error
+        flush_or_retry(session)
         session.execute(sa.update(WaitlistEntry).where(WaitlistEntry.id == entry_id)
                         .values(booking_id=booking.id).execution_options(synchronize_session=False))
         enqueue_email(session, "visit_confirmed", booking=booking, recipient=booking.email,
