@@ -504,14 +504,9 @@ class FinalNumbersForm(Form):
 class LostLinkForm(Form):
     """"Lost your link?": the address the bookings were made with."""
 
-    email = EmailField(
-        _l("Email address"),
-        filters=[_strip],
-        validators=[DataRequired(_l("Please give your email address.")),
-                    Length(max=254, message=_l("This email address is too long.")),
-                    Email(_l("Please give a valid email address, such as name@example.be."),
-                          check_deliverability=False)],
-    )
+    email = VisitForm.email
+
+
 class CheckInForm(Form):
     """The front desk marks a booking or a group: arrived, no-show, or the mark undone (empty)."""
 
