@@ -125,6 +125,8 @@ def test_the_bookings_pages_send_visitors_to_the_sign_in(client, method, path):
 
 def test_an_unknown_reference_is_not_found(staff_client):
     assert staff_client.get("/staff/bookings/NMR-XXXXXX?lang=en").status_code == 404
+    assert staff_client.get("/staff/bookings/NMR-%00?lang=en").status_code == 404
+    assert staff_client.get("/staff/bookings?q=NMR-%00&lang=en").status_code == 404
     assert staff_client.get("/staff/bookings/GRP-XXXXXX?lang=en").status_code == 404
 
 
