@@ -47,16 +47,31 @@ class DayView:
         return sum(slot.remaining for slot in self.slots if slot.bookable)
 
 
+def _period(name: str) -> sa.BindParameter:
+    return sa.bindparam(name, type_=Closure.start_at.type)
+
+
+# The two reads, built once: a request binds its values and SQLAlchemy reuses the compiled SQL.
+# Core columns, not the ORM's: plain rows, without the ORM's loading of entities.
+_closure = Closure.__table__
+_CLOSURES = (sa.select(_closure.c.start_at, _closure.c.end_at, _closure.c.reasons, _closure.c.kind)
+             .where(_closure.c.start_at < _period("end"), _closure.c.end_at > _period("start"))
+             .order_by(_closure.c.start_at))
+_slot = Slot.__table__
+# One row at least, even without slot rows, so the default capacity comes with the slots.
+_one = sa.select(sa.literal(1).label("one")).subquery("one")
+_SLOTS = (sa.select(default_capacity_sql(sa.bindparam("configured", type_=sa.Integer)), _slot.c.start,
+                    _slot.c.capacity, _slot.c.booked)
+          .select_from(_one)
+          .outerjoin(_slot, sa.and_(_slot.c.start >= _period("start"), _slot.c.start < _period("end"))))
+
+
 def closures_between(session: Session, start: dt.datetime, end: dt.datetime,
                      language: str) -> list[schedule.ClosurePeriod]:
-    """Closures (and openings of holidays) overlapping [start, end), with their reason in `language`
-    (plain rows, no ORM objects)."""
-    rows = session.execute(
-        sa.select(Closure.start_at, Closure.end_at, Closure.reasons, Closure.kind)
-        .where(Closure.start_at < end, Closure.end_at > start).order_by(Closure.start_at)
-    )
-    return [schedule.ClosurePeriod(row.start_at, row.end_at, Closure.reason_in(row.reasons, language), row.kind)
-            for row in rows]
+    """Closures (and openings of holidays) overlapping [start, end), with their reason in `language`."""
+    rows = session.connection().execute(_CLOSURES, {"start": start, "end": end})
+    return [schedule.ClosurePeriod(start_at, end_at, Closure.reason_in(reasons, language), kind)
+            for start_at, end_at, reasons, kind in rows]
 
 
 def days_between(
@@ -65,16 +80,10 @@ def days_between(
     """Every day from `first` to `last` with its slots; two SELECTs whatever the range."""
     range_start = schedule.to_utc(schedule.local_datetime(first, dt.time.min, rules))
     range_end = schedule.to_utc(schedule.local_datetime(last + dt.timedelta(days=1), dt.time.min, rules))
-    # One row at least, even without slot rows, so the default capacity comes with the slots.
-    one = sa.select(sa.literal(1).label("one")).subquery("one")
-    rows = session.execute(
-        sa.select(default_capacity_sql(rules.slot_capacity).label("default_capacity"),
-                  Slot.start, Slot.capacity, Slot.booked)
-        .select_from(one)
-        .outerjoin(Slot, sa.and_(Slot.start >= range_start, Slot.start < range_end))
-    ).all()
-    default_capacity = rows[0].default_capacity if rows else rules.slot_capacity
-    stored = {row.start: (row.capacity, row.booked) for row in rows if row.start is not None}
+    rows = session.connection().execute(
+        _SLOTS, {"configured": rules.slot_capacity, "start": range_start, "end": range_end}).all()
+    default_capacity = rows[0][0] if rows else rules.slot_capacity
+    stored = {start: (capacity, booked) for _default, start, capacity, booked in rows if start is not None}
     closures = closures_between(session, range_start, range_end, language)
     opened = schedule.opened_days(closures, rules)
     today = schedule.local_today(now, rules)
@@ -116,19 +125,25 @@ def _open_day(day, starts, step, default_capacity, stored, closures, now, in_win
     return DayView(day, open=True, in_window=in_window, slots=slots)
 
 
-def check_bookable(
-    session: Session, rules: Rules, now: dt.datetime, start: dt.datetime, language: str = "en"
-) -> None:
-    """Raise NotBookable unless `start` is a slot open to booking now (capacity aside)."""
+def check_calendar(rules: Rules, now: dt.datetime, start: dt.datetime) -> None:
+    """Raise NotBookable unless `start` is a slot of an open weekday within the booking window:
+    the rules that need no database."""
     if not schedule.is_slot_start(start, rules):
         raise NotBookable("not_a_slot")
     if start <= now:
         raise NotBookable("past")
     if not schedule.within_booking_window(start, now, rules):
         raise NotBookable("too_far")
-    local_day = schedule.to_local(start, rules).date()
-    if not schedule.is_open_weekday(local_day, rules):
+    if not schedule.is_open_weekday(schedule.to_local(start, rules).date(), rules):
         raise NotBookable("closed_weekend")
+
+
+def check_bookable(
+    session: Session, rules: Rules, now: dt.datetime, start: dt.datetime, language: str = "en"
+) -> None:
+    """Raise NotBookable unless `start` is a slot open to booking now (capacity aside)."""
+    check_calendar(rules, now, start)
+    local_day = schedule.to_local(start, rules).date()
     # One read finds both a closure of the slot and an exceptional opening of the day (which
     # covers the whole day, so it overlaps the slot too).
     closures = closures_between(session, start, schedule.slot_end(start, rules), language)
@@ -139,3 +154,30 @@ def check_bookable(
     closure = schedule.closure_for(start, schedule.slot_end(start, rules), closures)
     if closure:
         raise NotBookable("closed", detail=closure.reason)
+
+
+def open_slot_sql(holiday: bool) -> sa.ColumnElement[bool]:
+    """check_bookable's closures as an SQL condition, to put inside another statement: no closure
+    overlaps the slot [:start, :slot_end), and on a public holiday staff opened the whole day
+    [:day_start, :day_end). The calendar's other rules are check_calendar's."""
+    no_closure = ~sa.exists().where(
+        Closure.kind == "closed",
+        Closure.start_at < sa.bindparam("slot_end", type_=Closure.start_at.type),
+        Closure.end_at > sa.bindparam("start", type_=Closure.end_at.type),
+    )
+    if not holiday:
+        return no_closure
+    opened = sa.exists().where(
+        Closure.kind == "opened",
+        Closure.start_at <= sa.bindparam("day_start", type_=Closure.start_at.type),
+        Closure.end_at >= sa.bindparam("day_end", type_=Closure.end_at.type),
+    )
+    return sa.and_(no_closure, opened)
+
+
+def open_slot_params(rules: Rules, start: dt.datetime) -> tuple[bool, dict[str, dt.datetime]]:
+    """Whether open_slot_sql needs its holiday part for `start`, and the values of its parameters."""
+    day = schedule.to_local(start, rules).date()
+    day_start, day_end = schedule.day_bounds(day, rules)
+    holiday = schedule.holiday_name(day, rules) is not None
+    return holiday, {"slot_end": schedule.slot_end(start, rules), "day_start": day_start, "day_end": day_end}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -13,6 +14,7 @@ from booking.db import UTC, atomic
 from booking.models import Slot, StaffUser
 from booking.schedule import Rules
 from booking.services import BookingError, audit
+from booking.services.availability import check_bookable, check_calendar, open_slot_params, open_slot_sql
 from booking.services.settings import DEFAULT_CAPACITY, default_capacity, default_capacity_sql, put_setting
 
 
@@ -31,6 +33,50 @@ def ensure_slot(session: Session, start: dt.datetime, default_capacity: int) -> 
     session.execute(statement)
 
 
+@functools.cache
+def _take_statement(dialect: str, guard: bool | None) -> sa.Insert:
+    """take_places' statement, built once per dialect: a booking binds its values, nothing more.
+
+    `guard`: None, or the `holiday` of availability.open_slot_sql, whose condition it adds.
+    """
+    slot = Slot.__table__  # Core, not the ORM: a statement run with parameters would be an ORM bulk insert
+    places = sa.bindparam("places", type_=sa.Integer)
+    default = sa.select(default_capacity_sql(sa.bindparam("configured", type_=sa.Integer)).label("capacity")) \
+        .subquery("default_capacity")
+    new_row = sa.select(sa.bindparam("start", type_=slot.c.start.type), default.c.capacity, sa.false(), places) \
+        .where(places <= default.c.capacity)
+    if guard is not None:
+        new_row = new_row.where(open_slot_sql(holiday=guard))
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(slot).from_select(["start", "capacity", "capacity_custom", "booked"], new_row)
+    return statement.on_conflict_do_update(
+        index_elements=["start"],
+        set_={"booked": slot.c.booked + statement.excluded.booked},
+        where=slot.c.booked + statement.excluded.booked <= slot.c.capacity,
+    ).returning(slot.c.id)
+
+
+def _take(session: Session, start: dt.datetime, places: int, default_capacity: int,
+          guard: tuple[bool, dict] | None = None) -> bool:
+    """The one statement: an INSERT that, when the row exists, becomes a conditional UPDATE."""
+    holiday, extra = guard if guard is not None else (None, {})
+    statement = _take_statement(session.get_bind().dialect.name, holiday)
+    params = {"start": start, "places": places, "configured": default_capacity, **extra}
+    return session.execute(statement, params).first() is not None
+
+
+def _take_beyond_default(session: Session, start: dt.datetime, places: int, default_capacity: int) -> bool:
+    """More places than the default capacity: a slot staff made larger may still hold them."""
+    ensure_slot(session, start, default_capacity)
+    result = session.execute(
+        sa.update(Slot)
+        .where(Slot.start == start, Slot.booked + places <= Slot.capacity)
+        .values(booked=Slot.booked + places)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
 def take_places(session: Session, start: dt.datetime, places: int, default_capacity: int) -> bool:
     """Take `places` in the slot if they are free, creating its row on first use; True if taken.
 
@@ -41,28 +87,24 @@ def take_places(session: Session, start: dt.datetime, places: int, default_capac
     inside the same statement. More places than the default: no row is proposed, and only an
     existing, larger slot can take them (a second try, made only then).
     """
-    default = sa.select(default_capacity_sql(default_capacity).label("capacity")).subquery("default_capacity")
-    new_row = sa.select(
-        sa.literal(start, Slot.__table__.c.start.type), default.c.capacity, sa.false(),
-        sa.literal(places, sa.Integer),
-    ).where(sa.literal(places, sa.Integer) <= default.c.capacity)
-    statement = _insert(session)(Slot).from_select(["start", "capacity", "capacity_custom", "booked"], new_row)
-    statement = statement.on_conflict_do_update(
-        index_elements=["start"],
-        set_={"booked": Slot.booked + statement.excluded.booked},
-        where=Slot.booked + statement.excluded.booked <= Slot.capacity,
-    ).returning(Slot.id)
-    if session.execute(statement).first() is not None:
+    return _take(session, start, places, default_capacity) or \
+        _take_beyond_default(session, start, places, default_capacity)
+
+
+def take_open_places(session: Session, rules: Rules, now: dt.datetime, start: dt.datetime, places: int,
+                     language: str = "en") -> bool:
+    """check_bookable, then take_places; on the usual path, in take_places' one statement.
+
+    The rules that need no database are checked first (check_calendar). The statement then takes
+    the places only where no closure covers the slot (and staff opened the day, if it is a public
+    holiday). When it took nothing, check_bookable finds why: a closure raises NotBookable with its
+    reason; otherwise the slot is full, or the party is larger than the default capacity.
+    """
+    check_calendar(rules, now, start)
+    if _take(session, start, places, rules.slot_capacity, guard=open_slot_params(rules, start)):
         return True
-    # Full, or more places than the default: a slot staff made larger may still hold them.
-    ensure_slot(session, start, default_capacity)
-    result = session.execute(
-        sa.update(Slot)
-        .where(Slot.start == start, Slot.booked + places <= Slot.capacity)
-        .values(booked=Slot.booked + places)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
+    check_bookable(session, rules, now, start, language)
+    return _take_beyond_default(session, start, places, rules.slot_capacity)
 
 
 def release_places(session: Session, start: dt.datetime, places: int) -> None:
