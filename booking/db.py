@@ -117,16 +117,23 @@ def write_transaction(session: Session) -> Iterator[Session]:
         raise
 
 
-def flush_or_retry(session: Session, clash: str | None = None) -> None:
-    """Flush; an integrity error makes `atomic` run the whole operation again (a random reference
+@contextmanager
+def retry_on_clash(clash: str | None = None) -> Iterator[None]:
+    """An integrity error inside makes `atomic` run the whole operation again (a random reference
     drawn twice, a guide another transaction held first). With `clash`, only an error naming that
     column does; any other (a repeated request key) is the caller's to handle."""
     try:
-        session.flush()
+        yield
     except IntegrityError as error:
         if clash is not None and clash not in str(error.orig):
             raise
         raise RetryTransaction() from error
+
+
+def flush_or_retry(session: Session, clash: str | None = None) -> None:
+    """Flush, under retry_on_clash."""
+    with retry_on_clash(clash):
+        session.flush()
 
 
 def atomic(session: Session, operation: Callable[[], T], attempts: int = 5) -> T:

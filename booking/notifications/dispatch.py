@@ -9,8 +9,7 @@ from booking.context import db, now, state
 
 def deliver_after_commit() -> None:
     """Send this request's queued emails once the response is out; the worker retries what fails."""
-    queued = db().info.pop("queued_emails", [])
-    ids = [message.id for message in queued if message.id is not None]
+    ids = db().info.pop("queued_emails", [])
     if not ids or not current_app.config["MAIL_DELIVER_AFTER_COMMIT"]:
         return
     app = current_app._get_current_object()

@@ -29,7 +29,7 @@ def resend_email(message_id: int):
     except BookingError:
         flash(gettext("This email is no longer waiting to be sent."), "error")
     else:
-        db().info.setdefault("queued_emails", []).append(row)
+        db().info.setdefault("queued_emails", []).append(row.id)
         deliver_after_commit()
         flash(gettext("The email to %(recipient)s is queued again.", recipient=row.recipient), "success")
     return redirect(url_for("staff.outbox"))
