@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from booking import schedule
+from booking.db import epoch_seconds
 from booking.models import Closure, Slot
 from booking.schedule import Rules
 from booking.services import NotBookable
@@ -60,7 +61,7 @@ _CLOSURES = (sa.select(_closure.c.start_at, _closure.c.end_at, _closure.c.reason
 _slot = Slot.__table__
 # One row at least, even without slot rows, so the default capacity comes with the slots.
 _one = sa.select(sa.literal(1).label("one")).subquery("one")
-_SLOTS = (sa.select(default_capacity_sql(sa.bindparam("configured", type_=sa.Integer)), _slot.c.start,
+_SLOTS = (sa.select(default_capacity_sql(sa.bindparam("configured", type_=sa.Integer)), epoch_seconds(_slot.c.start),
                     _slot.c.capacity, _slot.c.booked)
           .select_from(_one)
           .outerjoin(_slot, sa.and_(_slot.c.start >= _period("start"), _slot.c.start < _period("end"))))
@@ -83,7 +84,8 @@ def days_between(
     rows = session.connection().execute(
         _SLOTS, {"configured": rules.slot_capacity, "start": range_start, "end": range_end}).all()
     default_capacity = rows[0][0] if rows else rules.slot_capacity
-    stored = {start: (capacity, booked) for _default, start, capacity, booked in rows if start is not None}
+    # By the start's epoch seconds: far cheaper to read than 180 datetimes.
+    stored = {seconds: (capacity, booked) for _default, seconds, capacity, booked in rows if seconds is not None}
     closures = closures_between(session, range_start, range_end, language)
     opened = schedule.opened_days(closures, rules)
     today = schedule.local_today(now, rules)
@@ -111,7 +113,7 @@ def _open_day(day, starts, step, default_capacity, stored, closures, now, in_win
     slots = []
     for start in starts:
         end = start + step
-        capacity, booked = stored.get(start, (default_capacity, 0))
+        capacity, booked = stored.get(int(start.timestamp()), (default_capacity, 0))
         closure = schedule.closure_for(start, end, closures) if closures else None
         if closure:
             slots.append(SlotView(start, end, capacity, 0, False, closure.reason))
