@@ -1,17 +1,23 @@
 """`make bench`: the app under gunicorn on PostgreSQL then SQLite, against a floor app, empty and with history.
 
-For each database: an empty schema (Alembic through `flask init-db`) and the growth scenarios; then a
-fresh schema seeded with three years of history, the floor app's scenarios and every scenario of
-bench/scenarios.py, each at every concurrency. Results: bench/results/*.json and *.md (printed).
+For each database: two databases, one with an empty schema (Alembic through `flask init-db`) and one
+seeded with three years of history (and the floor app's tables); three servers, the app on each and
+the floor app. Then rounds: in each, the floor's scenarios, every scenario of bench/scenarios.py on
+the history and, right after it, the growth scenarios on the empty database, at every concurrency.
+Alternating like this puts each comparison seconds apart, so a machine that slows down for a while
+(a shared VM does) skews both sides alike; each figure is the best of its rounds. Results:
+bench/results/*.json and *.md (printed).
 
 Settings: flags, or the environment variables in brackets —
   --workers N       gunicorn sync workers [BENCH_WORKERS, 2]
-  --duration S      seconds per wrk (GET) scenario [BENCH_DURATION, 5]
-  --posts N         requests per POST scenario [BENCH_POSTS, 400]
+  --duration S      seconds per wrk (GET) scenario [BENCH_DURATION, 3]
+  --posts N         requests per POST scenario [BENCH_POSTS, 300]
+  --rounds N        rounds; each figure is the best of them [BENCH_ROUNDS, 2]
   --concurrency L   comma-separated [BENCH_CONCURRENCY, 8,32]
   --backends L      postgresql,sqlite [BENCH_BACKENDS]
-  --postgres-url U  [BENCH_DATABASE_URL, postgresql://postgres@127.0.0.1:5432/bench]
-  --quick           2 s per GET scenario and 150 requests per POST scenario
+  --postgres-url U  [BENCH_DATABASE_URL, postgresql://postgres@127.0.0.1:5432/bench]; the empty
+                    database is the same name with "_empty"
+  --quick           one round, 2 s per GET scenario and 150 requests per POST scenario
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import sqlalchemy as sa
 
 from bench import report
 from bench.floor_app import copy_tables
@@ -49,15 +57,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=int(_env("BENCH_WORKERS", "2")))
-    parser.add_argument("--duration", type=float, default=None, help="seconds per wrk scenario (default 5)")
-    parser.add_argument("--posts", type=int, default=None, help="requests per POST scenario (default 400)")
+    parser.add_argument("--duration", type=float, default=None, help="seconds per wrk scenario (default 3)")
+    parser.add_argument("--posts", type=int, default=None, help="requests per POST scenario (default 300)")
+    parser.add_argument("--rounds", type=int, default=None, help="rounds, each figure the best of them (default 2)")
     parser.add_argument("--concurrency", default=_env("BENCH_CONCURRENCY", "8,32"))
     parser.add_argument("--backends", default=_env("BENCH_BACKENDS", "postgresql,sqlite"))
     parser.add_argument("--postgres-url", default=_env("BENCH_DATABASE_URL",
                                                        "postgresql://postgres@127.0.0.1:5432/bench"))
     parser.add_argument("--quick", action="store_true", help="short runs, to check that everything works")
     args = parser.parse_args(argv)
-    quick_duration, quick_posts = (2.0, 150) if args.quick else (5.0, 400)
+    quick_duration, quick_posts, quick_rounds = (2.0, 150, 1) if args.quick else (3.0, 300, 2)
+    args.rounds = args.rounds or int(_env("BENCH_ROUNDS", str(quick_rounds)))
     args.duration = args.duration or float(_env("BENCH_DURATION", str(quick_duration)))
     args.posts = args.posts or int(_env("BENCH_POSTS", str(quick_posts)))
     args.concurrency = [int(part) for part in args.concurrency.split(",") if part.strip()]
@@ -100,85 +110,100 @@ def booking_targets() -> list[dict]:
              "local": schedule.to_local(start, rules).strftime("%Y-%m-%dT%H:%M")} for start in starts]
 
 
+def empty_url(url: str) -> str:
+    """The empty database beside `url`: the PostgreSQL database's name with "_empty", or another SQLite file."""
+    if url.startswith("sqlite"):
+        return url.replace(".sqlite3", "-empty.sqlite3")
+    parsed = sa.make_url(url)
+    return parsed.set(database=f"{parsed.database}_empty").render_as_string(hide_password=False)
+
+
 class BackendRun:
-    """One database's whole run: empty phase, seeding, floor, history phase."""
+    """One database's whole run: two databases seeded, three servers, then the rounds of measurements."""
 
     def __init__(self, name: str, url: str, args: argparse.Namespace, tmp: Path):
         self.name = name
-        self.url = url
+        self.urls = {"history": url, "empty": empty_url(url)}
         self.args = args
         self.tmp = tmp
         self.env = server_env(tmp)
         self.targets = booking_targets()
         self.runs: list[dict] = []
         self.timings: dict[str, float] = {}
-        self.database = PostgresBackends(url) if name == "postgresql" else None
+        # The floor's tables are in the history database: its backends are the floor's too.
+        self.databases = {phase: PostgresBackends(self.urls["empty" if phase == "empty" else "history"])
+                          for phase in ("empty", "floor", "history")} if name == "postgresql" else {}
         self.post_offset = 0
 
-    def server(self, app: str, label: str) -> Gunicorn:
-        env = {**self.env, "DATABASE_URL": self.url}
-        return Gunicorn(app, env, self.args.workers, self.tmp / f"gunicorn-{self.name}-{label}.log")
+    def server(self, app: str, phase: str) -> Gunicorn:
+        env = {**self.env, "DATABASE_URL": self.urls["empty" if phase == "empty" else "history"]}
+        return Gunicorn(app, env, self.args.workers, self.tmp / f"gunicorn-{self.name}-{phase}.log")
 
-    def measure(self, server: Gunicorn, phase: str, scenario: Scenario) -> None:
-        for concurrency in self.args.concurrency:
-            if scenario.method == "GET":
-                # A staff page: one sign-in through the form, then every request carries its session cookie.
-                headers = {"Cookie": sign_in(server.host, server.port, STAFF_EMAIL, STAFF_PASSWORD)} \
-                    if scenario.staff else None
-                server.warm(scenario.path, 4 * self.args.workers, headers)
-                result = run_wrk(server, scenario.path, concurrency, self.args.duration, self.database, headers)
-            else:
-                result = run_posts(server, scenario.client, concurrency, self.args.posts, self.targets,
-                                   seed=len(self.runs) + 1, offset=self.post_offset, database=self.database,
-                                   warmup=2 * self.args.workers)
-                self.post_offset += self.args.posts + 2 * self.args.workers
-            result.update({"phase": phase, "scenario": scenario.key, "method": scenario.method,
-                           "path": scenario.path, "client": scenario.client, "compare": scenario.compare,
-                           "concurrency": concurrency})
-            self.runs.append(result)
-            lat = result["latency_ms"]
-            log(f"  [{self.name} {phase}] {scenario.title} c={concurrency}: {result['requests']} req, "
-                f"{result['rps']:.1f} req/s, p50 {lat['p50']:.1f} ms, p99 {lat['p99']:.1f} ms, "
-                f"{result['cpu_ms_per_request']:.2f} CPU ms/req, errors {result['errors']}")
+    def measure(self, server: Gunicorn, phase: str, scenario: Scenario, concurrency: int, round_: int) -> None:
+        database = self.databases.get(phase)
+        if scenario.method == "GET":
+            # A staff page: one sign-in through the form, then every request carries its session cookie.
+            headers = {"Cookie": sign_in(server.host, server.port, STAFF_EMAIL, STAFF_PASSWORD)} \
+                if scenario.staff else None
+            server.warm(scenario.path, 4 * self.args.workers, headers)
+            result = run_wrk(server, scenario.path, concurrency, self.args.duration, database, headers)
+        else:
+            result = run_posts(server, scenario.client, concurrency, self.args.posts, self.targets,
+                               seed=len(self.runs) + 1, offset=self.post_offset, database=database,
+                               warmup=2 * self.args.workers)
+            self.post_offset += self.args.posts + 2 * self.args.workers
+        result.update({"phase": phase, "scenario": scenario.key, "method": scenario.method,
+                       "path": scenario.path, "client": scenario.client, "compare": scenario.compare,
+                       "concurrency": concurrency, "round": round_})
+        self.runs.append(result)
+        lat = result["latency_ms"]
+        log(f"  [{self.name} {phase} round {round_}] {scenario.title} c={concurrency}: {result['requests']} req, "
+            f"{result['rps']:.1f} req/s, p50 {lat['p50']:.1f} ms, p99 {lat['p99']:.1f} ms, "
+            f"{result['cpu_ms_per_request']:.2f} CPU ms/req, errors {result['errors']}")
+
+    def plan(self, servers: dict[str, Gunicorn]) -> list[tuple[Gunicorn, str, Scenario]]:
+        """One round's measurements: for GETs then POSTs, the floor's, then each scenario on the
+        history followed by the same on the empty database when it is a growth scenario."""
+        steps = []
+        for method in ("GET", "POST"):
+            steps += [(servers["floor"], "floor", scenario) for scenario in FLOOR if scenario.method == method]
+            for scenario in SCENARIOS:
+                if scenario.ready and scenario.method == method:
+                    steps.append((servers["history"], "history", scenario))
+                    if scenario.growth:
+                        steps.append((servers["empty"], "empty", scenario))
+        return steps
 
     def run(self) -> dict:
         began = time.perf_counter()
-        log(f"[{self.name}] empty database")
-        fresh_schema(self.url, self.env)
-        seed_staff(self.url, STAFF_EMAIL, STAFF_PASSWORD)
-        with self.server("wsgi:app", "empty").start(_ready_path()) as server:
-            for scenario in SCENARIOS:
-                if scenario.growth and scenario.ready:
-                    self.measure(server, "empty", scenario)
-        self.timings["empty_phase_s"] = time.perf_counter() - began
-
-        mark = time.perf_counter()
-        fresh_schema(self.url, self.env)
-        seed = seed_history(self.url, load_rules(), dt.datetime.fromisoformat(CLOCK_NOW))
-        seed_staff(self.url, STAFF_EMAIL, STAFF_PASSWORD)
-        copy_tables(self.url)
-        self.timings["seed_s"] = time.perf_counter() - mark
+        fresh_schema(self.urls["empty"], self.env)
+        seed_staff(self.urls["empty"], STAFF_EMAIL, STAFF_PASSWORD)
+        fresh_schema(self.urls["history"], self.env)
+        seed = seed_history(self.urls["history"], load_rules(), dt.datetime.fromisoformat(CLOCK_NOW))
+        seed_staff(self.urls["history"], STAFF_EMAIL, STAFF_PASSWORD)
+        copy_tables(self.urls["history"])
+        self.timings["seed_s"] = time.perf_counter() - began
         log(f"[{self.name}] seeded {seed.bookings:,} bookings ({seed.cancelled:,} cancelled), {seed.slots:,} slots, "
             f"past {100 * seed.past_fill:.0f} % full, future {100 * seed.future_fill:.0f} %, in {seed.seconds:.1f} s")
+        for scenario in SCENARIOS:
+            if not scenario.ready:
+                log(f"  [{self.name}] {scenario.title}: {scenario.note or 'not yet available'}")
 
         mark = time.perf_counter()
-        with self.server("bench.floor_app:create_app()", "floor").start(f"/slots?month={CLOCK_NOW[:7]}") as server:
-            for scenario in FLOOR:
-                self.measure(server, "floor", scenario)
-        self.timings["floor_phase_s"] = time.perf_counter() - mark
-
-        mark = time.perf_counter()
-        with self.server("wsgi:app", "history").start(_ready_path()) as server:
-            for scenario in SCENARIOS:
-                if scenario.ready:
-                    self.measure(server, "history", scenario)
-                else:
-                    log(f"  [{self.name} history] {scenario.title}: {scenario.note or 'not yet available'}")
-        self.timings["history_phase_s"] = time.perf_counter() - mark
+        with self.server("wsgi:app", "empty").start(_ready_path()) as empty, \
+                self.server("bench.floor_app:create_app()", "floor").start(f"/slots?month={CLOCK_NOW[:7]}") as floor, \
+                self.server("wsgi:app", "history").start(_ready_path()) as history:
+            steps = self.plan({"empty": empty, "floor": floor, "history": history})
+            for round_ in range(1, self.args.rounds + 1):
+                for concurrency in self.args.concurrency:
+                    for server, phase, scenario in steps:
+                        self.measure(server, phase, scenario, concurrency, round_)
+        self.timings["measure_s"] = time.perf_counter() - mark
         self.timings["total_s"] = time.perf_counter() - began
-        if self.database:
-            self.database.close()
-        return {"url": self.url, "seed": seed.as_dict(), "runs": self.runs, "timings": self.timings,
+        for database in self.databases.values():
+            database.close()
+        return {"url": self.urls["history"], "empty_url": self.urls["empty"], "seed": seed.as_dict(),
+                "all_runs": self.runs, "rounds": self.args.rounds, "timings": self.timings,
                 "concurrency": self.args.concurrency}
 
 
@@ -203,6 +228,7 @@ def _meta(args: argparse.Namespace, started: dt.datetime) -> dict:
         "workers": args.workers,
         "duration_s": args.duration,
         "posts": args.posts,
+        "rounds": args.rounds,
         "concurrency": args.concurrency,
         "quick": args.quick,
         "clock_now": CLOCK_NOW,
