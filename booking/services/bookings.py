@@ -50,8 +50,15 @@ class VisitRequest:
     email_day_cap: int | None = None
 
 
+_BY_REQUEST_KEY = sa.select(Booking.__table__.c.id).where(
+    Booking.__table__.c.request_key == sa.bindparam("request_key", type_=Booking.__table__.c.request_key.type))
+
+
 def find_by_request_key(session: Session, request_key: str) -> Booking | None:
-    return session.scalars(sa.select(Booking).where(Booking.request_key == request_key)).first()
+    """The booking a request key made, if any. Every form post asks: a prebuilt id lookup, and
+    the booking is loaded only when there is one."""
+    booking_id = session.connection().execute(_BY_REQUEST_KEY, {"request_key": request_key}).scalar()
+    return session.get(Booking, booking_id) if booking_id is not None else None
 
 
 def book_visit(session: Session, rules: Rules, now: dt.datetime, request: VisitRequest,
