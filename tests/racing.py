@@ -7,6 +7,8 @@ import queue as queue_lib
 import time
 import traceback
 
+import sqlalchemy as sa
+
 from tests.conftest import NOW, SECRET
 
 # Spawned interpreters each import Flask and SQLAlchemy (~1 s of CPU apiece): on a busy two-core
@@ -50,6 +52,38 @@ def post_worker(database_url: str, extra: dict, path: str, body: dict, index: in
     finally:
         if engine is not None:
             engine.dispose()
+
+
+def service_worker(database_url: str, extra: dict, action, key, barrier, results) -> None:
+    """One process: its own app, an app context with its connection open; after the barrier,
+    `action(state, session)` (the app's AppState and session) returns (outcome, detail), put on
+    `results` as (key, outcome, detail). `action` crosses to the spawned process: a module-level
+    function, or a functools.partial of one."""
+    from booking import create_app
+    from booking.context import db
+
+    engine = None
+    try:
+        app = create_app(worker_overrides(database_url, extra))
+        engine = app.extensions["booking"].engine
+        with app.app_context():
+            session = db()
+            session.execute(sa.select(1))  # open the connection before the race
+            session.commit()
+            barrier.wait(timeout=BARRIER_TIMEOUT)
+            outcome, detail = action(app.extensions["booking"], session)
+        results.put((key, outcome, detail))
+    except BaseException:
+        results.put((key, "error", traceback.format_exc()))
+    finally:
+        if engine is not None:
+            engine.dispose()
+
+
+def race(database_url: str, actions: list[tuple], extra: dict | None = None) -> list[tuple]:
+    """One process per (key, action), all running their action at once (service_worker); their
+    (key, outcome, detail) results."""
+    return run_processes(service_worker, [(database_url, extra or {}, action, key) for key, action in actions])
 
 
 def run_processes(target, args_list: list[tuple]) -> list[tuple]:

@@ -7,48 +7,30 @@ barrier so that every request hits the same nearly-full slot at the same moment.
 
 from __future__ import annotations
 
-import traceback
+from functools import partial
 
 import sqlalchemy as sa
 
 from booking import schedule
 from booking.models import Booking, Slot
 from tests.conftest import local, slot_booked
-from tests.racing import BARRIER_TIMEOUT, post_race, run_processes, worker_overrides
+from tests.racing import post_race, race
 
 CAPACITY = 50
 PARTY = 2
 WORKERS = 12
 
 
-def _move_worker(database_url: str, booking_id: int, target: str, barrier, results) -> None:
-    """One visitor moving their booking into the target slot, through the service, after the barrier."""
-    from booking import create_app
-    from booking.context import db
+def _move(booking_id: int, target: str, state, session) -> tuple[str, str | None]:
+    """One visitor moving their booking into the target slot, through the service."""
     from booking.services import SlotFull
     from booking.services.bookings import move_booking
 
-    engine = None
     try:
-        app = create_app(worker_overrides(database_url))
-        engine = app.extensions["booking"].engine
-        state = app.extensions["booking"]
-        with app.app_context():
-            session = db()
-            session.execute(sa.select(1))  # open the connection before the race
-            session.commit()
-            barrier.wait(timeout=BARRIER_TIMEOUT)
-            try:
-                moved = move_booking(session, state.rules, state.clock.now(), booking_id, local(target))
-            except SlotFull:
-                results.put((booking_id, "slot_full", None))
-            else:
-                results.put((booking_id, "moved", moved.start.isoformat()))
-    except BaseException:
-        results.put((booking_id, "error", traceback.format_exc()))
-    finally:
-        if engine is not None:
-            engine.dispose()
+        moved = move_booking(session, state.rules, state.clock.now(), booking_id, local(target))
+    except SlotFull:
+        return "slot_full", None
+    return "moved", moved.start.isoformat()
 
 
 def _confirmed_at(session, start: str) -> list[Booking]:
@@ -117,7 +99,7 @@ def test_concurrent_moves_into_a_nearly_full_slot_never_overbook(database_url, s
     before = {source: slot_booked(session, source) for source in sources}
     assert all(value == 3 + PARTY for value in before.values())
 
-    results = run_processes(_move_worker, [(database_url, booking_id, target) for booking_id in movers])
+    results = race(database_url, [(booking_id, partial(_move, booking_id, target)) for booking_id in movers])
 
     moved = {booking_id for booking_id, outcome, _start in results if outcome == "moved"}
     refused = {booking_id for booking_id, outcome, _start in results if outcome == "slot_full"}

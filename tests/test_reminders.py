@@ -9,6 +9,7 @@ the same moment, sends each reminder once.
 from __future__ import annotations
 
 import re
+from functools import partial
 
 import pytest
 import sqlalchemy as sa
@@ -19,7 +20,7 @@ from booking.models import Booking, OutboxMessage
 from booking.services.bookings import cancel_booking, move_booking
 from booking.services.tours import confirm_tour
 from tests.conftest import local
-from tests.racing import BARRIER_TIMEOUT, run_processes, worker_overrides
+from tests.racing import race
 from tests.smtp import plain_text
 
 BASE_URL = "http://museum.test"
@@ -130,31 +131,13 @@ def test_a_moved_visit_is_reminded_again_for_its_new_time(app, runner, session, 
     assert "14:00" in emails[1]["Subject"]
 
 
-def jobs_worker(database_url: str, moment: str, index: int, barrier, results) -> None:
-    """One worker process: its own app; after the barrier, every due job once as of `moment`."""
-    import traceback
-
-    from booking import create_app
+def _run_jobs(moment: str, state, session) -> tuple[str, list[str]]:
+    """Every due job once as of `moment`; the references reminded."""
+    from booking.cli import run_jobs
     from booking.schedule import parse_start
 
-    engine = None
-    try:
-        app = create_app(worker_overrides(database_url))
-        engine = app.extensions["booking"].engine
-        with app.app_context():
-            from booking.cli import run_jobs as run_all
-            from booking.context import db, rules
-
-            db().execute(sa.text("SELECT 1"))
-            db().commit()
-            barrier.wait(timeout=BARRIER_TIMEOUT)
-            done = dict(run_all(parse_start(moment, rules())))
-        results.put((index, "ok", done["visit reminders"] + done["tour reminders"]))
-    except BaseException:
-        results.put((index, "error", traceback.format_exc()))
-    finally:
-        if engine is not None:
-            engine.dispose()
+    done = dict(run_jobs(parse_start(moment, state.rules)))
+    return "ok", done["visit reminders"] + done["tour reminders"]
 
 
 def test_two_workers_at_the_same_moment_send_each_reminder_once(app, runner, session, book, request_tour, policy,
@@ -166,7 +149,7 @@ def test_two_workers_at_the_same_moment_send_each_reminder_once(app, runner, ses
     assert runner.invoke(args=["outbox", "send"]).exit_code == 0
 
     # Monday 8 March, 16:00: every visit of Tuesday is within 24 hours, the tour 8 days ahead.
-    collected = run_processes(jobs_worker, [(database_url, "2027-03-08T16:00", i) for i in range(2)])
+    collected = race(database_url, [(i, partial(_run_jobs, "2027-03-08T16:00")) for i in range(2)])
     claimed = [reference for _index, _ok, references in collected for reference in references]
     expected = sorted([visit.reference for visit in visits] + [tour.reference])
     assert sorted(claimed) == expected  # each one by exactly one worker

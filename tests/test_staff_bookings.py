@@ -4,8 +4,8 @@ the teacher, and bookings taken by phone or at the desk with knowingly overridde
 from __future__ import annotations
 
 import re
-import traceback
 import uuid
+from functools import partial
 
 import pytest
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ from booking import links, schedule
 from booking.models import AuditEntry, Booking, Guide, GuideAssignment, OutboxMessage, Slot, TourRequest
 from booking.services.tours import confirm_tour
 from tests.conftest import STAFF_PASSWORD, local, slot_booked
-from tests.racing import BARRIER_TIMEOUT, run_processes, worker_overrides
+from tests.racing import race
 from tests.smtp import calendar_part, plain_text
 
 QUIET = 0.5  # seconds to wait for an email that must not come
@@ -424,42 +424,23 @@ def test_closed_days_and_hours_are_never_overridden(staff_client, session):
     assert _only(session, Booking) == []
 
 
-def _desk_overbook_worker(database_url: str, index: int, barrier, results) -> None:
-    """One member of staff overbooking 3 places in the full 10:00 slot, after the barrier."""
-    from booking import create_app
-    from booking.context import db
+def _desk_overbook(index: int, state, session) -> tuple[str, None]:
+    """One member of staff overbooking 3 places in the full 10:00 slot."""
     from booking.services import SlotFull
     from booking.services.desk import DeskVisit, Overrides, book_at_desk
 
-    engine = None
     try:
-        app = create_app(worker_overrides(database_url))
-        engine = app.extensions["booking"].engine
-        state = app.extensions["booking"]
-        with app.app_context():
-            session = db()
-            session.execute(sa.select(1))
-            session.commit()
-            barrier.wait(timeout=BARRIER_TIMEOUT)
-            try:
-                book_at_desk(session, state.rules, state.clock.now(),
-                             DeskVisit(start=local("2027-03-02T10:00"), party_size=3, name=f"Caller {index}",
-                                       language="fr"),
-                             Overrides(capacity=True, reason="Race"), None, 5)
-            except SlotFull as error:
-                results.put((index, error.code, None))
-            else:
-                results.put((index, "booked", None))
-    except BaseException:
-        results.put((index, "error", traceback.format_exc()))
-    finally:
-        if engine is not None:
-            engine.dispose()
+        book_at_desk(session, state.rules, state.clock.now(),
+                     DeskVisit(start=local("2027-03-02T10:00"), party_size=3, name=f"Caller {index}", language="fr"),
+                     Overrides(capacity=True, reason="Race"), None, 5)
+    except SlotFull as error:
+        return error.code, None
+    return "booked", None
 
 
 def test_concurrent_overbookings_never_go_beyond_the_few_places(database_url, session):
     _fill(session, "2027-03-02T10:00", booked=50)
-    outcomes = run_processes(_desk_overbook_worker, [(database_url, index) for index in range(3)])
+    outcomes = race(database_url, [(index, partial(_desk_overbook, index)) for index in range(3)])
     assert sorted(outcome for _index, outcome, _detail in outcomes) == ["booked"] + ["overbook_limit"] * 2
     slot = _slot(session, "2027-03-02T10:00")
     assert (slot.booked, slot.capacity) == (53, 53)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import traceback
+from functools import partial
 
 import pytest
 import sqlalchemy as sa
@@ -22,7 +22,7 @@ from booking.services.waitlist import (
     run_waitlist_jobs,
 )
 from tests.conftest import NOW, local, slot_booked
-from tests.racing import BARRIER_TIMEOUT, run_processes, worker_overrides
+from tests.racing import race
 
 SLOT = "2027-03-02T10:00"  # Tuesday, the day after NOW
 CAPACITY = 4
@@ -252,54 +252,16 @@ def test_offer_email_in_the_visitors_language_through_smtp(smtp_server, smtp_con
 
 # --- races -------------------------------------------------------------------------------------------
 
-def _accept_worker(database_url: str, entry_id: int, index: int, barrier, results) -> None:
-    from booking import create_app
-    from booking.context import db
-
-    engine = None
+def _accept(entry_id: int, state, session) -> tuple[str, int | None]:
     try:
-        app = create_app(worker_overrides(database_url, {"SLOT_CAPACITY": CAPACITY}))
-        engine = app.extensions["booking"].engine
-        state = app.extensions["booking"]
-        with app.app_context():
-            session = db()
-            session.execute(sa.select(1))
-            session.commit()
-            barrier.wait(timeout=BARRIER_TIMEOUT)
-            try:
-                booking = accept_offer(session, state.rules, state.clock.now(), entry_id)
-            except BookingClosed as error:
-                results.put((index, error.code, None))
-            else:
-                results.put((index, "booked", booking.id))
-    except BaseException:
-        results.put((index, "error", traceback.format_exc()))
-    finally:
-        if engine is not None:
-            engine.dispose()
+        booking = accept_offer(session, state.rules, state.clock.now(), entry_id)
+    except BookingClosed as error:
+        return error.code, None
+    return "booked", booking.id
 
 
-def _offer_worker(database_url: str, start: str, index: int, barrier, results) -> None:
-    from booking import create_app
-    from booking.context import db
-
-    engine = None
-    try:
-        app = create_app(worker_overrides(database_url, {"SLOT_CAPACITY": CAPACITY}))
-        engine = app.extensions["booking"].engine
-        state = app.extensions["booking"]
-        with app.app_context():
-            session = db()
-            session.execute(sa.select(1))
-            session.commit()
-            barrier.wait(timeout=BARRIER_TIMEOUT)
-            offered = offer_places(session, state.rules, state.clock.now(), local(start))
-            results.put((index, "offered", [entry.id for entry in offered]))
-    except BaseException:
-        results.put((index, "error", traceback.format_exc()))
-    finally:
-        if engine is not None:
-            engine.dispose()
+def _offer(start: str, state, session) -> tuple[str, list[int]]:
+    return "offered", [entry.id for entry in offer_places(session, state.rules, state.clock.now(), local(start))]
 
 
 def test_two_acceptances_of_one_offer_make_one_booking(database_url, session, rules, clock, full_slot, join):
@@ -307,7 +269,7 @@ def test_two_acceptances_of_one_offer_make_one_booking(database_url, session, ru
     cancel_booking(session, rules, clock.now(), full_slot[0].id)
     session.commit()
 
-    results = run_processes(_accept_worker, [(database_url, entry.id, i) for i in range(4)])
+    results = race(database_url, [(i, partial(_accept, entry.id)) for i in range(4)], {"SLOT_CAPACITY": CAPACITY})
 
     outcomes = sorted(outcome for _, outcome, _ in results)
     assert "error" not in outcomes, results
@@ -326,7 +288,7 @@ def test_concurrent_offer_runs_never_offer_a_place_twice(database_url, session, 
     session.execute(sa.update(Slot).values(capacity=CAPACITY + 2, capacity_custom=True))
     session.commit()
 
-    results = run_processes(_offer_worker, [(database_url, SLOT, i) for i in range(4)])
+    results = race(database_url, [(i, partial(_offer, SLOT)) for i in range(4)], {"SLOT_CAPACITY": CAPACITY})
 
     assert all(outcome == "offered" for _, outcome, _ in results), results
     offered_ids = [entry_id for _, _, ids in results for entry_id in ids]
