@@ -106,30 +106,51 @@ def _day_bounds(first: dt.date, last: dt.date, rules: Rules) -> tuple[dt.datetim
     return start, end
 
 
+def _period(name: str) -> sa.BindParameter:
+    return sa.bindparam(name, type_=Slot.start.type)
+
+
+# The reads below are built once; a request binds its period (see availability.py).
+_CONFIRMED = (
+    sa.select(Booking.start.label("start"), sa.func.sum(Booking.party_size).label("people"),
+              sa.func.count().label("bookings"))
+    .where(Booking.status == "confirmed", Booking.start >= _period("start"), Booking.start < _period("end"))
+    .group_by(Booking.start).subquery()
+)
+_SLOT_ROWS = (
+    sa.select(Slot.start, Slot.capacity, Slot.booked, _CONFIRMED.c.people, _CONFIRMED.c.bookings)
+    .outerjoin(_CONFIRMED, _CONFIRMED.c.start == Slot.start)
+    .where(Slot.start >= _period("start"), Slot.start < _period("end"))
+)
+_HOLDING_TOURS = (
+    sa.select(TourRequest, GuideAssignment.guide_id, GuideAssignment.start.label("hour"))
+    .outerjoin(GuideAssignment, GuideAssignment.tour_id == TourRequest.id)
+    .where(TourRequest.status.in_(TourRequest.HOLDING), TourRequest.start >= _period("start"),
+           TourRequest.start < _period("end"))
+    .order_by(TourRequest.start, TourRequest.id)
+)
+_CLOSURES = (
+    sa.select(Closure.kind, Closure.start_at, Closure.end_at, Closure.reasons)
+    .where(Closure.start_at < _period("end"), Closure.end_at > _period("start")).order_by(Closure.start_at)
+)
+_GUIDES = (
+    sa.select(Guide.id, Guide.name, Guide.language_codes, Guide.active, GuideDuty.day, GuideDuty.on_duty)
+    .outerjoin(GuideDuty, sa.and_(GuideDuty.guide_id == Guide.id,
+                                  GuideDuty.day >= sa.bindparam("first", type_=GuideDuty.day.type),
+                                  GuideDuty.day <= sa.bindparam("last", type_=GuideDuty.day.type)))
+    .order_by(Guide.id)
+)
+
+
 def _slot_rows(session: Session, start: dt.datetime, end: dt.datetime) -> dict:
     """start -> (capacity, booked, individual people, bookings); one SELECT."""
-    confirmed = (
-        sa.select(Booking.start.label("start"), sa.func.sum(Booking.party_size).label("people"),
-                  sa.func.count().label("bookings"))
-        .where(Booking.status == "confirmed", Booking.start >= start, Booking.start < end)
-        .group_by(Booking.start).subquery()
-    )
-    rows = session.execute(
-        sa.select(Slot.start, Slot.capacity, Slot.booked, confirmed.c.people, confirmed.c.bookings)
-        .outerjoin(confirmed, confirmed.c.start == Slot.start)
-        .where(Slot.start >= start, Slot.start < end)
-    )
+    rows = session.connection().execute(_SLOT_ROWS, {"start": start, "end": end})
     return {row.start: (row.capacity, row.booked, row.people or 0, row.bookings or 0) for row in rows}
 
 
 def _holding_tours(session: Session, start: dt.datetime, end: dt.datetime):
     """The groups holding places that start in [start, end), and the guide hours they hold; one SELECT."""
-    rows = session.execute(
-        sa.select(TourRequest, GuideAssignment.guide_id, GuideAssignment.start.label("hour"))
-        .outerjoin(GuideAssignment, GuideAssignment.tour_id == TourRequest.id)
-        .where(TourRequest.status.in_(TourRequest.HOLDING), TourRequest.start >= start, TourRequest.start < end)
-        .order_by(TourRequest.start, TourRequest.id)
-    ).all()
+    rows = session.execute(_HOLDING_TOURS, {"start": start, "end": end}).all()
     tours: dict[int, TourRequest] = {}
     held: dict[int, list[tuple[int, dt.datetime]]] = defaultdict(list)
     for tour, guide_id, hour in rows:
@@ -141,10 +162,7 @@ def _holding_tours(session: Session, start: dt.datetime, end: dt.datetime):
 
 def _closures(session: Session, start: dt.datetime, end: dt.datetime, language: str):
     """(closed periods, opened periods) overlapping [start, end); one SELECT."""
-    rows = session.execute(
-        sa.select(Closure.kind, Closure.start_at, Closure.end_at, Closure.reasons)
-        .where(Closure.start_at < end, Closure.end_at > start).order_by(Closure.start_at)
-    )
+    rows = session.connection().execute(_CLOSURES, {"start": start, "end": end})
     closed, opened = [], []
     for row in rows:
         period = schedule.ClosurePeriod(row.start_at, row.end_at, Closure.reason_in(row.reasons or {}, language))
@@ -158,11 +176,7 @@ def guides_on_duty_between(session: Session, first: dt.date, last: dt.date) -> t
     A day with roster rows has exactly the active guides marked on duty; a day without rows has every
     active guide. Returns ({day: [GuideRef]}, every guide by id, inactive ones included).
     """
-    rows = session.execute(
-        sa.select(Guide.id, Guide.name, Guide.language_codes, Guide.active, GuideDuty.day, GuideDuty.on_duty)
-        .outerjoin(GuideDuty, sa.and_(GuideDuty.guide_id == Guide.id, GuideDuty.day >= first, GuideDuty.day <= last))
-        .order_by(Guide.id)
-    ).all()
+    rows = session.connection().execute(_GUIDES, {"first": first, "last": last}).all()
     guides: dict[int, GuideRef] = {}
     active: list[int] = []
     roster: dict[dt.date, dict[int, bool]] = defaultdict(dict)
