@@ -317,6 +317,10 @@ def test_the_purge_erases_what_staff_typed_about_visitors_from_the_audit_log_and
     assert admin_client.post("/staff/exports/person", data={"person_email": VISITOR["email"]}).status_code == 200
     before = _audit_rows(session)
     assert set(TYPED) <= set(_personal_left(session))  # what staff typed is in the log until the purge
+    # Never there: the bounce (it quotes the address) and the address of the person exported.
+    assert _details(before, "email.resend") == [{"kind": "visit_confirmed", "previous_status": "failed"}]
+    assert _details(before, "privacy.export") == [{"bookings": 1, "group_visits": 0,
+                                                   "references": [visit.reference]}]
     assert _actions(before) == ["slot.overbook", "booking.create", "email.resend", "booking.move", "booking.cancel",
                                 "tour.create", "tour.guides", "tour.cancel", "privacy.export"]
 
