@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
+import uuid
 
 import pytest
 import sqlalchemy as sa
 
+from booking import schedule
 from booking.links import tour_path, visit_path
-from booking.models import AuditEntry, Booking, OutboxMessage, TourRequest
+from booking.models import AuditEntry, Booking, OutboxMessage, Slot, TourRequest
 from booking.services.privacy import mail_file_name
 from booking.services.tours import confirm_tour
 from tests.conftest import local, slot_booked
@@ -207,3 +210,205 @@ def test_a_confirmed_group_visit_too_close_to_cancel_keeps_its_contact(
     assert response.status_code == 200
     kept = _fresh(session, TourRequest, tour.id)
     assert kept.status == "confirmed" and kept.email == "els@school.example" and kept.erase_requested_at is None
+
+
+# --- the audit log keeps what staff did, not what they typed about the visitor -----------------------
+
+VISITOR = {"name": "Zéphyrine Vandercammen", "email": "zephyrine.vdc@example.be", "phone": "+32 499 87 65 43",
+           "note": "Brings her guide dog Archibald"}
+TEACHER = {"contact_name": "Wilhelmina Oosterbroek", "email": "w.oosterbroek@school.example",
+           "phone": "+32 2 555 01 23", "notes": "Pupil Noor Haddad comes in a wheelchair"}
+VISIT_REASON = "The Vandercammen cousins, all ten of them"
+MOVE_MESSAGE = "As Zéphyrine asked on +32 499 87 65 43"
+CANCEL_MESSAGE = "Dear Mrs Vandercammen, the lift is broken"
+GROUP_REASON = "Mrs Oosterbroek's class, her husband called"
+GROUP_MESSAGE = "Wilhelmina, the bus company rang us at 02 555 01 23"
+TYPED = [VISIT_REASON, MOVE_MESSAGE, CANCEL_MESSAGE, GROUP_REASON, GROUP_MESSAGE]
+PERSONAL = [*VISITOR.values(), *TEACHER.values(), *TYPED, "Vandercammen", "Zéphyrine", "zephyrine", "Archibald",
+            "499 87 65 43", "Oosterbroek", "Wilhelmina", "Noor Haddad", "555 01 23"]
+
+
+def _audit_rows(session) -> list[dict]:
+    """Every column of every audit entry, details decoded (JSON escapes would hide accented names)."""
+    session.expire_all()
+    rows = [dict(row._mapping) for row in session.execute(
+        sa.select(AuditEntry.__table__).order_by(AuditEntry.__table__.c.id))]
+    session.commit()
+    return rows
+
+
+def _personal_left(session, text: str | None = None) -> list[str]:
+    text = (text if text is not None else json.dumps(_audit_rows(session), default=str, ensure_ascii=False))
+    return [value for value in PERSONAL if value.casefold() in text.casefold()]
+
+
+def _bare(rows: list[dict]) -> list[tuple]:
+    """What the log is for: which action, when, by whom, on which visit."""
+    return [(row["id"], row["action"], row["at"], row["actor"], row["staff_id"], row["booking_id"], row["tour_id"])
+            for row in rows]
+
+
+def _actions(rows: list[dict]) -> list[str]:
+    """The actions in order, but the staff member's own sign-in."""
+    return [row["action"] for row in rows if row["action"] != "staff.sign_in"]
+
+
+def _details(rows: list[dict], action: str) -> list[dict]:
+    return [row["details"] for row in rows if row["action"] == action]
+
+
+def _desk_visit(client, session, **changes) -> Booking:
+    data = {"form_id": uuid.uuid4().hex, "date": "2027-03-02", "time": "10:00", "party_size": "10",
+            "language": "en", "override_group_size": "y", "override_reason": VISIT_REASON, **VISITOR, **changes}
+    response = client.post("/staff/bookings/new?lang=en", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return session.scalars(sa.select(Booking).where(Booking.email == VISITOR["email"])).one()
+
+
+def _desk_group(client, session, date: str) -> TourRequest:
+    data = {"form_id": uuid.uuid4().hex, "kind": "guided", "duration_minutes": "120", "date": date,
+            "time": "10:00", "organisation": "Atheneum Ukkel", "pupils": "20", "adults": "2",
+            "group_kind": "secondary", "tour_language": "fr", "language": "fr", "override_lead_time": "y",
+            "override_reason": GROUP_REASON, **TEACHER}
+    response = client.post("/staff/groups/new?lang=en", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return session.scalars(sa.select(TourRequest).where(TourRequest.email == TEACHER["email"])).one()
+
+
+def _fail_and_resend(client, session, column, item_id: int, address: str) -> None:
+    """The item's first email bounced (the error quotes the address); staff send it again."""
+    session.expire_all()
+    row = session.scalars(sa.select(OutboxMessage).where(column == item_id).order_by(OutboxMessage.id)).first()
+    row.status, row.last_error = "failed", f"550 5.1.1 <{address}>: Mailbox full"
+    session.commit()
+    assert client.post(f"/staff/emails/{row.id}/resend").status_code == 302
+
+
+def _forget_flashes(client) -> None:
+    """Drop the messages the staff actions above left for their next page ("… goes to <address>")."""
+    with client.session_transaction() as cookie:
+        cookie.pop("_flashes", None)
+
+
+def _other_guide(session, tour: TourRequest, guides) -> str:
+    session.expire_all()
+    held = {guide.id for guide in session.get(TourRequest, tour.id).guides}
+    session.commit()
+    return str(next(guide.id for guide in guides if guide.id not in held))
+
+
+def test_the_purge_erases_what_staff_typed_about_visitors_from_the_audit_log_and_keeps_the_entries(
+        app, admin_client, session, guides, runner):
+    # The 10:00 slot has 45 of its 50 places taken: the desk books 10 people with two overrides.
+    session.add(Slot(start=schedule.to_utc(local("2027-03-02T10:00")), capacity=50, capacity_custom=False,
+                     booked=45))
+    session.commit()
+    visit = _desk_visit(admin_client, session, override_capacity="y")
+    _fail_and_resend(admin_client, session, OutboxMessage.booking_id, visit.id, VISITOR["email"])
+    assert admin_client.post(f"/staff/bookings/{visit.reference}/move", data={
+        "date": "2027-03-03", "time": "14:00", "message": MOVE_MESSAGE}).status_code == 302
+    assert admin_client.post(f"/staff/bookings/{visit.reference}/cancel",
+                             data={"message": CANCEL_MESSAGE}).status_code == 302
+    group = _desk_group(admin_client, session, "2027-03-05")
+    assert admin_client.post(f"/staff/bookings/{group.reference}/guides",
+                             data={"guides": [_other_guide(session, group, guides)]}).status_code == 302
+    assert admin_client.post(f"/staff/bookings/{group.reference}/cancel",
+                             data={"message": GROUP_MESSAGE}).status_code == 302
+    assert admin_client.post("/staff/exports/person", data={"person_email": VISITOR["email"]}).status_code == 200
+    before = _audit_rows(session)
+    assert set(TYPED) <= set(_personal_left(session))  # what staff typed is in the log until the purge
+    # Never there: the bounce (it quotes the address) and the address of the person exported.
+    assert _details(before, "email.resend") == [{"kind": "visit_confirmed", "previous_status": "failed"}]
+    assert _details(before, "privacy.export") == [{"bookings": 1, "group_visits": 0,
+                                                   "references": [visit.reference]}]
+    assert _actions(before) == ["slot.overbook", "booking.create", "email.resend", "booking.move", "booking.cancel",
+                                "tour.create", "tour.guides", "tour.cancel", "privacy.export"]
+
+    # 20 June 2027: both visits (2–5 March) ended more than 90 days ago.
+    result = runner.invoke(args=["purge-personal-data", "--now", "2027-06-20T12:00"])
+    assert result.exit_code == 0, result.output
+    assert "anonymised 1 bookings and 1 group visits" in result.output, result.output
+
+    after = _audit_rows(session)
+    assert _personal_left(session) == []
+    assert _bare(after[:len(before)]) == _bare(before)  # every entry stays, on its visit
+    assert [row["action"] for row in after[len(before):]] == ["privacy.purge"]
+    assert _details(after, "booking.create") == [{"source": "staff", "start": "2027-03-02T09:00:00+00:00",
+                                                  "party_size": 10, "overrides": ["group_size", "capacity"],
+                                                  "overflow": 5}]
+    assert _details(after, "slot.overbook") == [{"slot": "2027-03-02T09:00:00+00:00", "places": 5}]
+    assert _details(after, "booking.move") == [{"previous_start": "2027-03-02T09:00:00+00:00",
+                                                "start": "2027-03-03T13:00:00+00:00"}]
+    assert _details(after, "booking.cancel") == [{"reasons": {}}]
+    assert _details(after, "email.resend") == [{"kind": "visit_confirmed", "previous_status": "failed"}]
+    assert _details(after, "tour.create")[0]["overrides"] == ["lead_time"]
+    assert _details(after, "tour.cancel") == [{"previous_status": "confirmed"}]
+    assert _details(after, "privacy.export") == [{"bookings": 1, "group_visits": 0,
+                                                  "references": [visit.reference]}]
+
+    # The log and each visit's history still read well, and show nothing of the visitors.
+    _forget_flashes(admin_client)
+    page = admin_client.get("/staff/audit?lang=en")
+    assert page.status_code == 200 and visit.reference in page.get_data(as_text=True)
+    assert _personal_left(session, page.get_data(as_text=True)) == []
+    page = admin_client.get(f"/staff/bookings/{visit.reference}?lang=en")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Moved by staff for the visitor" in text and "Cancelled by staff for the visitor" in text
+    assert "Slot capacity raised (override)" in text and _personal_left(session, text) == []
+    page = admin_client.get(f"/staff/bookings/{group.reference}?lang=en")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Cancelled by staff for the teacher" in text and "Guides changed" in text
+    assert _personal_left(session, text) == []
+
+
+def test_deleting_my_data_erases_what_staff_typed_about_my_visit_from_the_audit_log(
+        app, admin_client, client, session, mail_dir):
+    visit = _desk_visit(admin_client, session)
+    _fail_and_resend(admin_client, session, OutboxMessage.booking_id, visit.id, VISITOR["email"])
+    assert admin_client.post(f"/staff/bookings/{visit.reference}/move", data={
+        "date": "2027-03-04", "time": "11:00", "message": MOVE_MESSAGE}).status_code == 302
+    before = _audit_rows(session)
+    assert {VISIT_REASON, MOVE_MESSAGE} <= set(_personal_left(session))
+
+    assert client.post(f"{visit_path(_fresh(session, Booking, visit.id))}/delete").status_code == 302
+    erased = _fresh(session, Booking, visit.id)
+    assert erased.anonymised_at is not None and erased.status == "cancelled"
+    after = _audit_rows(session)
+    assert _personal_left(session) == []
+    assert _bare(after[:len(before)]) == _bare(before)
+    assert _actions(after) == [
+        "booking.create", "email.resend", "booking.move", "privacy.erase_request", "privacy.erase"]
+    assert all(row["booking_id"] == visit.id for row in after if row["action"] in _actions(after)[:4])
+    assert _details(after, "booking.create")[0]["overrides"] == ["group_size"]
+    _forget_flashes(admin_client)
+    page = admin_client.get(f"/staff/bookings/{visit.reference}?lang=en")
+    assert page.status_code == 200 and "Moved by staff for the visitor" in page.get_data(as_text=True)
+    assert _personal_left(session, page.get_data(as_text=True)) == []
+
+
+def test_a_teacher_deleting_their_data_erases_what_staff_typed_about_the_group_from_the_audit_log(
+        app, admin_client, client, session, guides, mail_dir):
+    group = _desk_group(admin_client, session, "2027-03-10")  # 9 days ahead: the teacher may still cancel
+    _fail_and_resend(admin_client, session, OutboxMessage.tour_id, group.id, TEACHER["email"])
+    assert admin_client.post(f"/staff/bookings/{group.reference}/guides",
+                             data={"guides": [_other_guide(session, group, guides)]}).status_code == 302
+    assert admin_client.post(f"/staff/bookings/{group.reference}/cancel",
+                             data={"message": GROUP_MESSAGE}).status_code == 302
+    before = _audit_rows(session)
+    assert {GROUP_REASON, GROUP_MESSAGE} <= set(_personal_left(session))
+
+    assert client.post(f"{tour_path(_fresh(session, TourRequest, group.id))}/delete").status_code == 302
+    assert _fresh(session, TourRequest, group.id).anonymised_at is not None
+    after = _audit_rows(session)
+    assert _personal_left(session) == []
+    assert _bare(after[:len(before)]) == _bare(before)
+    assert _actions(after) == [
+        "tour.create", "email.resend", "tour.guides", "tour.cancel", "privacy.erase_request", "privacy.erase"]
+    assert all(row["tour_id"] == group.id for row in after if row["action"] in _actions(after)[:5])
+    assert _details(after, "tour.cancel") == [{"previous_status": "confirmed"}]
+    _forget_flashes(admin_client)
+    page = admin_client.get(f"/staff/bookings/{group.reference}?lang=en")
+    assert page.status_code == 200 and "Cancelled by staff for the teacher" in page.get_data(as_text=True)
+    assert _personal_left(session, page.get_data(as_text=True)) == []

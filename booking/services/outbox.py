@@ -33,8 +33,10 @@ def resend(session: Session, now: dt.datetime, staff: StaffUser | None, message_
         row.status = "pending"
         row.attempts = 0
         row.next_attempt_at = now
+        # Not the error itself: a refusal often quotes the recipient's address, and the entry of an
+        # email of no visit (a waiting list offer, a password link) is never anonymised.
         audit.record(session, now, staff, "email.resend", booking=row.booking, tour=row.tour, kind=row.kind,
-                     previous_status=previous, last_error=row.last_error)
+                     previous_status=previous)
         return row
 
     return atomic(session, operation)

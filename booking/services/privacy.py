@@ -3,9 +3,11 @@
 What anonymising keeps is what the statistics count: the visit's time, its size (party, pupils and
 adults), kind, languages, status, attendance and source, and a group's organisation and postcode (an
 organisation's details, not a person's). What it erases: names, email addresses, phone numbers,
-notes, needs, addresses and messages, the visit's emails in the outbox, and the copies of those emails
-written to MAIL_FILE_DIR (development mail). Emails still waiting to be sent hold an erasure back
-until they are sent or have failed, so a visitor who cancels and erases still gets the cancellation.
+notes, needs, addresses and messages, the visit's emails in the outbox, the copies of those emails
+written to MAIL_FILE_DIR (development mail), and what staff typed about the visit in the audit log (its
+entries stay, with their action, time and staff member: see audit.scrub). Emails still waiting to be
+sent hold an erasure back until they are sent or have failed, so a visitor who cancels and erases still
+gets the cancellation.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class PurgeReport:
     tours: int = 0
     emails: int = 0
     files: int = 0
+    audit_entries: int = 0  # entries about these visits whose personal details were erased
     waiting: int = 0  # erasures asked for whose last email is not out yet
     references: list[str] = field(default_factory=list)
 
@@ -41,11 +44,13 @@ class PurgeReport:
         self.tours += other.tours
         self.emails += other.emails
         self.files += other.files
+        self.audit_entries += other.audit_entries
         self.references += other.references
 
     def summary(self) -> str:
         return (f"anonymised {self.bookings} bookings and {self.tours} group visits; deleted {self.emails} emails "
-                f"from the outbox and {self.files} mail files; {self.waiting} erasures wait for an email")
+                f"from the outbox and {self.files} mail files; cleared {self.audit_entries} audit entries; "
+                f"{self.waiting} erasures wait for an email")
 
 
 def anonymise_booking(booking: Booking, now: dt.datetime) -> None:
@@ -98,7 +103,8 @@ def _delete_files(mail_dir: Path | None, names: list[str], older_than: dt.dateti
 
 def _anonymise(session: Session, now: dt.datetime, booking_ids: list[int], tour_ids: list[int],
                action: str, **details) -> tuple[PurgeReport, list[str]]:
-    """One transaction: anonymise these visits and delete their emails; returns the emails' file names."""
+    """One transaction: anonymise these visits, delete their emails and erase what the audit log holds
+    about their visitors; returns the emails' file names."""
 
     def operation() -> tuple[PurgeReport, list[str]]:
         report = PurgeReport()
@@ -120,6 +126,7 @@ def _anonymise(session: Session, now: dt.datetime, booking_ids: list[int], tour_
         message_ids = list(session.scalars(sa.select(OutboxMessage.message_id).where(emails)))
         session.execute(sa.delete(OutboxMessage).where(emails).execution_options(synchronize_session=False))
         report.emails = len(message_ids)
+        report.audit_entries = audit.scrub(session, [b.id for b in bookings], [t.id for t in tours])
         if bookings or tours:
             audit.record(session, now, None, action, bookings=len(bookings), tours=len(tours), **details)
         return report, [mail_file_name(message_id) for message_id in message_ids]

@@ -174,7 +174,7 @@ def export_person():
         return _exports_page(person_form=form, status=422)
     data = export_service.person_data(db(), rules(), form.person_email.data)
     moment = now()
-    export_service.record_person_export(db(), moment, _staff(), form.person_email.data, data)
+    export_service.record_person_export(db(), moment, _staff(), data)
     document = {"exported_at": schedule.to_local(moment, rules()).isoformat()} | data
     body = json.dumps(document, ensure_ascii=False, indent=2).encode()
     day = schedule.local_today(moment, rules()).isoformat()
