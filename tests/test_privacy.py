@@ -412,3 +412,31 @@ def test_a_teacher_deleting_their_data_erases_what_staff_typed_about_the_group_f
     page = admin_client.get(f"/staff/bookings/{group.reference}?lang=en")
     assert page.status_code == 200 and "Cancelled by staff for the teacher" in page.get_data(as_text=True)
     assert _personal_left(session, page.get_data(as_text=True)) == []
+
+
+def test_the_purge_deletes_the_waiting_list_of_past_slots_with_its_emails(session, rules, clock, book, runner):
+    from booking.models import WaitlistEntry
+    from booking.services.waitlist import WaitRequest, join_waitlist
+
+    from booking.models import Slot
+
+    for start in ("2027-03-02T10:00", "2027-05-20T10:00"):  # two full slots
+        book(start, party_size=2)
+        session.execute(sa.update(Slot).where(Slot.start == local(start)).values(capacity=2, capacity_custom=True))
+    for start, name in (("2027-03-02T10:00", "Wanda Wachter"), ("2027-05-20T10:00", "Lena Later")):
+        join_waitlist(session, rules, clock.now(), WaitRequest(start=local(start), people=2, name=name,
+                                                               email=f"{name.split()[0].lower()}@example.be",
+                                                               language="nl"))
+    session.commit()
+    old = session.scalars(sa.select(WaitlistEntry).where(WaitlistEntry.name == "Wanda Wachter")).one()
+    assert session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)
+                          .where(OutboxMessage.waitlist_id == old.id)) == 1  # "you are on the list"
+
+    result = runner.invoke(args=["purge-personal-data", "--now", "2027-06-01T12:00"])
+    assert result.exit_code == 0, result.output
+    assert "deleted 1 waiting-list entries" in result.output
+    session.expire_all()
+    names = session.scalars(sa.select(WaitlistEntry.name)).all()
+    assert names == ["Lena Later"]
+    assert session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)
+                          .where(OutboxMessage.recipient == "wanda@example.be")) == 0

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from booking.db import atomic
-from booking.models import Booking, OutboxMessage, TourRequest
+from booking.models import Booking, OutboxMessage, TourRequest, WaitlistEntry
 from booking.schedule import Rules
 from booking.services import BookingClosed, audit
 from booking.services.bookings import cancel_booking
@@ -36,6 +36,7 @@ class PurgeReport:
     emails: int = 0
     files: int = 0
     audit_entries: int = 0  # entries about these visits whose personal details were erased
+    waitlist: int = 0  # waiting-list entries of past slots, deleted
     waiting: int = 0  # erasures asked for whose last email is not out yet
     references: list[str] = field(default_factory=list)
 
@@ -45,11 +46,13 @@ class PurgeReport:
         self.emails += other.emails
         self.files += other.files
         self.audit_entries += other.audit_entries
+        self.waitlist += other.waitlist
         self.references += other.references
 
     def summary(self) -> str:
         return (f"anonymised {self.bookings} bookings and {self.tours} group visits; deleted {self.emails} emails "
-                f"from the outbox and {self.files} mail files; cleared {self.audit_entries} audit entries; "
+                f"from the outbox and {self.files} mail files; cleared {self.audit_entries} audit entries; deleted "
+                f"{self.waitlist} waiting-list entries; "
                 f"{self.waiting} erasures wait for an email")
 
 
@@ -160,8 +163,8 @@ def purge_personal_data(session: Session, rules: Rules, now: dt.datetime, retent
                         mail_dir: Path | None = None) -> PurgeReport:
     """Anonymise every visit that ended more than `retention_days` ago; finish requested erasures.
 
-    Idempotent: visits already anonymised are left alone. Also deletes emails of no visit (none
-    today) created before the cut-off, and every mail file older than it.
+    Idempotent: visits already anonymised are left alone. Also deletes the waiting-list entries of
+    slots past the cut-off, emails of no visit created before it, and every mail file older than it.
     """
     cutoff = now - dt.timedelta(days=retention_days)
     slot = dt.timedelta(minutes=rules.slot_minutes)
@@ -179,6 +182,16 @@ def purge_personal_data(session: Session, rules: Rules, now: dt.datetime, retent
         return result.rowcount
 
     report.emails += atomic(session, orphans)
+
+    def waiting_list() -> int:
+        # A waiting-list entry holds a name and an address and counts for nothing once its slot is
+        # past: the whole row goes, with its emails (outbox.waitlist_id cascades). An accepted
+        # entry's booking is a visit of its own, anonymised above.
+        result = session.execute(sa.delete(WaitlistEntry).where(WaitlistEntry.start <= cutoff - slot)
+                                 .execution_options(synchronize_session=False))
+        return result.rowcount
+
+    report.waitlist = atomic(session, waiting_list)
     report.files = _delete_files(mail_dir, files, cutoff)
     erased = finish_erasures(session, now, mail_dir)
     report.add(erased)
