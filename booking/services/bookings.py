@@ -18,6 +18,7 @@ from booking.schedule import Rules
 from booking.services import BookingClosed, BookingError, SlotFull, audit
 from booking.services.availability import check_bookable
 from booking.services.capacity import change_places, moving_changes, release_places, take_open_places
+from booking.services.email_cap import email_day_limits, under_email_day_cap
 from booking.services.waitlist import offer_freed_places
 
 
@@ -87,7 +88,7 @@ def book_visit(session: Session, rules: Rules, now: dt.datetime, request: VisitR
             "created_at": now, "updated_at": now,
         }
         capped = request.email_day_cap is not None
-        limits = _email_day_limits(rules, start, request.email, request.email_day_cap) if capped else {}
+        limits = email_day_limits(rules, start, request.email, request.email_day_cap) if capped else {}
         with retry_on_clash("reference"):  # a repeated request key is handled by book_once
             booking_id = session.execute(_insert_visit(capped), {**values, **limits}).scalar()
         if booking_id is None:
@@ -118,8 +119,8 @@ def book_once(session: Session, operation, request_key: str | None) -> tuple[Boo
 @functools.cache
 def _insert_visit(capped: bool) -> sa.Insert:
     """book_visit's INSERT, built once (a booking binds its values). `capped`: only while the
-    address holds fewer than :cap active bookings on the visit's local day, counted inside the
-    same statement, so the per-email cap costs no statement of its own.
+    address holds fewer than :cap active bookings on the visit's local day (email_cap), counted
+    inside the same statement, so the per-email cap costs no statement of its own.
 
     Counted after the slot's places are taken: a concurrent booking of the same slot has committed
     by then (PostgreSQL's row lock; SQLite runs one writer at a time). Two bookings of different
@@ -129,24 +130,12 @@ def _insert_visit(capped: bool) -> sa.Insert:
     table = Booking.__table__  # Core: the unit of work would cost more than the statement
     row = sa.select(*(sa.bindparam(name, type_=table.c[name].type) for name in _VISIT_COLUMNS))
     if capped:
-        held = sa.select(sa.func.count()).select_from(table).where(
-            table.c.start >= sa.bindparam("day_start", type_=table.c.start.type),
-            table.c.start < sa.bindparam("day_end", type_=table.c.start.type),
-            table.c.status == "confirmed",
-            sa.func.lower(table.c.email) == sa.bindparam("email_lower", type_=table.c.email.type),
-        ).scalar_subquery()
-        row = row.where(held < sa.bindparam("cap", type_=sa.Integer))
+        row = row.where(under_email_day_cap())
     return sa.insert(table).from_select(_VISIT_COLUMNS, row).returning(table.c.id)
 
 
 _VISIT_COLUMNS = ("reference", "status", "start", "party_size", "name", "email", "language", "note", "source",
                   "token_version", "sequence", "request_key", "created_at", "updated_at")
-
-
-def _email_day_limits(rules: Rules, start: dt.datetime, email: str, cap: int) -> dict:
-    """The values of _insert_visit's cap: the visit's local day in UTC, the address in lower case."""
-    day_start, day_end = schedule.day_bounds(schedule.to_local(start, rules).date(), rules)
-    return {"day_start": day_start, "day_end": day_end, "email_lower": email.lower(), "cap": cap}
 
 
 def _lock_active(session: Session, booking_id: int, now: dt.datetime) -> Booking:
