@@ -1,6 +1,6 @@
 """The cap of active bookings an email address may hold on one day, against abuse.
 
-The count runs inside the statement that books a visit, so it costs no statement of its own.
+The count runs inside the statement that books or moves a visit, so it costs no statement of its own.
 It is not a rule of capacity: on PostgreSQL two statements sent at the same instant for other
 slots can both pass (each counts what was committed when it began).
 """
@@ -35,3 +35,7 @@ def email_day_limits(rules: Rules, start: dt.datetime, email: str, cap: int) -> 
     day_start, day_end = schedule.day_bounds(schedule.to_local(start, rules).date(), rules)
     return {"day_start": day_start, "day_end": day_end, "email_lower": email.lower(), "cap": cap}
 
+
+def same_local_day(first: dt.datetime, second: dt.datetime, rules: Rules) -> bool:
+    """Whether two moments fall on one museum day: a move within it leaves the day's count as it is."""
+    return schedule.to_local(first, rules).date() == schedule.to_local(second, rules).date()
