@@ -1,8 +1,8 @@
 """The cap of active bookings an email address may hold on one day, against abuse.
 
-The count runs inside the statement that books or moves a visit, so it costs no statement of its own.
-It is not a rule of capacity: on PostgreSQL two statements sent at the same instant for other
-slots can both pass (each counts what was committed when it began).
+The count runs inside the statement that books a visit, moves one, or accepts a waiting-list offer,
+so it costs no statement of its own. It is not a rule of capacity: on PostgreSQL two statements
+sent at the same instant for other slots can both pass (each counts what was committed when it began).
 """
 
 from __future__ import annotations
