@@ -169,6 +169,44 @@ def test_moving_to_a_closed_day_or_the_same_slot_is_refused(book, session, rules
     assert same.value.code == "same_slot"
 
 
+def _holds_the_cap_on_tuesday(book):
+    """Anne holds three bookings on Tuesday 2 March, the cap, under three spellings of her address."""
+    return [book(f"2027-03-02T{hour}:00", email=email)
+            for hour, email in (("09", "anne@example.be"), ("10", "Anne@Example.be"), ("11", "ANNE@example.be"))]
+
+
+def test_a_visitors_move_onto_a_day_where_the_address_holds_the_cap_changes_nothing(book, session, rules, clock):
+    tuesday = _holds_the_cap_on_tuesday(book)
+    thursday = book("2027-03-04T10:00", party_size=3, email="anne@EXAMPLE.be")
+    with pytest.raises(BookingError) as refused:
+        move_booking(session, rules, clock.now(), thursday.id, local("2027-03-02T14:00"), email_day_cap=3)
+    assert (refused.value.code, refused.value.field, refused.value.detail) == ("email_day_cap", "start", "3")
+    session.expire_all()
+    kept = session.get(Booking, thursday.id)
+    assert (kept.start, kept.sequence) == (local("2027-03-04T10:00"), 0)
+    assert slot_booked(session, "2027-03-04T10:00") == 3 and slot_booked(session, "2027-03-02T14:00") == 0
+    assert outbox_kinds(session) == ["visit_confirmed"] * 4
+    # Below the cap it moves: a cancelled booking no longer counts, and the day ends at the cap.
+    cancel_booking(session, rules, clock.now(), tuesday[0].id)
+    moved = move_booking(session, rules, clock.now(), thursday.id, local("2027-03-02T14:00"), email_day_cap=3)
+    assert moved.start == local("2027-03-02T14:00") and moved.sequence == 1
+    session.expire_all()
+    stored = session.get(Booking, thursday.id)
+    assert (stored.start, stored.sequence, stored.updated_at) == (local("2027-03-02T14:00"), 1, clock.now())
+    assert slot_booked(session, "2027-03-02T14:00") == 3 and outbox_kinds(session)[-1] == "visit_moved"
+
+
+def test_at_the_cap_a_visit_still_moves_to_another_hour_of_its_own_day(book, session, rules, clock):
+    tuesday = _holds_the_cap_on_tuesday(book)
+    thursday = book("2027-03-04T10:00")
+    with pytest.raises(BookingError):
+        move_booking(session, rules, clock.now(), thursday.id, local("2027-03-02T15:00"), email_day_cap=3)
+    moved = move_booking(session, rules, clock.now(), tuesday[1].id, local("2027-03-02T15:00"), email_day_cap=3)
+    assert moved.start == local("2027-03-02T15:00")
+    assert slot_booked(session, "2027-03-02T10:00") == 0 and slot_booked(session, "2027-03-02T15:00") == 2
+    assert outbox_kinds(session)[-1] == "visit_moved"
+
+
 def test_the_same_request_key_books_once(session, rules, clock):
     request = VisitRequest(start=local("2027-03-02T10:00"), party_size=2, name="A", email="a@example.be",
                            language="fr", request_key="form:abc")

@@ -6,8 +6,8 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from booking.models import Booking
-from tests.conftest import slot_booked
+from booking.models import Booking, OutboxMessage
+from tests.conftest import local, slot_booked
 
 
 def form_data(**changes):
@@ -259,9 +259,30 @@ def test_moving_to_a_closed_day_explains_why(client, session):
     assert slot_booked(session, "2027-03-02T10:00") == 3
 
 
-def test_a_started_visit_offers_no_changes(client, clock):
-    from tests.conftest import local
+def test_a_move_onto_a_day_where_the_address_holds_its_most_bookings_is_refused_in_french(client, session):
+    for hour, email in (("09", "anne@example.be"), ("10", "Anne@Example.be"), ("11", "ANNE@example.be")):
+        assert client.post("/fr/book", data=form_data(start=f"2027-03-02T{hour}:00", email=email)).status_code == 302
+    path = client.post("/fr/book", data=form_data(start="2027-03-04T10:00")).headers["Location"]
+    before = session.scalars(sa.select(OutboxMessage.kind)).all()
+    session.commit()
+    response = client.post(path + "/move", data={"start": "2027-03-02T14:00"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    error = re.search(r'<p class="error" id="start-error" role="alert">([^<]*)</p>', page)
+    assert error and error.group(1).startswith(
+        "Cette adresse e-mail a déjà 3 réservations ce jour-là, le maximum que nous acceptons.")
+    assert '<html lang="fr">' in page
+    session.expire_all()
+    moved = session.scalars(sa.select(Booking).where(Booking.start >= local("2027-03-03T00:00"))).one()
+    assert moved.start == local("2027-03-04T10:00") and moved.sequence == 0
+    assert session.scalars(sa.select(OutboxMessage.kind)).all() == before == ["visit_confirmed"] * 4
+    session.commit()
+    assert slot_booked(session, "2027-03-02T14:00") == 0 and slot_booked(session, "2027-03-04T10:00") == 3
+    # Another hour of its own day is no growth of that day: it moves.
+    assert client.post(path + "/move", data={"start": "2027-03-04T15:00"}).status_code == 302
 
+
+def test_a_started_visit_offers_no_changes(client, clock):
     path = manage_path(client)
     clock.set(local("2027-03-02T10:05"))
     page = client.get(path).get_data(as_text=True)

@@ -282,6 +282,24 @@ def test_a_move_that_cannot_be_made_is_explained_next_to_the_date(staff_client, 
     assert _fresh(session, Booking, visit.id).start == schedule.to_utc(local("2027-03-02T10:00"))
 
 
+def test_staff_move_a_visit_onto_a_day_where_the_visitor_holds_the_most_bookings_an_address_may(
+        app, client, staff_client, book, session):
+    """The visitor may not move it there themselves (the cap of bookings per email a day); staff,
+    who may book at the desk beyond it, may."""
+    for hour in ("09", "10", "11"):
+        book(f"2027-03-02T{hour}:00", email="anne@example.be")
+    visit = book("2027-03-04T10:00", email="Anne@Example.be")
+    [path] = _manage_paths(app, [visit])
+    refused = client.post(path + "/move", data={"start": "2027-03-02T14:00"})
+    assert refused.status_code == 422 and "already has 3 bookings on this day" in _text(refused)
+    assert _fresh(session, Booking, visit.id).start == schedule.to_utc(local("2027-03-04T10:00"))
+    response = staff_client.post(f"/staff/bookings/{visit.reference}/move?lang=en",
+                                 data={"date": "2027-03-02", "time": "14:00", "message": ""})
+    assert response.status_code == 302
+    assert _fresh(session, Booking, visit.id).start == schedule.to_utc(local("2027-03-02T14:00"))
+    assert slot_booked(session, "2027-03-02T14:00") == 2 and slot_booked(session, "2027-03-04T10:00") == 0
+
+
 def test_a_visit_that_has_started_can_no_longer_be_cancelled_by_staff(staff_client, book, session, clock):
     visit = book("2027-03-02T10:00")
     clock.set(local("2027-03-02T10:15"))

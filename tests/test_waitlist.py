@@ -231,6 +231,36 @@ def test_accept_from_the_link_books_and_shows_the_booking(client, session, rules
     assert booking.party_size == 2
 
 
+def test_an_offer_is_not_accepted_while_the_address_holds_its_most_bookings_that_day(
+        client, session, rules, clock, full_slot, join, book):
+    """The cap of bookings per email a day (3) holds on the waiting list's link as on the booking form:
+    refused in the visitor's language, the offer still open and its places still held for them."""
+    held = [book(f"2027-03-02T{hour}:00", party_size=1, name="Chloé Dupont", email=email)
+            for hour, email in (("09", "chloe@example.be"), ("11", "Chloe@Example.be"), ("14", "CHLOE@example.be"))]
+    entry = join(2, "Chloé Dupont", "chloe@example.be", "fr")
+    cancel_booking(session, rules, clock.now(), full_slot[0].id)
+    with client.application.app_context():
+        from booking.links import waitlist_path
+
+        link = waitlist_path(entry_of(session, entry.id))
+    confirmations = len(emails(session, "visit_confirmed"))
+    response = client.post(link + "/accept", follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert response.request.path == link
+    assert "Cette adresse e-mail a déjà 3 réservations ce jour-là, le maximum que nous acceptons." in page
+    assert entry_of(session, entry.id).status == "offered" and entry_of(session, entry.id).booking_id is None
+    assert slot_booked(session, SLOT) == CAPACITY  # still held for the offer
+    at_the_slot = sa.select(Booking.name).where(Booking.start == local(SLOT), Booking.status == "confirmed")
+    assert session.scalars(at_the_slot).all() == ["Bart Peeters"]  # no booking for Chloé
+    session.commit()
+    assert len(emails(session, "visit_confirmed")) == confirmations
+    # With one of those visits cancelled, the offer can be taken.
+    cancel_booking(session, rules, clock.now(), held[0].id)
+    response = client.post(link + "/accept")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/b/NMR-")
+    assert entry_of(session, entry.id).status == "accepted"
+
+
 def test_offer_email_in_the_visitors_language_through_smtp(smtp_server, smtp_config, app, session, rules, clock,
                                                           book):
     from tests.smtp import plain_text

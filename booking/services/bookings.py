@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from booking import schedule
 from booking.db import atomic, retry_on_clash
@@ -18,6 +19,7 @@ from booking.schedule import Rules
 from booking.services import BookingClosed, BookingError, SlotFull, audit
 from booking.services.availability import check_bookable
 from booking.services.capacity import change_places, moving_changes, release_places, take_open_places
+from booking.services.email_cap import email_day_limits, same_local_day, under_email_day_cap
 from booking.services.waitlist import offer_freed_places
 
 
@@ -87,7 +89,7 @@ def book_visit(session: Session, rules: Rules, now: dt.datetime, request: VisitR
             "created_at": now, "updated_at": now,
         }
         capped = request.email_day_cap is not None
-        limits = _email_day_limits(rules, start, request.email, request.email_day_cap) if capped else {}
+        limits = email_day_limits(rules, start, request.email, request.email_day_cap) if capped else {}
         with retry_on_clash("reference"):  # a repeated request key is handled by book_once
             booking_id = session.execute(_insert_visit(capped), {**values, **limits}).scalar()
         if booking_id is None:
@@ -118,8 +120,8 @@ def book_once(session: Session, operation, request_key: str | None) -> tuple[Boo
 @functools.cache
 def _insert_visit(capped: bool) -> sa.Insert:
     """book_visit's INSERT, built once (a booking binds its values). `capped`: only while the
-    address holds fewer than :cap active bookings on the visit's local day, counted inside the
-    same statement, so the per-email cap costs no statement of its own.
+    address holds fewer than :cap active bookings on the visit's local day (email_cap), counted
+    inside the same statement, so the per-email cap costs no statement of its own.
 
     Counted after the slot's places are taken: a concurrent booking of the same slot has committed
     by then (PostgreSQL's row lock; SQLite runs one writer at a time). Two bookings of different
@@ -129,13 +131,7 @@ def _insert_visit(capped: bool) -> sa.Insert:
     table = Booking.__table__  # Core: the unit of work would cost more than the statement
     row = sa.select(*(sa.bindparam(name, type_=table.c[name].type) for name in _VISIT_COLUMNS))
     if capped:
-        held = sa.select(sa.func.count()).select_from(table).where(
-            table.c.start >= sa.bindparam("day_start", type_=table.c.start.type),
-            table.c.start < sa.bindparam("day_end", type_=table.c.start.type),
-            table.c.status == "confirmed",
-            sa.func.lower(table.c.email) == sa.bindparam("email_lower", type_=table.c.email.type),
-        ).scalar_subquery()
-        row = row.where(held < sa.bindparam("cap", type_=sa.Integer))
+        row = row.where(under_email_day_cap())
     return sa.insert(table).from_select(_VISIT_COLUMNS, row).returning(table.c.id)
 
 
@@ -143,10 +139,22 @@ _VISIT_COLUMNS = ("reference", "status", "start", "party_size", "name", "email",
                   "token_version", "sequence", "request_key", "created_at", "updated_at")
 
 
-def _email_day_limits(rules: Rules, start: dt.datetime, email: str, cap: int) -> dict:
-    """The values of _insert_visit's cap: the visit's local day in UTC, the address in lower case."""
-    day_start, day_end = schedule.day_bounds(schedule.to_local(start, rules).date(), rules)
-    return {"day_start": day_start, "day_end": day_end, "email_lower": email.lower(), "cap": cap}
+@functools.cache
+def _move_visit(capped: bool) -> sa.Update:
+    """move_booking's UPDATE of the booking, built once. `capped`: only while the address holds
+    fewer than :cap active bookings on the new local day, counted inside the same statement, so a
+    visitor's move costs no more statements than before the cap. The count reads the rows as they
+    were before this UPDATE: the booking being moved, still on its old day, does not count.
+    """
+    table = Booking.__table__
+    statement = sa.update(table).where(table.c.id == sa.bindparam("booking_id", type_=table.c.id.type)).values(
+        start=sa.bindparam("new_start", type_=table.c.start.type),
+        sequence=sa.bindparam("new_sequence", type_=table.c.sequence.type),
+        updated_at=sa.bindparam("moved_at", type_=table.c.updated_at.type),
+    )
+    if capped:
+        statement = statement.where(under_email_day_cap())
+    return statement
 
 
 def _lock_active(session: Session, booking_id: int, now: dt.datetime) -> Booking:
@@ -197,8 +205,14 @@ def cancel_in_transaction(session: Session, now: dt.datetime, booking_id: int,
 
 def move_booking(session: Session, rules: Rules, now: dt.datetime, booking_id: int,
                  new_start: dt.datetime, mail_domain: str = "museumresistance.be",
-                 by: ByMuseum | None = None) -> Booking:
-    """Move a visit to another slot with room: takes the new places and frees the old in one go."""
+                 by: ByMuseum | None = None, email_day_cap: int | None = None) -> Booking:
+    """Move a visit to another slot with room: takes the new places and frees the old in one go.
+
+    `email_day_cap` (a visitor's own move; None for staff, like a desk booking): a move to another
+    day is refused with BookingError("email_day_cap") when the address already holds that many
+    active bookings on it, as book_visit refuses a booking. A move within the day never is: it
+    leaves the day's count as it was.
+    """
     new_start = new_start.astimezone(schedule.UTC)
 
     def operation() -> Booking:
@@ -210,9 +224,16 @@ def move_booking(session: Session, rules: Rules, now: dt.datetime, booking_id: i
         changes = moving_changes([old_start], [new_start], booking.party_size)
         if not change_places(session, changes, rules.slot_capacity):
             raise SlotFull()
-        booking.start = new_start
-        booking.updated_at = now
-        booking.sequence += 1
+        capped = email_day_cap is not None and bool(booking.email) and not same_local_day(old_start, new_start, rules)
+        limits = email_day_limits(rules, new_start, booking.email, email_day_cap) if capped else {}
+        sequence = booking.sequence + 1  # the row is locked: no one else raises it meanwhile
+        moved = session.execute(_move_visit(capped), {
+            "booking_id": booking.id, "new_start": new_start, "new_sequence": sequence, "moved_at": now, **limits,
+        }).rowcount
+        if not moved:  # the places taken above go back with the rollback
+            raise BookingError("email_day_cap", field="start", detail=str(email_day_cap))
+        for name, value in (("start", new_start), ("sequence", sequence), ("updated_at", now)):
+            set_committed_value(booking, name, value)  # the row has them already: no UPDATE at the flush
         offer_freed_places(session, rules, now, old_start, mail_domain)
         payload = {"previous_start": old_start.isoformat(), **(by.payload() if by else {})}
         if by:

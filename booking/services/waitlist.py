@@ -21,6 +21,7 @@ from booking.schedule import Rules
 from booking.services import BookingClosed, BookingError, NotBookable
 from booking.services.availability import check_bookable
 from booking.services.capacity import release_places, take_places
+from booking.services.email_cap import email_day_limits, under_email_day_cap
 
 PREFIX = "WL-"
 ACTIVE = ("waiting", "offered")
@@ -148,8 +149,13 @@ def leave_waitlist(session: Session, rules: Rules, now: dt.datetime, entry_id: i
 
 
 def accept_offer(session: Session, rules: Rules, now: dt.datetime, entry_id: int,
-                 mail_domain: str = "museumresistance.be") -> Booking:
-    """Turn a valid offer into a booking of the places it holds; raises BookingClosed otherwise."""
+                 mail_domain: str = "museumresistance.be", email_day_cap: int | None = None) -> Booking:
+    """Turn a valid offer into a booking of the places it holds; raises BookingClosed otherwise.
+
+    `email_day_cap` (the visitor's link): refused with BookingError("email_day_cap") while the address
+    already holds that many active bookings on the slot's day, as a booking would be; the offer stays
+    open, its places held, until it is declined or expires.
+    """
 
     def operation() -> Booking:
         entry = session.get(WaitlistEntry, entry_id, populate_existing=True)
@@ -157,14 +163,19 @@ def accept_offer(session: Session, rules: Rules, now: dt.datetime, entry_id: int
             raise BookingClosed("waitlist_closed")
         if entry.offer_expires_at <= now:
             raise BookingClosed("offer_expired")
-        # Two clicks at once: only one UPDATE finds the entry still offered.
-        claimed = session.execute(
-            sa.update(WaitlistEntry)
-            .where(WaitlistEntry.id == entry_id, WaitlistEntry.status == "offered",
-                   WaitlistEntry.offer_expires_at > now)
-            .values(status="accepted", closed_at=now).execution_options(synchronize_session=False)
-        ).rowcount
-        if not claimed:
+        # Two clicks at once: only one UPDATE finds the entry still offered. The cap is counted in it too.
+        claim = (sa.update(WaitlistEntry)
+                 .where(WaitlistEntry.id == entry_id, WaitlistEntry.status == "offered",
+                        WaitlistEntry.offer_expires_at > now)
+                 .values(status="accepted", closed_at=now).execution_options(synchronize_session=False))
+        capped = email_day_cap is not None and bool(entry.email)
+        if capped:
+            claim = claim.where(under_email_day_cap())
+        limits = email_day_limits(rules, entry.start, entry.email, email_day_cap) if capped else {}
+        if not session.execute(claim, limits).rowcount:
+            session.refresh(entry)  # only now: was it the cap, or the other click?
+            if capped and entry.status == "offered" and entry.offer_expires_at > now:
+                raise BookingError("email_day_cap", field="email", detail=str(email_day_cap))
             raise BookingClosed("waitlist_closed")
         booking = Booking(reference=new_reference(), start=entry.start, party_size=entry.people, name=entry.name,
                           email=entry.email, language=entry.language, created_at=now, updated_at=now)

@@ -256,7 +256,11 @@ def cancel(reference: str, token: str):
 
 @links_bp.route("/b/<reference>/<token>/move", methods=["GET", "POST"])
 def move(reference: str, token: str):
-    """Choose a day, then a slot with room; the post moves the booking in one transaction."""
+    """Choose a day, then a slot with room; the post moves the booking in one transaction.
+
+    A refusal (full, closed, or a day on which the address already holds its most bookings) is
+    shown next to the time, and nothing is changed.
+    """
     booking = load_visit(reference, token)
     if not _changeable(booking):
         return redirect(url_for("links.manage", reference=booking.reference, token=token))
@@ -266,7 +270,8 @@ def move(reference: str, token: str):
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                move_booking(db(), rules(), now(), booking.id, form.start.data, mail_domain())
+                move_booking(db(), rules(), now(), booking.id, form.start.data, mail_domain(),
+                             email_day_cap=current_app.config["MAX_BOOKINGS_PER_EMAIL_PER_DAY"])
             except BookingError as error:
                 form.start.errors = [explain(error)]
                 status = 409 if error.code == "slot_full" else 422

@@ -86,8 +86,9 @@ def accept_waitlist_offer(reference: str, token: str):
     entry = load_entry(reference, token)
     if ConfirmForm().validate_on_submit():
         try:
-            booking = accept_offer(db(), rules(), now(), entry.id, mail_domain())
-        except BookingClosed as error:
+            booking = accept_offer(db(), rules(), now(), entry.id, mail_domain(),
+                                   email_day_cap=current_app.config["MAX_BOOKINGS_PER_EMAIL_PER_DAY"])
+        except BookingError as error:  # closed, expired, or the address's most bookings that day
             if error.code == "offer_expired":
                 expire_offers(db(), rules(), now(), mail_domain())
             flash(explain(error), "error")
