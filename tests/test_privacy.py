@@ -415,10 +415,8 @@ def test_a_teacher_deleting_their_data_erases_what_staff_typed_about_the_group_f
 
 
 def test_the_purge_deletes_the_waiting_list_of_past_slots_with_its_emails(session, rules, clock, book, runner):
-    from booking.models import WaitlistEntry
+    from booking.models import Slot, WaitlistEntry
     from booking.services.waitlist import WaitRequest, join_waitlist
-
-    from booking.models import Slot
 
     for start in ("2027-03-02T10:00", "2027-05-20T10:00"):  # two full slots
         book(start, party_size=2)
