@@ -431,6 +431,17 @@ def test_staff_open_and_close_again_a_holiday_from_the_page(staff_client, sessio
     assert fresh(session, sa.select(Closure)) == []
 
 
+def test_a_holidays_status_and_the_button_that_opens_it_are_translated_apart(staff_client):
+    """One English text, two meanings: the holiday is open (a state) and "open it" (an action)."""
+    page = staff_client.get("/staff/closures?lang=fr").get_data(as_text=True)
+    assert "Ouvrir exceptionnellement" in page and "Ouvert exceptionnellement" not in page
+    assert staff_client.post("/staff/holidays/2027-03-29/open?lang=fr").status_code == 302
+    page = staff_client.get("/staff/closures?lang=fr").get_data(as_text=True)
+    assert "<strong>Ouvert exceptionnellement</strong>" in page
+    page = staff_client.get("/staff/closures?lang=nl").get_data(as_text=True)
+    assert "<strong>Uitzonderlijk open</strong>" in page and "Uitzonderlijk openen" in page  # other holidays
+
+
 def test_closing_a_day_with_bookings_emails_each_visitor_once_in_their_language(
         smtp_config, smtp_server, app, session, book, staff_user, client, runner):
     from tests.conftest import signed_in
