@@ -198,7 +198,9 @@ def _waitlist_message(row: OutboxMessage) -> flask_mail.Message:
     facts = museum_facts(row.language)
     values = {**_when(entry.start), "reference": entry.reference}
     if row.kind == "waitlist_offer":
-        subject = gettext("Places are free for you on %(day)s at %(time)s: confirm them (%(reference)s)", **values)
+        subject = ngettext("A place is free for you on %(day)s at %(time)s: confirm it (%(reference)s)",
+                           "Places are free for you on %(day)s at %(time)s: confirm them (%(reference)s)",
+                           entry.people, **values)
     else:
         subject = gettext("You are on the waiting list for %(day)s at %(time)s (%(reference)s)", **values)
     body = render_template(f"emails/{row.kind}.txt", entry=entry, museum=facts, link=links.waitlist_url(entry),
