@@ -312,6 +312,30 @@ def test_the_default_cannot_go_below_a_slot_that_follows_it(session, rules, staf
     assert fresh(session, sa.select(Slot.capacity)) == [60]
 
 
+def test_capacity_pages_say_one_place_in_the_singular(staff_client, book):
+    book("2027-03-02T10:00", party_size=1)
+    book("2027-03-02T11:00", party_size=1)
+    refused = staff_client.post("/staff/capacity/slot?lang=en", data={
+        "slot-date": "2027-03-02", "slot-time": "10:00", "slot-capacity": "0"}).get_data(as_text=True)
+    assert "Tuesday 2 March 10:00 has 1 place taken: the capacity cannot go below 1." in refused
+    refused = staff_client.post("/staff/capacity/slot?lang=fr", data={
+        "slot-date": "2027-03-02", "slot-time": "10:00", "slot-capacity": "0"}).get_data(as_text=True)
+    assert "1 place est déjà prise\u00a0: la capacité ne peut pas descendre sous 1." in refused
+
+    staff_client.post("/staff/capacity/slot", data={"slot-date": "2027-03-02", "slot-time": "10:00",
+                                                    "slot-capacity": "1"})
+    assert "Tuesday 2 March 10:00 now has 1 place." in staff_client.get("/staff/capacity?lang=en").get_data(
+        as_text=True)
+    staff_client.post("/staff/capacity/default", data={"default-capacity": "1"})
+    page = staff_client.get("/staff/capacity?lang=en").get_data(as_text=True)
+    assert "The default capacity is now 1 place an hour. 1 slot to come is updated." in page
+    assert "Default: 1 place in each hour" in page
+    assert "Par défaut\u00a0: 1 place par heure" in staff_client.get("/staff/capacity?lang=fr").get_data(as_text=True)
+    staff_client.post("/staff/capacity/day", data={"day-date": "2027-03-02", "day-capacity": "1"})
+    assert "Every hour of Tuesday 2 March 2027 now has 1 place." in staff_client.get(
+        "/staff/capacity?lang=en").get_data(as_text=True)
+
+
 def test_take_places_reads_the_stored_default_in_its_one_statement(session, rules, staff_user, clock, app):
     set_default_capacity(session, rules, clock.now(), staff_user, 3)
     start = schedule.to_utc(local("2027-03-03T10:00"))
