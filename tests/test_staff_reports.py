@@ -304,6 +304,21 @@ def test_the_feed_lists_confirmed_group_visits_and_closures_without_a_session(
     assert events["Museum closed: Works"].decoded("dtstart") == schedule.to_utc(local("2027-03-22T09:00"))
 
 
+def test_the_feed_counts_a_group_of_one_in_the_singular(calendar_app, staff_client, session, request_tour, guides,
+                                                       policy, clock):
+    tour = request_tour("2027-03-16T10:00", pupils=1, adults=0, group_kind="adults", guided=False,
+                        duration_minutes=60, organisation="Thuisonderwijs")
+    confirm_tour(session, policy, clock.now(), tour.id)
+    path = _feed_path(staff_client)
+    for lang, summary, group in [
+            ("en", "Thuisonderwijs · 1 person · self-guided", "Group: 1 pupil + 0 adults · "),
+            ("fr", "Thuisonderwijs · 1 personne · visite libre", "Groupe\u00a0: 1 élève + 0 adulte · ")]:
+        calendar = icalendar.Calendar.from_ical(calendar_app.get(path.replace("lang=en", f"lang={lang}")).data)
+        [event] = calendar.walk("VEVENT")
+        assert str(event["summary"]) == summary
+        assert group in str(event["description"])
+
+
 def test_the_feed_speaks_the_language_of_its_url(calendar_app, staff_client, session, rules):
     add_closure(session, rules, dt.date(2027, 3, 19), {"en": "Staff training", "fr": "Formation"})
     path = _feed_path(staff_client).replace("lang=en", "lang=fr")

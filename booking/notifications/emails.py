@@ -186,8 +186,10 @@ def _tour_message(row: OutboxMessage) -> flask_mail.Message:
         _attach_calendar(
             message, row, reference=tour.reference, sequence=tour.sequence, start=tour.start, end=tour.end,
             summary=summary,
-            description=gettext("Group visit %(reference)s: %(pupils)s pupils and %(adults)s adults. Details: %(url)s",
-                                reference=tour.reference, pupils=tour.pupils, adults=tour.adults, url=manage_url),
+            description=gettext("Group visit %(reference)s: %(pupils)s and %(adults)s. Details: %(url)s",
+                                reference=tour.reference, url=manage_url,
+                                pupils=ngettext("%(num)s pupil", "%(num)s pupils", tour.pupils),
+                                adults=ngettext("%(num)s adult", "%(num)s adults", tour.adults)),
             url=manage_url, attendee=tour.email, cancelled=bool(cancelled),
         )
     return message
