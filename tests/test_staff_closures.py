@@ -466,6 +466,15 @@ def test_a_holidays_status_and_the_button_that_opens_it_are_translated_apart(sta
     assert "<strong>Uitzonderlijk open</strong>" in page and "Uitzonderlijk openen" in page  # other holidays
 
 
+def test_the_closure_confirmation_counts_one_visit_of_one_person_in_the_singular(staff_client, book):
+    book("2027-03-16T10:00", party_size=1)
+    form = {"first_day": "2027-03-16", "reason_en": "Works", "reason_fr": "Travaux"}
+    page = staff_client.post("/staff/closures?lang=en", data=form).get_data(as_text=True)
+    assert "1 visit is booked in this period (1 person). Closing cancels it" in page
+    page = staff_client.post("/staff/closures?lang=fr", data=form).get_data(as_text=True)
+    assert "1 visite est réservée pendant cette période (1 personne)." in page
+
+
 def test_closing_a_day_with_bookings_emails_each_visitor_once_in_their_language(
         smtp_config, smtp_server, app, session, book, staff_user, client, runner):
     from tests.conftest import signed_in

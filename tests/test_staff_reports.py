@@ -152,6 +152,17 @@ def test_the_statistics_page_shows_a_chosen_month(staff_client, seeded):
     assert "1 of 3 marked (33.3%); 1 not marked" in html
 
 
+def test_a_month_of_one_small_visit_is_counted_in_the_singular(staff_client, seeded):
+    html = staff_client.get("/staff/stats?lang=en&year=2027&month=1").get_data(as_text=True)
+    assert "1 person in 1 booking" in html
+    assert "0 groups, 0 people (pupils and adults)" in html
+    assert "0 of 1 marked (" in html and "0 not marked" in html
+    french = staff_client.get("/staff/stats?lang=fr&year=2027&month=1").get_data(as_text=True)
+    assert "1 personne pour 1 réservation" in french
+    assert "0 groupe, 0 personne (élèves et adultes)" in french  # French counts 0 in the singular
+    assert "0 sur 1 visite pointée (" in french and "\u00a0; 0 non pointée" in french
+
+
 def test_a_wrong_year_is_explained_next_to_the_field(staff_client):
     page = staff_client.get("/staff/stats?lang=en&year=abc&month=13")
     html = page.get_data(as_text=True)
