@@ -69,7 +69,8 @@ def explain_tour(code: str, detail: str | None = None) -> str:
             "A visit must end by 17:00: a guided tour starts at 15:00 at the latest, a one-hour visit at 16:00."),
         "weekend": gettext("The museum is closed at weekends."),
         "holiday": gettext("The museum is closed on public holidays."),
-        "too_soon": gettext("Group visits are requested at least %(days)s days ahead.", days=days_min),
+        "too_soon": ngettext("Group visits are requested at least %(num)s day ahead.",
+                             "Group visits are requested at least %(num)s days ahead.", days_min),
         "too_far": gettext("Group visits can be requested at most %(days)s days ahead.", days=days_max),
         "start_missing": gettext("Choose a date."),
         "pupils_min": gettext("A group has at least one pupil or participant."),
@@ -88,9 +89,10 @@ def explain_tour(code: str, detail: str | None = None) -> str:
         "capacity": gettext("The museum is too full at this time for your group."),
         "closed": gettext("The museum is closed at this time."),
         "proposal_expired": gettext("The time we proposed has expired; we no longer hold it for you."),
-        "too_late_to_cancel": gettext(
-            "Your visit is less than %(days)s days away: please call us on %(phone)s to cancel or change it.",
-            days=config["TOUR_CANCEL_DAYS_BEFORE"], phone=config["MUSEUM"]["phone"]),
+        "too_late_to_cancel": ngettext(
+            "Your visit is less than %(num)s day away: please call us on %(phone)s to cancel or change it.",
+            "Your visit is less than %(num)s days away: please call us on %(phone)s to cancel or change it.",
+            config["TOUR_CANCEL_DAYS_BEFORE"], phone=config["MUSEUM"]["phone"]),
         "same_time": gettext("The group already holds this time."),
         "reason_missing": gettext("Please give a reason."),
         "guide_count": ngettext("Choose exactly %(num)s guide.", "Choose exactly %(num)s guides.",
@@ -104,9 +106,10 @@ def explain_tour(code: str, detail: str | None = None) -> str:
             "These extra pupils need another guide, and none is free at this time. Your numbers are unchanged; "
             "please call us on %(phone)s.", phone=config["MUSEUM"]["phone"]),
         "numbers_unchanged": gettext("These are already your numbers."),
-        "too_late_to_change": gettext(
-            "Your visit is less than %(days)s days away: please call us on %(phone)s to change your numbers.",
-            days=config["TOUR_CANCEL_DAYS_BEFORE"], phone=config["MUSEUM"]["phone"]),
+        "too_late_to_change": ngettext(
+            "Your visit is less than %(num)s day away: please call us on %(phone)s to change your numbers.",
+            "Your visit is less than %(num)s days away: please call us on %(phone)s to change your numbers.",
+            config["TOUR_CANCEL_DAYS_BEFORE"], phone=config["MUSEUM"]["phone"]),
     }
     if code == "already_expired":
         code = "proposal_expired"

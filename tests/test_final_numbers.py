@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 
+import icalendar
 import pytest
 import sqlalchemy as sa
 
@@ -85,6 +86,25 @@ def test_more_pupils_take_places_and_a_second_guide(session, policy, clock, conf
     assert museum[0].payload["old"] == {"pupils": 20, "adults": 2}
     assert museum[0].payload["new"] == {"pupils": 30, "adults": 3}
     assert museum[0].payload["guides_added"] == ["Marie Dubois"]
+
+
+def test_the_numbers_emails_count_one_pupil_or_adult_in_the_singular(app, session, policy, clock, confirmed):
+    from booking.notifications.emails import render
+
+    tour = confirmed(pupils=1, adults=1, language="en")
+    change(session, policy, clock, tour, 12, 1)
+    [teacher] = outbox(session, "tour_numbers_changed")
+    [museum] = [row for row in outbox(session, "museum_tour_update") if row.payload.get("event") == "numbers_changed"]
+    [confirmation] = outbox(session, "tour_confirmed")  # rendered as the group stands now
+    with app.app_context():
+        to_teacher, to_museum = render(teacher).body, render(museum).body
+        [ics] = render(confirmation).attachments
+    [event] = icalendar.Calendar.from_ical(ics.data).walk("VEVENT")
+    assert f"Group visit {tour.reference}: 12 pupils and 1 adult. Details:" in str(event["description"])
+    assert ("Your group's numbers are updated: 12 pupils or participants and 1 accompanying adult "
+            "(before: 1 and 1).") in to_teacher
+    assert museum.language == "fr"
+    assert "Avant la modification\u00a0: 1 élève ou participant et 1 adulte." in to_museum
 
 
 def test_fewer_pupils_free_places_and_a_guide_at_once(session, policy, clock, confirmed, rules):

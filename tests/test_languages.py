@@ -44,3 +44,19 @@ def test_a_booking_page_switches_language_without_losing_the_booking(client):
 def test_pages_are_in_the_language_of_their_prefix(client, lang, action):
     page = client.get(f"/{lang}/").get_data(as_text=True)
     assert f'<html lang="{lang}">' in page and action in page
+
+
+@pytest.mark.parametrize(("lang", "counts"), [
+    ("fr", ["0 place", "1 place", "2 places"]), ("nl", ["0 plaatsen", "1 plaats", "2 plaatsen"]),
+    ("en", ["0 places", "1 place", "2 places"]), ("de", ["0 Plätze", "1 Platz", "2 Plätze"]),
+])
+def test_each_language_counts_by_its_own_plural_rule_in_code_and_templates(app, lang, counts):
+    """French puts 0 in the singular, as it does 1; Dutch, English and German say "0 places"."""
+    from flask import render_template_string
+    from flask_babel import ngettext
+
+    with app.test_request_context(f"/?lang={lang}"):
+        in_code = [ngettext("%(num)s place", "%(num)s places", n) for n in range(3)]
+        in_template = render_template_string(
+            '{% for n in range(3) %}{{ ngettext("%(num)s place", "%(num)s places", n) }}|{% endfor %}').split("|")
+    assert in_code == in_template[:-1] == counts

@@ -352,3 +352,10 @@ def test_at_the_weekend_the_calendar_opens_on_the_coming_week(staff_client, cloc
     clock.set(local("2027-03-07T10:00"))  # a Sunday
     page = staff_client.get("/staff/calendar?lang=en").get_data(as_text=True)
     assert "Week of 8 March 2027" in page
+
+
+def test_a_group_of_one_pupil_and_one_adult_is_counted_in_the_singular(staff_client, request_tour, guides):
+    tour = request_tour("2027-03-16T10:00", pupils=1, adults=1, organisation="Thuisonderwijs")
+    for path in ("/staff/day/2027-03-16", "/staff/requests", f"/staff/bookings/{tour.reference}"):
+        assert "1 pupil + 1 adult ·" in staff_client.get(f"{path}?lang=en").get_data(as_text=True), path
+    assert "1 leerling + 1 volwassene ·" in staff_client.get("/staff/day/2027-03-16?lang=nl").get_data(as_text=True)

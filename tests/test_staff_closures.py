@@ -312,6 +312,30 @@ def test_the_default_cannot_go_below_a_slot_that_follows_it(session, rules, staf
     assert fresh(session, sa.select(Slot.capacity)) == [60]
 
 
+def test_capacity_pages_say_one_place_in_the_singular(staff_client, book):
+    book("2027-03-02T10:00", party_size=1)
+    book("2027-03-02T11:00", party_size=1)
+    refused = staff_client.post("/staff/capacity/slot?lang=en", data={
+        "slot-date": "2027-03-02", "slot-time": "10:00", "slot-capacity": "0"}).get_data(as_text=True)
+    assert "Tuesday 2 March 10:00 has 1 place taken: the capacity cannot go below 1." in refused
+    refused = staff_client.post("/staff/capacity/slot?lang=fr", data={
+        "slot-date": "2027-03-02", "slot-time": "10:00", "slot-capacity": "0"}).get_data(as_text=True)
+    assert "1 place est déjà prise\u00a0: la capacité ne peut pas descendre sous 1." in refused
+
+    staff_client.post("/staff/capacity/slot", data={"slot-date": "2027-03-02", "slot-time": "10:00",
+                                                    "slot-capacity": "1"})
+    assert "Tuesday 2 March 10:00 now has 1 place." in staff_client.get("/staff/capacity?lang=en").get_data(
+        as_text=True)
+    staff_client.post("/staff/capacity/default", data={"default-capacity": "1"})
+    page = staff_client.get("/staff/capacity?lang=en").get_data(as_text=True)
+    assert "The default capacity is now 1 place an hour. 1 slot to come is updated." in page
+    assert "Default: 1 place in each hour" in page
+    assert "Par défaut\u00a0: 1 place par heure" in staff_client.get("/staff/capacity?lang=fr").get_data(as_text=True)
+    staff_client.post("/staff/capacity/day", data={"day-date": "2027-03-02", "day-capacity": "1"})
+    assert "Every hour of Tuesday 2 March 2027 now has 1 place." in staff_client.get(
+        "/staff/capacity?lang=en").get_data(as_text=True)
+
+
 def test_take_places_reads_the_stored_default_in_its_one_statement(session, rules, staff_user, clock, app):
     set_default_capacity(session, rules, clock.now(), staff_user, 3)
     start = schedule.to_utc(local("2027-03-03T10:00"))
@@ -429,6 +453,26 @@ def test_staff_open_and_close_again_a_holiday_from_the_page(staff_client, sessio
     assert "/staff/holidays/2027-03-29/close" in page
     assert staff_client.post("/staff/holidays/2027-03-29/close?lang=en").status_code == 302
     assert fresh(session, sa.select(Closure)) == []
+
+
+def test_a_holidays_status_and_the_button_that_opens_it_are_translated_apart(staff_client):
+    """One English text, two meanings: the holiday is open (a state) and "open it" (an action)."""
+    page = staff_client.get("/staff/closures?lang=fr").get_data(as_text=True)
+    assert "Ouvrir exceptionnellement" in page and "Ouvert exceptionnellement" not in page
+    assert staff_client.post("/staff/holidays/2027-03-29/open?lang=fr").status_code == 302
+    page = staff_client.get("/staff/closures?lang=fr").get_data(as_text=True)
+    assert "<strong>Ouvert exceptionnellement</strong>" in page
+    page = staff_client.get("/staff/closures?lang=nl").get_data(as_text=True)
+    assert "<strong>Uitzonderlijk open</strong>" in page and "Uitzonderlijk openen" in page  # other holidays
+
+
+def test_the_closure_confirmation_counts_one_visit_of_one_person_in_the_singular(staff_client, book):
+    book("2027-03-16T10:00", party_size=1)
+    form = {"first_day": "2027-03-16", "reason_en": "Works", "reason_fr": "Travaux"}
+    page = staff_client.post("/staff/closures?lang=en", data=form).get_data(as_text=True)
+    assert "1 visit is booked in this period (1 person). Closing cancels it" in page
+    page = staff_client.post("/staff/closures?lang=fr", data=form).get_data(as_text=True)
+    assert "1 visite est réservée pendant cette période (1 personne)." in page
 
 
 def test_closing_a_day_with_bookings_emails_each_visitor_once_in_their_language(

@@ -152,6 +152,17 @@ def test_the_statistics_page_shows_a_chosen_month(staff_client, seeded):
     assert "1 of 3 marked (33.3%); 1 not marked" in html
 
 
+def test_a_month_of_one_small_visit_is_counted_in_the_singular(staff_client, seeded):
+    html = staff_client.get("/staff/stats?lang=en&year=2027&month=1").get_data(as_text=True)
+    assert "1 person in 1 booking" in html
+    assert "0 groups, 0 people (pupils and adults)" in html
+    assert "0 of 1 marked (" in html and "0 not marked" in html
+    french = staff_client.get("/staff/stats?lang=fr&year=2027&month=1").get_data(as_text=True)
+    assert "1 personne pour 1 réservation" in french
+    assert "0 groupe, 0 personne (élèves et adultes)" in french  # French counts 0 in the singular
+    assert "0 sur 1 visite pointée (" in french and "\u00a0; 0 non pointée" in french
+
+
 def test_a_wrong_year_is_explained_next_to_the_field(staff_client):
     page = staff_client.get("/staff/stats?lang=en&year=abc&month=13")
     html = page.get_data(as_text=True)
@@ -302,6 +313,21 @@ def test_the_feed_lists_confirmed_group_visits_and_closures_without_a_session(
     assert events["Museum closed: Staff training"].decoded("dtstart") == dt.date(2027, 3, 19)
     assert events["Museum closed: Staff training"].decoded("dtend") == dt.date(2027, 3, 20)
     assert events["Museum closed: Works"].decoded("dtstart") == schedule.to_utc(local("2027-03-22T09:00"))
+
+
+def test_the_feed_counts_a_group_of_one_in_the_singular(calendar_app, staff_client, session, request_tour, guides,
+                                                       policy, clock):
+    tour = request_tour("2027-03-16T10:00", pupils=1, adults=0, group_kind="adults", guided=False,
+                        duration_minutes=60, organisation="Thuisonderwijs")
+    confirm_tour(session, policy, clock.now(), tour.id)
+    path = _feed_path(staff_client)
+    for lang, summary, group in [
+            ("en", "Thuisonderwijs · 1 person · self-guided", "Group: 1 pupil + 0 adults · "),
+            ("fr", "Thuisonderwijs · 1 personne · visite libre", "Groupe\u00a0: 1 élève + 0 adulte · ")]:
+        calendar = icalendar.Calendar.from_ical(calendar_app.get(path.replace("lang=en", f"lang={lang}")).data)
+        [event] = calendar.walk("VEVENT")
+        assert str(event["summary"]) == summary
+        assert group in str(event["description"])
 
 
 def test_the_feed_speaks_the_language_of_its_url(calendar_app, staff_client, session, rules):

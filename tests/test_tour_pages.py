@@ -108,6 +108,36 @@ def test_the_teacher_cancels_from_the_link_until_seven_days_before(client, guide
     assert slot_booked(session, "2027-03-16T10:00") == 0
 
 
+@pytest.fixture
+def one_day_rules(config_overrides):
+    """Settings of one: a day ahead, a day to cancel, one group per tour, a day's retention, flagged after a day."""
+    config_overrides.update({"TOUR_MIN_DAYS_AHEAD": 1, "TOUR_CANCEL_DAYS_BEFORE": 1, "TOUR_MAX_GUIDES": 1,
+                             "RETENTION_DAYS": 1, "TOUR_FLAG_AFTER_WORKING_DAYS": 0})
+
+
+def test_settings_of_one_day_or_one_group_are_worded_in_the_singular(one_day_rules, app, client, guides, session,
+                                                                     clock, staff_login):
+    from booking.messages import explain_tour
+    from tests.conftest import local
+
+    page = client.get("/en/groups").get_data(as_text=True)
+    assert "Ask at least 1 day and at most 180 days before the visit." in page
+    assert "up to 20 pupils in 1 group, plus their adults." in page
+    french = client.get("/fr/groups").get_data(as_text=True)
+    assert "au moins 1 jour et au plus 180 jours" in french and "20 élèves en 1 groupe," in french
+    assert "1 day after your visit, your personal data" in client.get("/en/privacy").get_data(as_text=True)
+    with app.test_request_context("/?lang=en"):
+        assert explain_tour("too_soon") == "Group visits are requested at least 1 day ahead."
+        assert explain_tour("too_late_to_change").startswith("Your visit is less than 1 day away:")
+
+    path = client.post("/en/groups", data=tour_form(pupils="18")).headers["Location"]
+    clock.set(local("2027-03-02T10:00"))  # Tuesday: the request has waited one working day
+    sign_in(client, staff_login)
+    assert "waiting 1 working day<" in client.get("/staff/requests?lang=en").get_data(as_text=True)
+    clock.set(local("2027-03-15T11:00"))  # 23 hours before the visit
+    assert "Your visit is less than 1 day away: to cancel or change it" in client.get(path).get_data(as_text=True)
+
+
 # --- staff ---------------------------------------------------------------------------------------
 
 @pytest.fixture

@@ -15,14 +15,20 @@ def catalog(path: Path):
         return read_po(handle)
 
 
-TEMPLATE_IDS = {message.id for message in catalog(ROOT / "translations" / "messages.pot") if message.id}
+def keys(messages) -> set:
+    """(context, id) of every message: one text may be two messages, told apart by their context."""
+    return {(message.context, message.id) for message in messages if message.id}
+
+
+TEMPLATE_IDS = keys(catalog(ROOT / "translations" / "messages.pot"))
 
 
 @pytest.mark.parametrize("language", ["fr", "nl", "en", "de"])
 def test_every_message_has_a_translation_with_the_same_placeholders(language):
-    messages = {m.id: m for m in catalog(ROOT / "translations" / language / "LC_MESSAGES" / "messages.po") if m.id}
+    messages = {(m.context, m.id): m
+                for m in catalog(ROOT / "translations" / language / "LC_MESSAGES" / "messages.po") if m.id}
     assert set(messages) == TEMPLATE_IDS, "run `make update-catalogs` and translate what is new"
-    for message_id, message in messages.items():
+    for (_context, message_id), message in messages.items():
         ids = message_id if isinstance(message_id, tuple) else (message_id,)
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
         assert all(strings), f"{language}: no translation for {ids[0]!r}"
@@ -32,11 +38,18 @@ def test_every_message_has_a_translation_with_the_same_placeholders(language):
             assert set(PLACEHOLDER.findall(string)) <= expected | {"num"}, f"{language}: {ids[0]!r}"
 
 
+@pytest.mark.parametrize(("language", "rule"), [("fr", "(n > 1)"), ("nl", "(n != 1)"), ("en", "(n != 1)"),
+                                               ("de", "(n != 1)")])
+def test_every_catalog_declares_its_languages_plural_rule(language, rule):
+    """French counts 0 and 1 in the singular; Dutch, English and German only 1."""
+    messages = catalog(ROOT / "translations" / language / "LC_MESSAGES" / "messages.po")
+    assert (messages.num_plurals, messages.plural_expr) == (2, rule)
+
+
 def test_the_catalog_template_holds_every_text_of_the_code_and_templates(tmp_path):
     from babel.messages.frontend import CommandLineInterface
 
     fresh = tmp_path / "messages.pot"
     CommandLineInterface().run(["pybabel", "-q", "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l",
                                 "-k", "lazy_gettext", "--no-location", "-o", str(fresh), str(ROOT)])
-    extracted = {m.id for m in catalog(fresh) if m.id}
-    assert extracted == TEMPLATE_IDS, "run `make update-catalogs` and translate what is new"
+    assert keys(catalog(fresh)) == TEMPLATE_IDS, "run `make update-catalogs` and translate what is new"

@@ -280,6 +280,57 @@ def test_offer_email_in_the_visitors_language_through_smtp(smtp_server, smtp_con
     assert "dinsdag" in body.lower()
 
 
+@pytest.mark.parametrize(("language", "people", "subject", "offer", "joined"), [
+    ("en", 1, "A place is free for you on", "Good news: 1 place is free for you on", "for 1 person."),
+    ("en", 2, "Places are free for you on", "Good news: 2 places are free for you on", "for 2 people."),
+    ("fr", 1, "Une place s’est libérée pour vous", "Bonne nouvelle\u00a0: 1 place s’est libérée pour vous",
+     "pour 1 personne."),
+    ("fr", 2, "Des places se sont libérées pour vous", "Bonne nouvelle\u00a0: 2 places se sont libérées pour vous",
+     "pour 2 personnes."),
+    ("nl", 1, "Er is een plaats voor u vrij", "Goed nieuws: er is 1 plaats voor u vrij", "voor 1 persoon."),
+    ("de", 2, "sind Plätze für Sie frei", "Uhr sind 2 Plätze für Sie frei", "für 2 Personen."),
+])
+def test_the_waiting_list_emails_say_one_place_or_several(app, session, rules, clock, full_slot, join, language,
+                                                          people, subject, offer, joined):
+    from booking.notifications.emails import render
+
+    entry = join(people, "Dirk Maes", "dirk@example.be", language)
+    cancel_booking(session, rules, clock.now(), full_slot[0].id)
+    rows = {row.kind: row for row in emails(session, "waitlist_offer") + emails(session, "waitlist_joined")
+            if row.waitlist_id == entry.id}
+    with app.app_context():
+        offered, welcome = render(rows["waitlist_offer"]), render(rows["waitlist_joined"])
+    assert subject in offered.subject
+    assert offer in offered.body
+    assert joined in welcome.body
+    if language == "en":
+        assert ("We hold it for you until" if people == 1 else "We hold them for you until") in offered.body
+        assert ("confirm it (" if people == 1 else "confirm them (") in offered.subject
+
+
+@pytest.fixture
+def one_hour_offers(config_overrides):
+    config_overrides["WAITLIST_OFFER_HOURS"] = 1
+
+
+def test_the_form_says_an_offer_holds_for_1_hour_in_the_singular(one_hour_offers, client, full_slot):
+    page = client.get("/en/waitlist?start=2027-03-02T10:00").get_data(as_text=True)
+    assert "hold them for you for up to 1 hour. Nothing is booked" in page
+    assert "pendant 1 heure au maximum" in client.get("/fr/waitlist?start=2027-03-02T10:00").get_data(as_text=True)
+
+
+def test_the_offer_page_for_one_person_speaks_of_one_place(client, session, rules, clock, full_slot, join):
+    entry = join(1, "Dirk Maes", "dirk@example.be")
+    cancel_booking(session, rules, clock.now(), full_slot[0].id)
+    with client.application.app_context():
+        from booking.links import waitlist_path
+
+        link = waitlist_path(entry_of(session, entry.id))
+    page = client.get(link).get_data(as_text=True)
+    assert "A place is free for you. We hold it until" in page
+    assert "Book this place" in page and "give it to the next person" in page
+
+
 # --- races -------------------------------------------------------------------------------------------
 
 def _accept(entry_id: int, state, session) -> tuple[str, int | None]:

@@ -186,8 +186,10 @@ def _tour_message(row: OutboxMessage) -> flask_mail.Message:
         _attach_calendar(
             message, row, reference=tour.reference, sequence=tour.sequence, start=tour.start, end=tour.end,
             summary=summary,
-            description=gettext("Group visit %(reference)s: %(pupils)s pupils and %(adults)s adults. Details: %(url)s",
-                                reference=tour.reference, pupils=tour.pupils, adults=tour.adults, url=manage_url),
+            description=gettext("Group visit %(reference)s: %(pupils)s and %(adults)s. Details: %(url)s",
+                                reference=tour.reference, url=manage_url,
+                                pupils=ngettext("%(num)s pupil", "%(num)s pupils", tour.pupils),
+                                adults=ngettext("%(num)s adult", "%(num)s adults", tour.adults)),
             url=manage_url, attendee=tour.email, cancelled=bool(cancelled),
         )
     return message
@@ -198,7 +200,9 @@ def _waitlist_message(row: OutboxMessage) -> flask_mail.Message:
     facts = museum_facts(row.language)
     values = {**_when(entry.start), "reference": entry.reference}
     if row.kind == "waitlist_offer":
-        subject = gettext("Places are free for you on %(day)s at %(time)s: confirm them (%(reference)s)", **values)
+        subject = ngettext("A place is free for you on %(day)s at %(time)s: confirm it (%(reference)s)",
+                           "Places are free for you on %(day)s at %(time)s: confirm them (%(reference)s)",
+                           entry.people, **values)
     else:
         subject = gettext("You are on the waiting list for %(day)s at %(time)s (%(reference)s)", **values)
     body = render_template(f"emails/{row.kind}.txt", entry=entry, museum=facts, link=links.waitlist_url(entry),

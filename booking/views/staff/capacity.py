@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, gettext
+from flask_babel import format_date, gettext, ngettext
 from flask_login import current_user
 
 from booking import schedule
@@ -45,8 +45,8 @@ def _when(moment: dt.datetime) -> str:
 
 def below_booked_message(error: CapacityBelowBooked) -> str:
     return " ".join(
-        gettext("%(when)s has %(booked)s places taken: the capacity cannot go below %(booked)s.",
-                when=_when(start), booked=booked)
+        ngettext("%(when)s has %(num)s place taken: the capacity cannot go below %(num)s.",
+                 "%(when)s has %(num)s places taken: the capacity cannot go below %(num)s.", booked, when=_when(start))
         for start, booked in error.slots)
 
 
@@ -100,8 +100,11 @@ def capacity_default():
     except CapacityBelowBooked as error:
         form.capacity.errors = [below_booked_message(error)]
         return _page(422, default_form=form)
-    flash(gettext("The default capacity is now %(capacity)s places an hour (%(count)s slots to come updated).",
-                  capacity=form.capacity.data, count=changed), "success")
+    flash(" ".join([
+        ngettext("The default capacity is now %(num)s place an hour.",
+                 "The default capacity is now %(num)s places an hour.", form.capacity.data),
+        ngettext("%(num)s slot to come is updated.", "%(num)s slots to come are updated.", changed),
+    ]), "success")
     return redirect(url_for("staff.capacity"))
 
 
@@ -116,8 +119,8 @@ def capacity_slot():
     except CapacityBelowBooked as error:
         form.capacity.errors = [below_booked_message(error)]
         return _page(422, slot_form=form)
-    flash(gettext("%(when)s now has %(capacity)s places.", when=_when(start), capacity=form.capacity.data),
-          "success")
+    flash(ngettext("%(when)s now has %(num)s place.", "%(when)s now has %(num)s places.", form.capacity.data,
+                   when=_when(start)), "success")
     return redirect(url_for("staff.capacity"))
 
 
@@ -131,8 +134,8 @@ def capacity_day():
     except CapacityBelowBooked as error:
         form.capacity.errors = [below_booked_message(error)]
         return _page(422, day_form=form)
-    flash(gettext("Every hour of %(day)s now has %(capacity)s places.",
-                  day=format_date(form.date.data, "EEEE d MMMM y"), capacity=form.capacity.data), "success")
+    flash(ngettext("Every hour of %(day)s now has %(num)s place.", "Every hour of %(day)s now has %(num)s places.",
+                   form.capacity.data, day=format_date(form.date.data, "EEEE d MMMM y")), "success")
     return redirect(url_for("staff.capacity"))
 
 

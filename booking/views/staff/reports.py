@@ -6,7 +6,7 @@ import datetime as dt
 import json
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal, format_percent, get_locale, gettext
+from flask_babel import format_decimal, format_percent, get_locale, gettext, ngettext
 from flask_login import current_user
 
 from booking import schedule
@@ -208,19 +208,23 @@ def feed(secret: str):
 def _tour_event(tour: TourRequest, domain: str) -> export_service.FeedEvent:
     guides = ", ".join(g.name for g in tour.guides) or "—"
     if tour.guided:
-        summary = gettext("%(organisation)s · %(people)s people · guided tour in %(language)s · %(guides)s",
-                          organisation=tour.organisation, people=tour.people,
-                          language=LANGUAGE_NAMES.get(tour.tour_language or "", ""), guides=guides)
+        summary = ngettext("%(organisation)s · %(num)s person · guided tour in %(language)s · %(guides)s",
+                           "%(organisation)s · %(num)s people · guided tour in %(language)s · %(guides)s",
+                           tour.people, organisation=tour.organisation,
+                           language=LANGUAGE_NAMES.get(tour.tour_language or "", ""), guides=guides)
     else:
-        summary = gettext("%(organisation)s · %(people)s people · self-guided",
-                          organisation=tour.organisation, people=tour.people)
+        summary = ngettext("%(organisation)s · %(num)s person · self-guided",
+                           "%(organisation)s · %(num)s people · self-guided", tour.people,
+                           organisation=tour.organisation)
     contact = " · ".join(part for part in (
         tour.contact_name + (f" ({tour.contact_role})" if tour.contact_role else ""), tour.email or "", tour.phone)
         if part)
     lines = [gettext("Reference: %(reference)s", reference=tour.reference),
              gettext("Contact: %(contact)s", contact=contact),
-             gettext("Group: %(pupils)s pupils + %(adults)s adults · %(kind)s", pupils=tour.pupils,
-                     adults=tour.adults, kind=group_kind_label(tour.group_kind))]
+             gettext("Group: %(pupils)s + %(adults)s · %(kind)s",
+                     pupils=ngettext("%(num)s pupil", "%(num)s pupils", tour.pupils),
+                     adults=ngettext("%(num)s adult", "%(num)s adults", tour.adults),
+                     kind=group_kind_label(tour.group_kind))]
     if tour.leader_name:
         lines.append(gettext("Group leader on the day: %(name)s", name=tour.leader_name))
     if tour.needs:
