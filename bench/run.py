@@ -11,7 +11,7 @@ bench/results/*.json and *.md (printed).
 Settings: flags, or the environment variables in brackets —
   --workers N       gunicorn sync workers [BENCH_WORKERS, 2]
   --duration S      seconds per wrk (GET) scenario [BENCH_DURATION, 3]
-  --posts N         requests per POST scenario [BENCH_POSTS, 300]
+  --posts N         requests per POST scenario [BENCH_POSTS, 500]
   --rounds N        rounds; each figure is the best of them [BENCH_ROUNDS, 2]
   --concurrency L   comma-separated [BENCH_CONCURRENCY, 8,32]
   --backends L      postgresql,sqlite [BENCH_BACKENDS]
@@ -58,7 +58,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=int(_env("BENCH_WORKERS", "2")))
     parser.add_argument("--duration", type=float, default=None, help="seconds per wrk scenario (default 3)")
-    parser.add_argument("--posts", type=int, default=None, help="requests per POST scenario (default 300)")
+    parser.add_argument("--posts", type=int, default=None, help="requests per POST scenario (default 500)")
     parser.add_argument("--rounds", type=int, default=None, help="rounds, each figure the best of them (default 2)")
     parser.add_argument("--concurrency", default=_env("BENCH_CONCURRENCY", "8,32"))
     parser.add_argument("--backends", default=_env("BENCH_BACKENDS", "postgresql,sqlite"))
@@ -66,7 +66,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                                        "postgresql://postgres@127.0.0.1:5432/bench"))
     parser.add_argument("--quick", action="store_true", help="short runs, to check that everything works")
     args = parser.parse_args(argv)
-    quick_duration, quick_posts, quick_rounds = (2.0, 150, 1) if args.quick else (3.0, 300, 2)
+    quick_duration, quick_posts, quick_rounds = (2.0, 150, 1) if args.quick else (3.0, 500, 2)
     args.rounds = args.rounds or int(_env("BENCH_ROUNDS", str(quick_rounds)))
     args.duration = args.duration or float(_env("BENCH_DURATION", str(quick_duration)))
     args.posts = args.posts or int(_env("BENCH_POSTS", str(quick_posts)))
