@@ -49,6 +49,11 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value.astimezone(UTC)
 
 
+def utc_param(name: str) -> sa.BindParameter:
+    """A bound UTC datetime for a statement built once and run with values (see availability.py)."""
+    return sa.bindparam(name, type_=UTCDateTime())
+
+
 class epoch_seconds(FunctionElement):  # noqa: N801 (an SQL function, named like one)
     """A UTCDateTime as whole seconds since 1970, computed by the database: reading an integer
     costs a fraction of reading a datetime, and a month's availability reads 180 of them."""

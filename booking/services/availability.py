@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from booking import schedule
-from booking.db import epoch_seconds
+from booking.db import epoch_seconds, utc_param
 from booking.models import Closure, Slot
 from booking.schedule import Rules
 from booking.services import NotBookable
@@ -48,15 +48,11 @@ class DayView:
         return sum(slot.remaining for slot in self.slots if slot.bookable)
 
 
-def _period(name: str) -> sa.BindParameter:
-    return sa.bindparam(name, type_=Closure.start_at.type)
-
-
 # The two reads, built once: a request binds its values and SQLAlchemy reuses the compiled SQL.
 # Core columns, not the ORM's: plain rows, without the ORM's loading of entities.
 _closure = Closure.__table__
 _CLOSURES = (sa.select(_closure.c.start_at, _closure.c.end_at, _closure.c.reasons, _closure.c.kind)
-             .where(_closure.c.start_at < _period("end"), _closure.c.end_at > _period("start"))
+             .where(_closure.c.start_at < utc_param("end"), _closure.c.end_at > utc_param("start"))
              .order_by(_closure.c.start_at))
 _slot = Slot.__table__
 # One row at least, even without slot rows, so the default capacity comes with the slots.
@@ -64,7 +60,7 @@ _one = sa.select(sa.literal(1).label("one")).subquery("one")
 _SLOTS = (sa.select(default_capacity_sql(sa.bindparam("configured", type_=sa.Integer)), epoch_seconds(_slot.c.start),
                     _slot.c.capacity, _slot.c.booked)
           .select_from(_one)
-          .outerjoin(_slot, sa.and_(_slot.c.start >= _period("start"), _slot.c.start < _period("end"))))
+          .outerjoin(_slot, sa.and_(_slot.c.start >= utc_param("start"), _slot.c.start < utc_param("end"))))
 
 
 def closures_between(session: Session, start: dt.datetime, end: dt.datetime,
@@ -164,15 +160,15 @@ def open_slot_sql(holiday: bool) -> sa.ColumnElement[bool]:
     [:day_start, :day_end). The calendar's other rules are check_calendar's."""
     no_closure = ~sa.exists().where(
         Closure.kind == "closed",
-        Closure.start_at < sa.bindparam("slot_end", type_=Closure.start_at.type),
-        Closure.end_at > sa.bindparam("start", type_=Closure.end_at.type),
+        Closure.start_at < utc_param("slot_end"),
+        Closure.end_at > utc_param("start"),
     )
     if not holiday:
         return no_closure
     opened = sa.exists().where(
         Closure.kind == "opened",
-        Closure.start_at <= sa.bindparam("day_start", type_=Closure.start_at.type),
-        Closure.end_at >= sa.bindparam("day_end", type_=Closure.end_at.type),
+        Closure.start_at <= utc_param("day_start"),
+        Closure.end_at >= utc_param("day_end"),
     )
     return sa.and_(no_closure, opened)
 

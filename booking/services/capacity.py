@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from booking import schedule
-from booking.db import UTC, atomic
+from booking.db import UTC, atomic, utc_param
 from booking.models import Slot, StaffUser
 from booking.schedule import Rules
 from booking.services import BookingError, audit
@@ -43,7 +43,7 @@ def _take_statement(dialect: str, guard: bool | None) -> sa.Insert:
     places = sa.bindparam("places", type_=sa.Integer)
     default = sa.select(default_capacity_sql(sa.bindparam("configured", type_=sa.Integer)).label("capacity")) \
         .subquery("default_capacity")
-    new_row = sa.select(sa.bindparam("start", type_=slot.c.start.type), default.c.capacity, sa.false(), places) \
+    new_row = sa.select(utc_param("start"), default.c.capacity, sa.false(), places) \
         .where(places <= default.c.capacity)
     if guard is not None:
         new_row = new_row.where(open_slot_sql(holiday=guard))

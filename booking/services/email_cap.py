@@ -12,6 +12,7 @@ import datetime as dt
 import sqlalchemy as sa
 
 from booking import schedule
+from booking.db import utc_param
 from booking.models import Booking
 from booking.schedule import Rules
 
@@ -22,8 +23,8 @@ def under_email_day_cap() -> sa.ColumnElement[bool]:
     # An alias: the count reads booking as a table of its own, also inside a statement that writes it.
     held = Booking.__table__.alias("held")
     count = sa.select(sa.func.count()).select_from(held).where(
-        held.c.start >= sa.bindparam("day_start", type_=held.c.start.type),
-        held.c.start < sa.bindparam("day_end", type_=held.c.start.type),
+        held.c.start >= utc_param("day_start"),
+        held.c.start < utc_param("day_end"),
         held.c.status == "confirmed",
         sa.func.lower(held.c.email) == sa.bindparam("email_lower", type_=held.c.email.type),
     ).scalar_subquery()

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from booking import schedule
+from booking.db import utc_param
 from booking.models import Booking, Closure, Guide, GuideAssignment, GuideDuty, Slot, TourRequest
 from booking.schedule import Rules
 
@@ -106,32 +107,28 @@ def _day_bounds(first: dt.date, last: dt.date, rules: Rules) -> tuple[dt.datetim
     return start, end
 
 
-def _period(name: str) -> sa.BindParameter:
-    return sa.bindparam(name, type_=Slot.start.type)
-
-
 # The reads below are built once; a request binds its period (see availability.py).
 _CONFIRMED = (
     sa.select(Booking.start.label("start"), sa.func.sum(Booking.party_size).label("people"),
               sa.func.count().label("bookings"))
-    .where(Booking.status == "confirmed", Booking.start >= _period("start"), Booking.start < _period("end"))
+    .where(Booking.status == "confirmed", Booking.start >= utc_param("start"), Booking.start < utc_param("end"))
     .group_by(Booking.start).subquery()
 )
 _SLOT_ROWS = (
     sa.select(Slot.start, Slot.capacity, Slot.booked, _CONFIRMED.c.people, _CONFIRMED.c.bookings)
     .outerjoin(_CONFIRMED, _CONFIRMED.c.start == Slot.start)
-    .where(Slot.start >= _period("start"), Slot.start < _period("end"))
+    .where(Slot.start >= utc_param("start"), Slot.start < utc_param("end"))
 )
 _HOLDING_TOURS = (
     sa.select(TourRequest, GuideAssignment.guide_id, GuideAssignment.start.label("hour"))
     .outerjoin(GuideAssignment, GuideAssignment.tour_id == TourRequest.id)
-    .where(TourRequest.status.in_(TourRequest.HOLDING), TourRequest.start >= _period("start"),
-           TourRequest.start < _period("end"))
+    .where(TourRequest.status.in_(TourRequest.HOLDING), TourRequest.start >= utc_param("start"),
+           TourRequest.start < utc_param("end"))
     .order_by(TourRequest.start, TourRequest.id)
 )
 _CLOSURES = (
     sa.select(Closure.kind, Closure.start_at, Closure.end_at, Closure.reasons)
-    .where(Closure.start_at < _period("end"), Closure.end_at > _period("start")).order_by(Closure.start_at)
+    .where(Closure.start_at < utc_param("end"), Closure.end_at > utc_param("start")).order_by(Closure.start_at)
 )
 _GUIDES = (
     sa.select(Guide.id, Guide.name, Guide.language_codes, Guide.active, GuideDuty.day, GuideDuty.on_duty)
