@@ -94,10 +94,11 @@ def stats_csv():
     rows += [[group_kind_label(s.key), s.groups, s.people] for s in report.by_kind] + [[]]
     rows += [[gettext("Groups by tour language"), gettext("Groups"), gettext("People")]]
     rows += [[_language_label(s.key), s.groups, s.people] for s in report.by_language]
-    return _download(export_service.excel_csv(rows), "text/csv; charset=utf-8", f"statistics-{label}.csv")
+    return _download(export_service.excel_csv(rows), "text/csv", f"statistics-{label}.csv")
 
 
 def _download(body: bytes, mimetype: str, filename: str) -> Response:
+    # A bare mimetype: Werkzeug adds "; charset=utf-8" to text/* itself.
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
@@ -162,7 +163,7 @@ def export_bookings():
               gettext("Source"), gettext("Attendance"), gettext("Note or needs")]
     body = export_service.excel_csv([header] + [_visit_cells(item) for item in items])
     export_service.record_bookings_export(db(), now(), _staff(), form.start.data, form.end.data, len(items))
-    return _download(body, "text/csv; charset=utf-8",
+    return _download(body, "text/csv",
                      f"bookings-{form.start.data.isoformat()}-{form.end.data.isoformat()}.csv")
 
 
