@@ -143,6 +143,15 @@ def test_unknown_api_paths_answer_json(client):
     assert client.get("/api/bookings").status_code == 405
 
 
+@pytest.mark.parametrize(("path", "allowed"), [("/api/bookings", {"POST", "OPTIONS"}),
+                                               ("/api/availability", {"GET", "HEAD", "OPTIONS"}),
+                                               ("/en/lost-link", {"GET", "HEAD", "POST", "OPTIONS"})])
+def test_a_405_answer_names_the_allowed_methods(client, path, allowed):
+    response = client.delete(path)
+    assert response.status_code == 405
+    assert {method.strip() for method in response.headers["Allow"].split(",")} == allowed
+
+
 def test_the_openapi_document_describes_every_path(client):
     document = client.get("/api/openapi.json").get_json()
     assert document["openapi"].startswith("3.1")

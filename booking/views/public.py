@@ -356,11 +356,12 @@ def not_found(error):
 
 @links_bp.app_errorhandler(405)
 def method_not_allowed(error):
+    allow = {"Allow": ", ".join(error.valid_methods or ())}  # RFC 9110: a 405 says what is allowed
     if request.path.startswith("/api/"):
-        return {"error": "method_not_allowed", "message": "Method not allowed."}, 405
+        return {"error": "method_not_allowed", "message": "Method not allowed."}, 405, allow
     _error_language()
     return render_template("public/error.html", title=gettext("Not allowed"),
-                           message=gettext("This page cannot be used like that.")), 405
+                           message=gettext("This page cannot be used like that.")), 405, allow
 
 
 @links_bp.app_errorhandler(CSRFError)
