@@ -69,7 +69,10 @@ class Config:
     BOOKING_HORIZON_DAYS = _int("BOOKING_HORIZON_DAYS", 90)
     HOLIDAY_COUNTRY = "BE"
     # Closed days the holidays package does not know: 8 May, the Brussels-Capital Region's day.
-    EXTRA_HOLIDAYS = {(5, 8): "Iris Day (Brussels-Capital Region)"}
+    EXTRA_HOLIDAYS = {(5, 8): {"fr": "Fête de l'Iris (Région de Bruxelles-Capitale)",
+                               "nl": "Irisfeest (Brussels Hoofdstedelijk Gewest)",
+                               "en": "Iris Day (Brussels-Capital Region)",
+                               "de": "Irisfest (Region Brüssel-Hauptstadt)"}}
     AVAILABILITY_MAX_DAYS = 92
     # The waiting list: how long an offer of freed places holds, and the latest it may run before the slot.
     WAITLIST_OFFER_HOURS = _int("WAITLIST_OFFER_HOURS", 12)

@@ -29,7 +29,8 @@ class Rules:
     party_max: int = 8
     horizon_days: int = 90
     holiday_country: str = "BE"
-    extra_holidays: dict[tuple[int, int], str] = field(default_factory=dict)
+    # (month, day) → the holiday's name, one for every language ({"fr": …, "en": …}) or one for all.
+    extra_holidays: dict[tuple[int, int], dict[str, str] | str] = field(default_factory=dict)
     # The waiting list: an offer holds freed places this long, and never later than this before the slot.
     offer_hours: int = 12
     offer_cutoff_minutes: int = 120
@@ -73,7 +74,10 @@ def holiday_name(day: dt.date, rules: Rules, language: str = "en") -> str | None
     """The name of the public holiday on `day`, in `language`, or None."""
     name = _country_holidays(rules.holiday_country, day.year, language).get(day)
     if name is None:
-        name = rules.extra_holidays.get((day.month, day.day))
+        names = rules.extra_holidays.get((day.month, day.day))
+        if isinstance(names, dict):
+            return names.get(language) or names.get("en") or next(iter(names.values()), None)
+        name = names
     return name
 
 

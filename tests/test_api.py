@@ -35,6 +35,16 @@ def test_availability_names_holidays_and_crosses_the_change_to_summer_time(clien
     assert days["2027-03-30"]["slots"][0]["start"].endswith("+02:00")
 
 
+@pytest.mark.parametrize(("language", "name"), [
+    ("fr", "Fête de l'Iris (Région de Bruxelles-Capitale)"), ("nl", "Irisfeest (Brussels Hoofdstedelijk Gewest)"),
+    ("en", "Iris Day (Brussels-Capital Region)"), ("de", "Irisfest (Region Brüssel-Hauptstadt)")])
+def test_the_eighth_of_may_is_named_in_the_language_asked(client, staff_client, language, name):
+    body = client.get(f"/api/availability?from=2028-05-08&to=2028-05-08&language={language}").get_json()
+    assert body["days"][0]["closed_reason"] == name
+    week = staff_client.get(f"/staff/calendar?date=2028-05-08&lang={language}").get_data(as_text=True)
+    assert name.replace("'", "&#39;") in week
+
+
 @pytest.mark.parametrize(("query", "field"), [
     ("from=2027-03-01", "to"),
     ("from=yesterday&to=2027-03-01", "from"),
