@@ -302,6 +302,8 @@ class StaffUser(Base):
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The back-office language last chosen (None: the browser's).
+    language: Mapped[str | None] = mapped_column(sa.String(2))
 
     @property
     def is_admin(self) -> bool:

@@ -144,6 +144,12 @@ def record_sign_out(session: Session, now: dt.datetime, user: StaffUser) -> None
     atomic(session, lambda: audit.record(session, now, session.merge(user), "staff.sign_out"))
 
 
+def remember_language(session: Session, user_id: int, language: str) -> None:
+    """Keep the back-office language a member of staff chose, for their next sessions."""
+    atomic(session, lambda: session.execute(
+        sa.update(StaffUser).where(StaffUser.id == user_id).values(language=language)))
+
+
 def session_fingerprint(user: StaffUser) -> str:
     """Kept in the signed-in session: a new password (or a reset) ends every other session."""
     return hashlib.sha256(b"session:" + user.password_hash.encode()).hexdigest()[:20]

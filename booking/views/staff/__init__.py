@@ -118,6 +118,7 @@ from booking.views.staff import (  # noqa: E402,F401  (they add their routes to 
     calendar,
     capacity,
     closures,
+    language,
     outbox,
     reports,
     requests,
