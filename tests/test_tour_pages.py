@@ -254,3 +254,24 @@ def test_the_api_refuses_bad_tour_requests_with_422(client, guides, session, cha
     assert response.status_code == 422
     assert field in response.get_json()["errors"]
     assert count(session) == 0
+
+
+@pytest.mark.parametrize(("action", "dutch"), [
+    ("accept", "Bedankt: uw groepsbezoek is bevestigd."),
+    ("refuse", "U hebt het voorgestelde tijdstip geweigerd. We houden het niet langer vrij."),
+    ("cancel", "Uw groepsbezoek is geannuleerd."),
+])
+def test_the_answer_to_a_teachers_choice_speaks_the_language_of_the_booking(app, client, request_tour, guides,
+                                                                            session, policy, clock, action, dutch):
+    from booking.links import tour_path
+    from booking.services.tours import propose_time
+    from tests.conftest import local
+
+    tour = request_tour("2027-03-16T10:00", language="nl")
+    propose_time(session, policy, clock.now(), tour.id, local("2027-03-18T10:00"))
+    with app.app_context():
+        path = tour_path(tour)
+    english = {"Accept-Language": "en"}
+    page = client.post(f"{path}/{action}", headers=english, follow_redirects=True).get_data(as_text=True)
+    assert '<html lang="nl">' in page
+    assert dutch in page

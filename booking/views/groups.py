@@ -7,6 +7,7 @@ import uuid
 import sqlalchemy as sa
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from booking import schedule
 from booking.context import db, now, rules, tour_policy
@@ -117,7 +118,8 @@ def _render_tour_page(tour: TourRequest, token: str, numbers_form: FinalNumbersF
     )
 
 
-def _tour_action(reference: str, token: str, action, success: str):
+def _tour_action(reference: str, token: str, action, success):
+    """`success` is a lazy string: read once load_tour has chosen the booking's language."""
     tour = load_tour(reference, token)
     if ConfirmForm().validate_on_submit():
         try:
@@ -125,7 +127,7 @@ def _tour_action(reference: str, token: str, action, success: str):
         except TourStateError as error:
             flash(explain_tour(error.code, error.detail), "error")
         else:
-            flash(success, "success")
+            flash(str(success), "success")
         deliver_after_commit()  # an expired proposal also queues its emails
     return redirect(url_for("links.tour_page", reference=tour.reference, token=token))
 
@@ -134,20 +136,20 @@ def _tour_action(reference: str, token: str, action, success: str):
 def accept_proposal(reference: str, token: str):
     return _tour_action(reference, token,
                         lambda tour: answer_proposal(db(), tour_policy(), now(), tour.id, accept=True),
-                        gettext("Thank you: your group visit is confirmed. We have sent you the details."))
+                        _l("Thank you: your group visit is confirmed. We have sent you the details."))
 
 
 @links_bp.post("/g/<reference>/<token>/refuse")
 def refuse_proposal(reference: str, token: str):
     return _tour_action(reference, token,
                         lambda tour: answer_proposal(db(), tour_policy(), now(), tour.id, accept=False),
-                        gettext("You declined the time we proposed. We no longer hold it."))
+                        _l("You declined the time we proposed. We no longer hold it."))
 
 
 @links_bp.post("/g/<reference>/<token>/cancel")
 def cancel_request(reference: str, token: str):
     return _tour_action(reference, token, lambda tour: cancel_tour(db(), tour_policy(), now(), tour.id),
-                        gettext("Your group visit is cancelled. We have sent you a confirmation."))
+                        _l("Your group visit is cancelled. We have sent you a confirmation."))
 
 
 @links_bp.post("/g/<reference>/<token>/numbers")
