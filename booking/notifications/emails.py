@@ -16,6 +16,7 @@ from booking.context import rules as current_rules
 from booking.context import state
 from booking.models import Booking, Closure, OutboxMessage, StaffUser, TourRequest
 from booking.notifications.ics import visit_event_calendar
+from booking.notifications.message import MailMessage
 from booking.presentation import museum_facts
 from booking.services.tours import numbers_deadline
 
@@ -102,7 +103,7 @@ def render(row: OutboxMessage) -> flask_mail.Message:
 
 def _message(row: OutboxMessage, subject: str, body: str, html: str) -> flask_mail.Message:
     config = current_app.config
-    message = flask_mail.Message(
+    message = MailMessage(
         subject=subject, recipients=[row.recipient], body=body, html=html,
         sender=config["MAIL_DEFAULT_SENDER"], reply_to=museum_facts(row.language)["email"],
     )

@@ -1,0 +1,81 @@
+"""An email whose subject is encoded and folded at word boundaries, so it decodes as it was written."""
+
+from __future__ import annotations
+
+import re
+from email.quoprimime import header_encode
+
+import flask_mail
+
+LINE = 78  # RFC 5322: lines SHOULD stay within 78 characters
+ENCODED_WORD = 75  # RFC 2047: an encoded-word is at most 75 characters
+
+
+def _encoded_words(text: str, first_room: int, other_room: int) -> list[str]:
+    """`text` as UTF-8 encoded-words, each holding whole words (with the spaces after them); the
+    first fits in `first_room` characters, the others in `room`."""
+    words, current = [], ""
+    for token in re.findall(r"[^ ]* *", text):  # ASCII spaces only: a no-break space binds its words
+        if not token:
+            continue
+        room = first_room if not words else other_room
+        if current and len(header_encode((current + token).encode(), "utf-8")) > room:
+            words.append(current)
+            current = ""
+        while len(header_encode(token.encode(), "utf-8")) > room:  # one word longer than a line
+            cut = len(token) - 1
+            while len(header_encode(token[:cut].encode(), "utf-8")) > room:
+                cut -= 1
+            words.append(token[:cut])
+            token = token[cut:]
+        current += token
+    if current:
+        words.append(current)
+    return [header_encode(word.encode(), "utf-8") for word in words]
+
+
+def fold_text_header(name: str, text: str) -> str:
+    """An unstructured header's value, encoded and folded, ready to be written as it is.
+
+    Plain ASCII is folded at spaces. Anything else becomes encoded-words cut between words: the
+    spaces sit inside them, and a decoder drops the folding between two encoded-words, so
+    "persönlichen" can no longer come out as "pers önlichen" (Python 3.11's folder and
+    email.header.Header both cut there).
+    """
+    first = LINE - len(name) - 2
+    if text.isascii() and "=?" not in text and "\n" not in text and "\r" not in text:
+        lines, current = [], ""
+        for word in text.split(" "):
+            limit = first if not lines else LINE - 1
+            if current and len(current) + 1 + len(word) > limit:
+                lines.append(current)
+                current = word
+            else:
+                current = f"{current} {word}" if current else word
+        return "\r\n ".join([*lines, current])
+    one_line = text.replace("\r", " ").replace("\n", " ")
+    words = _encoded_words(one_line, min(ENCODED_WORD, first), min(ENCODED_WORD, LINE - 1))
+    lines, current, limit = [], "", first
+    for word in words:
+        if current and len(current) + 1 + len(word) > limit:
+            lines.append(current)
+            current, limit = word, LINE - 1
+        else:
+            current = f"{current} {word}" if current else word
+    return "\r\n ".join([*lines, current])
+
+
+class MailMessage(flask_mail.Message):
+    """Flask-Mail's message with the subject encoded by fold_text_header, and the sender's and
+    reply-to's names by the email package (under the SMTP policy Flask-Mail sets)."""
+
+    def _message(self):
+        message = super()._message()
+        for name, value in (("From", self.sender), ("Reply-To", self.reply_to)):
+            if value:
+                del message[name]
+                message[name] = value
+        if self.subject:
+            del message["Subject"]
+            message.set_raw("Subject", fold_text_header("Subject", self.subject))
+        return message
