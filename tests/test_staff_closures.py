@@ -322,8 +322,8 @@ def test_capacity_pages_say_one_place_in_the_singular(staff_client, book):
         "slot-date": "2027-03-02", "slot-time": "10:00", "slot-capacity": "0"}).get_data(as_text=True)
     assert "1 place est déjà prise\u00a0: la capacité ne peut pas descendre sous 1." in refused
 
-    staff_client.post("/staff/capacity/slot", data={"slot-date": "2027-03-02", "slot-time": "10:00",
-                                                    "slot-capacity": "1"})
+    staff_client.post("/staff/capacity/slot?lang=en", data={"slot-date": "2027-03-02", "slot-time": "10:00",
+                                                            "slot-capacity": "1"})
     assert "Tuesday 2 March 10:00 now has 1 place." in staff_client.get("/staff/capacity?lang=en").get_data(
         as_text=True)
     staff_client.post("/staff/capacity/default", data={"default-capacity": "1"})
@@ -331,7 +331,7 @@ def test_capacity_pages_say_one_place_in_the_singular(staff_client, book):
     assert "The default capacity is now 1 place an hour. 1 slot to come is updated." in page
     assert "Default: 1 place in each hour" in page
     assert "Par défaut\u00a0: 1 place par heure" in staff_client.get("/staff/capacity?lang=fr").get_data(as_text=True)
-    staff_client.post("/staff/capacity/day", data={"day-date": "2027-03-02", "day-capacity": "1"})
+    staff_client.post("/staff/capacity/day?lang=en", data={"day-date": "2027-03-02", "day-capacity": "1"})
     assert "Every hour of Tuesday 2 March 2027 now has 1 place." in staff_client.get(
         "/staff/capacity?lang=en").get_data(as_text=True)
 
