@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask, current_app, g, request, url_for
-from flask_babel import format_date, format_time, get_locale, get_translations, gettext
+from flask_babel import format_time, get_locale, get_translations, gettext
 
+from booking.dates import date_as
 from booking.presentation import museum_facts
 
 LANGUAGE_NAMES = {"fr": "Français", "nl": "Nederlands", "en": "English", "de": "Deutsch"}
@@ -91,10 +92,10 @@ def init_app(app: Flask) -> None:
         newstyle=True,
     )
     app.add_template_global(weekday_names)
-    app.add_template_filter(lambda moment: format_date(moment, "full"), "day")
-    app.add_template_filter(lambda moment: format_date(moment, "d MMMM y"), "short_day")
+    app.add_template_filter(date_as, "day")  # Friday 4 December 2026
+    app.add_template_filter(lambda moment: date_as(moment, "date"), "short_day")  # 4 December 2026
+    app.add_template_filter(date_as, "date_as")  # {{ day|date_as("short") }}: see booking/dates.py
     app.add_template_filter(lambda moment: format_time(moment, "HH:mm"), "hour")
-    app.add_template_filter(format_date, "format_date")
     app.add_template_filter(lambda text: dt.datetime.fromisoformat(text), "parse_iso")
     app.add_template_filter(
         lambda moment: moment.astimezone(app.extensions["booking"].rules.tz).strftime("%Y-%m-%dT%H:%M"),

@@ -5,7 +5,7 @@ import pytest
 
 @pytest.mark.parametrize(("lang", "text"), [
     ("fr", "mardi 2 mars 2027"), ("nl", "dinsdag 2 maart 2027"),
-    ("de", "Dienstag, 2. März 2027"), ("en", "Tuesday, March 2, 2027"),
+    ("de", "Dienstag, 2. März 2027"), ("en", "Tuesday 2 March 2027"),
 ])
 def test_dates_are_written_the_way_each_language_writes_them(client, lang, text):
     assert text in client.get(f"/{lang}/visit/2027-03-02").get_data(as_text=True)

@@ -7,13 +7,14 @@ import re
 import flask_mail
 import sqlalchemy as sa
 from flask import current_app, g, render_template
-from flask_babel import force_locale, format_date, format_time, gettext, ngettext
+from flask_babel import force_locale, format_time, gettext, ngettext
 from markupsafe import Markup, escape
 from sqlalchemy.orm import object_session
 
 from booking import links, schedule
 from booking.context import rules as current_rules
 from booking.context import state
+from booking.dates import date_as
 from booking.models import Booking, Closure, OutboxMessage, StaffUser, TourRequest
 from booking.notifications.ics import visit_event_calendar
 from booking.notifications.message import MailMessage
@@ -22,7 +23,7 @@ from booking.services.tours import numbers_deadline
 
 
 def _when(moment) -> dict[str, str]:
-    return {"day": format_date(moment, "full"), "time": format_time(moment, "HH:mm")}
+    return {"day": date_as(moment), "time": format_time(moment, "HH:mm")}
 
 
 def _visit_subject(kind: str, booking: Booking) -> str:

@@ -13,13 +13,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_datetime, gettext, ngettext
+from flask_babel import format_time, gettext, ngettext
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from booking import schedule
 from booking import tours as tour_rules_module
 from booking.context import db, mail_domain, now, rules, tour_policy
+from booking.dates import date_as
 from booking.forms import BookingSearchForm, DeskBookingForm, DeskGroupForm, GuidesForm, StaffCancelForm, StaffMoveForm
 from booking.messages import explain, explain_tour
 from booking.models import AuditEntry, Booking, Guide, OutboxMessage, StaffUser, TourRequest
@@ -176,7 +177,7 @@ def override_label(name: str) -> str:
 
 
 def _when(moment: dt.datetime) -> str:
-    return format_datetime(moment, "d MMM y, HH:mm")
+    return f"{date_as(moment, 'short_date')}, {format_time(moment, 'HH:mm')}"
 
 
 def _detail_label(key: str) -> str:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, gettext, ngettext
+from flask_babel import gettext, ngettext
 from flask_login import current_user
 
 from booking import schedule
 from booking.context import db, now, rules
+from booking.dates import date_as
 from booking.forms import ConfirmForm, DayCapacityForm, DefaultCapacityForm, GuideForm, RosterForm, SlotCapacityForm
 from booking.i18n import current_language
 from booking.services import BookingError
@@ -40,7 +41,7 @@ def _staff():
 
 def _when(moment: dt.datetime) -> str:
     local = schedule.to_local(moment, rules())
-    return f"{format_date(local.date(), 'EEEE d MMMM')} {local.strftime('%H:%M')}"
+    return f"{date_as(local.date(), 'day_no_year')} {local.strftime('%H:%M')}"
 
 
 def below_booked_message(error: CapacityBelowBooked) -> str:
@@ -135,7 +136,7 @@ def capacity_day():
         form.capacity.errors = [below_booked_message(error)]
         return _page(422, day_form=form)
     flash(ngettext("Every hour of %(day)s now has %(num)s place.", "Every hour of %(day)s now has %(num)s places.",
-                   form.capacity.data, day=format_date(form.date.data, "EEEE d MMMM y")), "success")
+                   form.capacity.data, day=date_as(form.date.data)), "success")
     return redirect(url_for("staff.capacity"))
 
 
@@ -152,7 +153,7 @@ def roster():
     except GuideBusy as error:
         return _page(422, roster_form=form, week=week, busy=error.busy)
     if changed:
-        flash(gettext("The roster of the week of %(day)s is saved.", day=format_date(week, "d MMMM y")), "success")
+        flash(gettext("The roster of the week of %(day)s is saved.", day=date_as(week, "date")), "success")
     else:
         flash(gettext("Nothing changed in the roster."), "info")
     return redirect(url_for("staff.capacity", week=week.isoformat()) + "#roster")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, gettext, ngettext
+from flask_babel import gettext, ngettext
 from flask_login import current_user
 
 from booking.context import db, now, rules, tour_policy
+from booking.dates import date_as
 from booking.forms import ClosureForm, ConfirmForm
 from booking.i18n import current_language
 from booking.notifications.dispatch import deliver_after_commit
@@ -57,11 +58,11 @@ def period_label(start: dt.datetime, end: dt.datetime) -> str:
     if local_start.time() == dt.time.min and local_end.time() == dt.time.min:
         last = (local_end - dt.timedelta(days=1)).date()
         if last == local_start.date():
-            return format_date(local_start.date(), "EEEE d MMMM y")
-        return gettext("%(first)s to %(last)s", first=format_date(local_start.date(), "EEEE d MMMM y"),
-                       last=format_date(last, "EEEE d MMMM y"))
+            return date_as(local_start.date())
+        return gettext("%(first)s to %(last)s", first=date_as(local_start.date()),
+                       last=date_as(last))
     if local_start.date() == local_end.date():
-        return gettext("%(day)s, %(start)s–%(end)s", day=format_date(local_start.date(), "EEEE d MMMM y"),
+        return gettext("%(day)s, %(start)s–%(end)s", day=date_as(local_start.date()),
                        start=local_start.strftime("%H:%M"), end=local_end.strftime("%H:%M"))
     return gettext("%(first)s to %(last)s", first=_when(start), last=_when(end))
 
@@ -107,7 +108,7 @@ def closures():
 
 
 def _when(moment: dt.datetime) -> str:
-    return format_date(moment, "EEEE d MMMM y") + " " + moment.astimezone(rules().tz).strftime("%H:%M")
+    return date_as(moment) + " " + moment.astimezone(rules().tz).strftime("%H:%M")
 
 
 @bp.post("/closures/<int:closure_id>/remove")
@@ -142,7 +143,7 @@ def open_holiday_view(day: str):
         flash(explain_closure(error), "error")
     else:
         flash(gettext("%(day)s is open exceptionally: visitors and groups can book it.",
-                      day=format_date(the_day, "EEEE d MMMM y")), "success")
+                      day=date_as(the_day)), "success")
     return redirect(url_for("staff.closures"))
 
 
@@ -156,6 +157,6 @@ def close_holiday_view(day: str):
     except ClosureError as error:
         flash(explain_closure(error), "error")
     else:
-        flash(gettext("%(day)s is closed again, as a public holiday.", day=format_date(the_day, "EEEE d MMMM y")),
+        flash(gettext("%(day)s is closed again, as a public holiday.", day=date_as(the_day)),
               "success")
     return redirect(url_for("staff.closures"))
