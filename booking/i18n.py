@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask, current_app, g, request, url_for
-from flask_babel import format_time, get_locale, get_translations, gettext
+from flask_babel import format_time, get_locale, get_translations, gettext, pgettext
 
 from booking.dates import date_as
 from booking.presentation import museum_facts
@@ -77,6 +77,11 @@ def _page_translations():
     return translations
 
 
+def colon(label: str) -> str:
+    """A label and the language's colon: "Date:", but "Date\u202f:" in French (a narrow no-break space)."""
+    return label + pgettext("after a label, before its value", ":")
+
+
 def weekday_names() -> list[tuple[str, str]]:
     """(short, full) names, Monday first, in the page's language, straight from Babel's locale data."""
     days = get_locale().days["format"]
@@ -92,6 +97,7 @@ def init_app(app: Flask) -> None:
         newstyle=True,
     )
     app.add_template_global(weekday_names)
+    app.add_template_filter(colon)
     app.add_template_filter(date_as, "day")  # Friday 4 December 2026
     app.add_template_filter(lambda moment: date_as(moment, "date"), "short_day")  # 4 December 2026
     app.add_template_filter(date_as, "date_as")  # {{ day|date_as("short") }}: see booking/dates.py

@@ -104,7 +104,7 @@ def test_the_numbers_emails_count_one_pupil_or_adult_in_the_singular(app, sessio
     assert ("Your group's numbers are updated: 12 pupils or participants and 1 accompanying adult "
             "(before: 1 and 1).") in to_teacher
     assert museum.language == "fr"
-    assert "Avant la modification\u00a0: 1 élève ou participant et 1 adulte." in to_museum
+    assert "Avant la modification\u202f: 1 élève ou participant et 1 adulte." in to_museum
 
 
 def test_fewer_pupils_free_places_and_a_guide_at_once(session, policy, clock, confirmed, rules):

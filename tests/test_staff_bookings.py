@@ -244,7 +244,7 @@ def test_staff_cancel_a_visit_for_the_visitor_who_is_emailed_in_their_language(
     assert len(messages) == 2
     body = plain_text(messages[1])
     assert "le musée a dû annuler votre visite" in body
-    assert "Message du musée : Une panne de chauffage." in body
+    assert "Message du musée\u202f: Une panne de chauffage." in body
     assert "METHOD:CANCEL" in calendar_part(messages[1])
     page = _text(staff_client.get(f"/staff/bookings/{visit.reference}?lang=en"))
     assert "Cancelled by staff for the visitor" in page and "Une panne de chauffage." in page
@@ -595,7 +595,7 @@ def test_staff_cancel_a_group_for_the_teacher_freeing_places_and_guides(
     assert len(teacher) == 3
     body = plain_text(teacher[-1])
     assert "annulée" in teacher[-1]["Subject"]
-    assert "Message du musée : Le bus ne vient pas." in body
+    assert "Message du musée\u202f: Le bus ne vient pas." in body
     assert "METHOD:CANCEL" in calendar_part(teacher[-1])
     page = _text(staff_client.get(f"/staff/bookings/{confirmed_tour.reference}?lang=en"))
     assert "Cancelled by staff for the teacher" in page and "Cancel the group visit" not in page

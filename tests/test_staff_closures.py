@@ -320,7 +320,7 @@ def test_capacity_pages_say_one_place_in_the_singular(staff_client, book):
     assert "Tuesday 2 March 10:00 has 1 place taken: the capacity cannot go below 1." in refused
     refused = staff_client.post("/staff/capacity/slot?lang=fr", data={
         "slot-date": "2027-03-02", "slot-time": "10:00", "slot-capacity": "0"}).get_data(as_text=True)
-    assert "1 place est déjà prise\u00a0: la capacité ne peut pas descendre sous 1." in refused
+    assert "1 place est déjà prise\u202f: la capacité ne peut pas descendre sous 1." in refused
 
     staff_client.post("/staff/capacity/slot?lang=en", data={"slot-date": "2027-03-02", "slot-time": "10:00",
                                                             "slot-capacity": "1"})
@@ -330,7 +330,7 @@ def test_capacity_pages_say_one_place_in_the_singular(staff_client, book):
     page = staff_client.get("/staff/capacity?lang=en").get_data(as_text=True)
     assert "The default capacity is now 1 place an hour. 1 slot to come is updated." in page
     assert "Default: 1 place in each hour" in page
-    assert "Par défaut\u00a0: 1 place par heure" in staff_client.get("/staff/capacity?lang=fr").get_data(as_text=True)
+    assert "Par défaut\u202f: 1 place par heure" in staff_client.get("/staff/capacity?lang=fr").get_data(as_text=True)
     staff_client.post("/staff/capacity/day?lang=en", data={"day-date": "2027-03-02", "day-capacity": "1"})
     assert "Every hour of Tuesday 2 March 2027 now has 1 place." in staff_client.get(
         "/staff/capacity?lang=en").get_data(as_text=True)

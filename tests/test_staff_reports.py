@@ -160,7 +160,7 @@ def test_a_month_of_one_small_visit_is_counted_in_the_singular(staff_client, see
     french = staff_client.get("/staff/stats?lang=fr&year=2027&month=1").get_data(as_text=True)
     assert "1 personne pour 1 réservation" in french
     assert "0 groupe, 0 personne (élèves et adultes)" in french  # French counts 0 in the singular
-    assert "0 sur 1 visite pointée (" in french and "\u00a0; 0 non pointée" in french
+    assert "0 sur 1 visite pointée (" in french and "\u202f; 0 non pointée" in french
 
 
 def test_a_wrong_year_is_explained_next_to_the_field(staff_client):
@@ -323,7 +323,7 @@ def test_the_feed_counts_a_group_of_one_in_the_singular(calendar_app, staff_clie
     path = _feed_path(staff_client)
     for lang, summary, group in [
             ("en", "Thuisonderwijs · 1 person · self-guided", "Group: 1 pupil + 0 adults · "),
-            ("fr", "Thuisonderwijs · 1 personne · visite libre", "Groupe\u00a0: 1 élève + 0 adulte · ")]:
+            ("fr", "Thuisonderwijs · 1 personne · visite libre", "Groupe\u202f: 1 élève + 0 adulte · ")]:
         calendar = icalendar.Calendar.from_ical(calendar_app.get(path.replace("lang=en", f"lang={lang}")).data)
         [event] = calendar.walk("VEVENT")
         assert str(event["summary"]) == summary

@@ -283,9 +283,9 @@ def test_offer_email_in_the_visitors_language_through_smtp(smtp_server, smtp_con
 @pytest.mark.parametrize(("language", "people", "subject", "offer", "joined"), [
     ("en", 1, "A place is free for you on", "Good news: 1 place is free for you on", "for 1 person."),
     ("en", 2, "Places are free for you on", "Good news: 2 places are free for you on", "for 2 people."),
-    ("fr", 1, "Une place s’est libérée pour vous", "Bonne nouvelle\u00a0: 1 place s’est libérée pour vous",
+    ("fr", 1, "Une place s’est libérée pour vous", "Bonne nouvelle\u202f: 1 place s’est libérée pour vous",
      "pour 1 personne."),
-    ("fr", 2, "Des places se sont libérées pour vous", "Bonne nouvelle\u00a0: 2 places se sont libérées pour vous",
+    ("fr", 2, "Des places se sont libérées pour vous", "Bonne nouvelle\u202f: 2 places se sont libérées pour vous",
      "pour 2 personnes."),
     ("nl", 1, "Er is een plaats voor u vrij", "Goed nieuws: er is 1 plaats voor u vrij", "voor 1 persoon."),
     ("de", 2, "sind Plätze für Sie frei", "Uhr sind 2 Plätze für Sie frei", "für 2 Personen."),
