@@ -171,3 +171,30 @@ def test_the_openapi_document_describes_every_path(client):
     assert {"201", "409", "422"} <= set(responses)
     required = document["components"]["schemas"]["BookingRequest"]["required"]
     assert set(required) == {"start", "party_size", "name", "email", "language"}
+
+
+CODE_FIELDS = {"language", "tour_language", "group_kind", "kind"}
+
+
+def test_the_openapi_document_says_what_the_api_accepts_and_refuses(client):
+    document = client.get("/api/openapi.json").get_json()
+    schemas = document["components"]["schemas"]
+    for name in ("BookingRequest", "TourRequest"):
+        schema = schemas[name]
+        for field, spec in schema["properties"].items():
+            if field in CODE_FIELDS:
+                assert spec.get("enum"), f"{name}.{field} has no enum"
+            if field in schema["required"] and spec.get("type") == "string" and "enum" not in spec:
+                assert spec.get("minLength", 0) >= 1 and spec.get("pattern") == r"\S", f"{name}.{field}"
+    language = next(p for p in document["paths"]["/api/availability"]["get"]["parameters"] if p["name"] == "language")
+    assert language["schema"]["enum"] == ["fr", "nl", "en", "de"]
+    bookings = document["paths"]["/api/bookings"]["post"]["responses"]
+    for refusal in ("past", "closed", "not a slot"):
+        assert refusal in bookings["422"]["description"]
+    assert "full" in bookings["409"]["description"]
+    tours = document["paths"]["/api/tour-requests"]["post"]["responses"]
+    refusals = tours["409"]["description"] + tours["422"]["description"]
+    assert all(refusal in refusals for refusal in ("past", "closed", "full"))
+    for path in ("/api/bookings", "/api/tour-requests"):
+        too_many = document["paths"][path]["post"]["responses"]["429"]
+        assert "Retry-After" in too_many["headers"]

@@ -11,6 +11,24 @@ def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+def _required_text(max_length: int | None = None, **extra) -> dict:
+    """A required string: the API strips it and refuses it empty, so the document says at least one
+    character that is not a space."""
+    schema = {"type": "string", "minLength": 1, "pattern": r"\S", **extra}
+    if max_length:
+        schema["maxLength"] = max_length
+    return schema
+
+
+def _too_many(path: str) -> dict:
+    return {"description": f"Too many requests to {path} from this address; retry after Retry-After seconds",
+            "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 0},
+                                        "description": "Seconds before a new request can be accepted."}},
+            "content": _json({"type": "object", "required": ["error", "retry_after", "message"],
+                              "properties": {"error": {"const": "rate_limited"},
+                                             "retry_after": {"type": "integer"}, "message": {"type": "string"}}})}
+
+
 def openapi_document(config) -> dict:
     party_max = config["PARTY_MAX"]
     errors = {
@@ -67,14 +85,16 @@ def openapi_document(config) -> dict:
                     "responses": {
                         "201": {"description": "Booked and confirmed",
                                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Booking"}}}},
-                        "409": {"description": "Not enough places left in the slot",
+                        "409": {"description": "Business rule: the slot is full (not enough places left)",
                                 "content": {"application/json": {"schema": {
                                     "type": "object", "required": ["error"],
                                     "properties": {"error": {"const": "slot_full"}, "message": {"type": "string"}},
                                 }}}},
-                        "422": {"description": "Invalid input, or a start that cannot be booked "
-                                               "(closed, past, too far ahead, not a slot)",
+                        "422": {"description": "Invalid input, or a start that a business rule refuses although "
+                                               "it fits the schema: past, closed (weekend, public holiday or "
+                                               "closure), too far ahead, or not a slot start",
                                 "content": {"application/json": {"schema": errors}}},
+                        "429": _too_many("/api/bookings"),
                     },
                 }
             },
@@ -88,7 +108,8 @@ def openapi_document(config) -> dict:
                     "responses": {
                         "201": {"description": "Received and held, not yet confirmed",
                                 "content": _json(_ref("TourRequestCreated"))},
-                        "409": {"description": "None of the requested times fits now",
+                        "409": {"description": "Business rule: none of the requested times fits now (closed, "
+                                               "full, no guide free, or none speaking the language)",
                                 "content": _json({
                                     "type": "object", "required": ["error", "reason", "reasons"],
                                     "properties": {
@@ -99,9 +120,11 @@ def openapi_document(config) -> dict:
                                         "message": {"type": "string"},
                                     },
                                 })},
-                        "422": {"description": "Invalid input, or a time that can never suit a group "
-                                               "(lead time, weekend, holiday, too late a start)",
+                        "422": {"description": "Invalid input, or a time that a business rule refuses although it "
+                                               "fits the schema: past or within the lead time, too far ahead, "
+                                               "closed (weekend, public holiday), or too late a start",
                                 "content": _json(errors)},
+                        "429": _too_many("/api/tour-requests"),
                     },
                 }
             },
@@ -149,11 +172,11 @@ def openapi_document(config) -> dict:
                     "type": "object",
                     "required": ["start", "party_size", "name", "email", "language"],
                     "properties": {
-                        "start": {"type": "string", "format": "date-time",
-                                  "description": "A slot's start; without an offset, Brussels time."},
+                        "start": _required_text(format="date-time",
+                                                description="A slot's start; without an offset, Brussels time."),
                         "party_size": {"type": "integer", "minimum": config["PARTY_MIN"], "maximum": party_max},
-                        "name": {"type": "string", "minLength": 1, "maxLength": 100},
-                        "email": {"type": "string", "format": "email", "maxLength": 254},
+                        "name": _required_text(100),
+                        "email": _required_text(254, format="email"),
                         "language": {"type": "string", "enum": list(config["LANGUAGES"])},
                         "note": {"type": "string", "maxLength": 500},
                     },
@@ -170,13 +193,13 @@ def openapi_document(config) -> dict:
                         "duration_minutes": {"type": "integer", "enum": [60, 120],
                                              "description": "Self-guided visits only; guided tours last "
                                                             f"{config['TOUR_GUIDED_MINUTES']} minutes."},
-                        "organisation": {"type": "string", "maxLength": 150},
+                        "organisation": _required_text(150),
                         "address": {"type": "string", "maxLength": 200},
-                        "postcode": {"type": "string", "maxLength": 12},
-                        "contact_name": {"type": "string", "maxLength": 100},
+                        "postcode": _required_text(12),
+                        "contact_name": _required_text(100),
                         "contact_role": {"type": "string", "maxLength": 100},
-                        "email": {"type": "string", "format": "email", "maxLength": 254},
-                        "phone": {"type": "string", "maxLength": 40},
+                        "email": _required_text(254, format="email"),
+                        "phone": _required_text(40),
                         "leader_name": {"type": "string", "maxLength": 100},
                         "pupils": {"type": "integer", "minimum": 1},
                         "adults": {"type": "integer", "minimum": 0},
