@@ -1,5 +1,7 @@
 """Schemathesis against the app's own /api/openapi.json, in process (WSGI): no 5xx on any request,
-valid or not, and every 4xx says why in its JSON body. The number of cases per operation and mode
+valid or not, every 4xx says why in its JSON body, every answer is one the document describes (status,
+content type, headers, body), data the document says is wrong is refused, and a method a path does not
+take answers 405 with Allow. The number of cases per operation and mode
 comes from the Hypothesis profile (tests/hypothesis_profiles.py).
 
 Schemathesis' own pytest decorators do not run under this pytest, so each operation's strategy is
@@ -14,7 +16,14 @@ import pytest
 import schemathesis
 from hypothesis import given
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    not_a_server_error,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from booking.views.openapi import openapi_document
 from config import Config
@@ -47,6 +56,10 @@ def client_errors_say_why(ctx, response, case):
     return True
 
 
+CHECKS = [not_a_server_error, client_errors_say_why, status_code_conformance, content_type_conformance,
+          response_headers_conformance, response_schema_conformance, negative_data_rejection]
+
+
 @pytest.mark.parametrize(("path", "method", "mode"), CASES)
 def test_the_api_never_answers_500_and_explains_every_refusal(app, guides, path, method, mode):
     operation = schemathesis.openapi.from_wsgi("/api/openapi.json", app)[path][method]
@@ -56,7 +69,7 @@ def test_the_api_never_answers_500_and_explains_every_refusal(app, guides, path,
     def call(case):
         response = case.call()
         statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
-        case.validate_response(response, checks=[not_a_server_error, client_errors_say_why])
+        case.validate_response(response, checks=CHECKS)
 
     call()
     print(f"\n{method.upper()} {path} ({mode}): {sum(statuses.values())} requests, statuses {sorted(statuses.items())}")
