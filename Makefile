@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 LANGS := fr nl en de
 
-.PHONY: run test venv catalogs extract-messages update-catalogs lint worker bench clean
+.PHONY: run test venv catalogs extract-messages update-catalogs lint worker bench clean vnu
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ run: venv instance/secret_key catalogs
 
 worker: venv instance/secret_key
 	$(FLASK) worker
+
+# The Nu HTML Checker for tests/test_html_validity.py: npm's vnu-jar (a Java 17 program) in .vnu/
+VNU_VERSION := 26.9.27
+vnu: .vnu/node_modules/vnu-jar/build/dist/vnu.jar
+.vnu/node_modules/vnu-jar/build/dist/vnu.jar:
+	npm install --silent --no-audit --no-fund --ignore-scripts --prefix .vnu vnu-jar@$(VNU_VERSION)
 
 test: venv catalogs
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
