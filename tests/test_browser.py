@@ -96,10 +96,12 @@ def test_visitor_books_then_cancels_from_the_emailed_link(live_server, smtp_serv
     page = mail_app.new_page()
     page.goto(private_link)
     expect(page.get_by_text("Your visit is confirmed")).to_be_visible()
-    page.get_by_role("button", name="Cancel this visit").click()
+    page.get_by_role("link", name="Cancel this visit").click()  # asks once more
+    expect(page.get_by_role("heading", name="Cancel this visit?")).to_be_visible()
+    page.get_by_role("button", name="Yes, cancel my visit").click()
 
     expect(page.get_by_text("This visit is cancelled.")).to_be_visible()
-    expect(page.get_by_role("button", name="Cancel this visit")).to_have_count(0)
+    expect(page.get_by_role("link", name="Cancel this visit")).to_have_count(0)
     assert page.url == private_link
     mail_app.close()
 

@@ -239,10 +239,16 @@ def manage(reference: str, token: str):
                            changeable=_changeable(booking), cancel_form=ConfirmForm())
 
 
-@links_bp.post("/b/<reference>/<token>/cancel")
+@links_bp.route("/b/<reference>/<token>/cancel", methods=["GET", "POST"])
 def cancel(reference: str, token: str):
+    """Asks once more (a page of its own, no JavaScript needed); its button's post cancels."""
     booking = load_visit(reference, token)
     form = ConfirmForm()
+    if request.method == "GET":
+        if not _changeable(booking):
+            return redirect(url_for("links.manage", reference=booking.reference, token=token))
+        return render_template("public/cancel.html", booking=booking, form=form,
+                               back=url_for("links.manage", reference=booking.reference, token=token))
     if form.validate_on_submit():
         try:
             cancel_booking(db(), rules(), now(), booking.id, mail_domain())
