@@ -75,7 +75,7 @@ def test_when_no_time_fits_the_teacher_reads_why_next_to_each_time(client, guide
     response = client.post("/en/groups", data=tour_form(start_2_date="2027-03-16", start_2_time="11:00"))
     assert response.status_code == 409
     page = response.get_data(as_text=True)
-    assert page.count("No guide is free at this time.") == 2
+    assert page.count("No guide is free at this time.</p>") == 2  # next to each time (and in the summary)
     assert count(session) == 1
 
 
