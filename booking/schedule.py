@@ -128,6 +128,13 @@ def last_bookable_day(now: dt.datetime, rules: Rules) -> dt.date:
     return local_today(now, rules) + dt.timedelta(days=rules.horizon_days)
 
 
+def end_of_local_day(now: dt.datetime, days: int, rules: Rules) -> dt.datetime:
+    """23:59 museum time on the day `days` days after `now`'s: a hold said to last "until Monday 8
+    March" lasts all of that Monday, whatever the hour it was given."""
+    day = local_today(now, rules) + dt.timedelta(days=days)
+    return to_utc(local_datetime(day, dt.time(23, 59), rules))
+
+
 def offer_expiry(start: dt.datetime, now: dt.datetime, rules: Rules) -> dt.datetime | None:
     """Until when a waiting-list offer made `now` for the slot at `start` holds; None if too late to offer."""
     expiry = min(now + dt.timedelta(hours=rules.offer_hours),

@@ -251,10 +251,10 @@ def test_an_unanswered_proposal_expires_once_and_can_no_longer_be_accepted(app, 
     assert _in(app, "nl", "Accept this time") in client.get(path).get_data(as_text=True)
     assert [slot_booked(session, f"2027-03-17T{hour}:00") for hour in (10, 11)] == [24, 24]
     deadline = _tour(session).proposal_expires_at
-    assert deadline == local("2027-03-08T09:00")
+    assert deadline == local("2027-03-08T23:59")  # the end of the day the email names
 
     # Just before the deadline the job leaves it alone.
-    result = runner.invoke(args=["run-jobs", "--now", "2027-03-08T08:59"])
+    result = runner.invoke(args=["run-jobs", "--now", "2027-03-08T23:58"])
     assert result.exit_code == 0, result.output
     assert reference not in result.output
     assert _tour(session).status == "proposed"
@@ -356,3 +356,21 @@ def test_a_request_cancelled_before_any_answer_sends_no_calendar_entry(app, clie
     assert _tour(session).reference in cancellation["Subject"]
     assert _calendar_parts(cancellation) == []  # it never was in the teacher's calendar
     _assert_museum_notice(app, _one_to(messages[2:], DESK), _tour(session).reference, "cancelled")
+
+
+def test_a_proposal_is_held_until_the_end_of_the_day_it_names_and_says_the_time(app, client, session, policy,
+                                                                                clock, request_tour, guides):
+    """Proposed on Monday 1 March at 09:00 with 7 days to answer: held all Monday 8 March, to 23:59."""
+    from booking.links import tour_path
+    from booking.notifications.emails import render
+    from booking.services.tours import expire_proposals
+
+    tour = request_tour("2027-03-16T10:00", language="en")
+    propose_time(session, policy, clock.now(), tour.id, local("2027-03-18T10:00"))
+    assert tour.proposal_expires_at == local("2027-03-08T23:59")
+    with app.app_context():
+        row = session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == "tour_proposed")).one()
+        assert "until Monday 8 March 2027 at 23:59" in render(row).body
+        assert "until Monday 8 March 2027 at 23:59" in client.get(tour_path(tour)).get_data(as_text=True)
+    assert expire_proposals(session, policy, local("2027-03-08T20:00")) == []  # the evening of the day said
+    assert expire_proposals(session, policy, local("2027-03-09T00:00")) == [tour.reference]

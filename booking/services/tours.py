@@ -352,7 +352,7 @@ def propose_time(session: Session, policy: Policy, now: dt.datetime, tour_id: in
         _assign(session, tour, guides, policy.rules)
         tour.status = "proposed"
         tour.decision_message = message
-        tour.proposal_expires_at = now + dt.timedelta(days=policy.tour_rules.proposal_days)
+        tour.proposal_expires_at = schedule.end_of_local_day(now, policy.tour_rules.proposal_days, policy.rules)
         tour.sequence += 1
         tour.updated_at = now
         _email(session, policy, now, tour, "tour_proposed")
