@@ -393,3 +393,34 @@ def test_no_page_is_wider_than_a_320_pixel_screen(live_server, browser: Browser,
     too_wide = {f"{name} ({pages[name]})": sizes for name, sizes in measured.items()
                 if sizes["scroll"] > sizes["inner"]}
     assert not too_wide, f"wider than the 320 px screen in {lang!r}: {too_wide}"
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_at_320_pixels_the_calendar_tells_open_full_and_closed_days_apart(live_server, browser: Browser, session,
+                                                                         lang):
+    """Seen and heard: an open day shows its places, a full day says full, a closed day says closed."""
+    from booking import schedule
+    from booking.models import Slot
+
+    for hour in range(9, 17):  # Wednesday 3 March 2027: every hour taken
+        session.add(Slot(start=schedule.to_utc(local(f"2027-03-03T{hour:02d}:00")), capacity=1, booked=1,
+                         capacity_custom=True))
+    session.commit()
+    page = _new_page(browser, locale=lang, **NARROW)
+    page.goto(f"{live_server.url}/{lang}/visit?month=2027-03")
+
+    def cell(day: int):
+        return page.locator("table.calendar td").filter(has=page.locator(".num", has_text=re.compile(rf"^{day}$")))
+
+    # Leaves that take room and are not clipped away (the visually-hidden pattern clips to nothing).
+    visible = ("cell => [...cell.querySelectorAll('*')].filter(e => !e.children.length && e.checkVisibility()"
+               " && getComputedStyle(e).clip === 'auto').map(e => e.textContent.trim()).filter(Boolean)")
+    seen = {day: cell(day).evaluate(visible) for day in (2, 3, 6)}  # what the screen shows
+    heard = {day: " ".join(cell(day).text_content().split()) for day in (2, 3, 6)}  # what a reader reads
+    words = {"en": ("full", "closed", "places"), "fr": ("complet", "fermé", "places")}[lang]
+    assert seen[2] == ["2", "400"] and f"400 {words[2]}" in heard[2]  # 8 hours of 50
+    assert seen[3] == ["3", words[0]] and words[0] in heard[3].lower()
+    assert seen[6] == ["6", words[1]] and words[1] in heard[6].lower()
+    link = page.get_by_role("link", name=re.compile(rf"^2 .*400 {words[2]}"))
+    expect(link).to_have_count(1)
+    page.context.close()
