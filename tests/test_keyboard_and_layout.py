@@ -424,3 +424,27 @@ def test_at_320_pixels_the_calendar_tells_open_full_and_closed_days_apart(live_s
     link = page.get_by_role("link", name=re.compile(rf"^2 .*400 {words[2]}"))
     expect(link).to_have_count(1)
     page.context.close()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_at_320_pixels_the_month_heading_and_its_links_each_keep_one_line(live_server, browser: Browser, lang):
+    page = _new_page(browser, locale=lang, **NARROW)
+    page.goto(f"{live_server.url}/{lang}/visit?month=2027-04")  # a month with both links
+    boxes = {name: page.locator(f".month-nav {selector}").bounding_box()
+             for name, selector in (("heading", "h2"), ("previous", "a[rel=prev]"), ("next", "a[rel=next]"))}
+    line = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.month-nav a')).lineHeight)")
+    for name in ("previous", "next"):
+        assert boxes[name]["height"] < 1.5 * line, f"{name} wraps: {boxes}"
+    assert boxes["heading"]["height"] < 1.5 * page.evaluate(
+        "parseFloat(getComputedStyle(document.querySelector('.month-nav h2')).lineHeight)"), boxes
+    # The links share a row under the heading, previous on the left, next on the right.
+    assert boxes["previous"]["y"] == boxes["next"]["y"] and boxes["previous"]["x"] < boxes["next"]["x"]
+    assert boxes["heading"]["y"] + boxes["heading"]["height"] <= boxes["previous"]["y"]
+    page.context.close()
+
+
+def test_the_home_page_names_the_museum_once_at_the_top(client):
+    page = client.get("/en/").get_data(as_text=True)
+    top = page.split('<section class="whats-on"')[0].split("<footer")[0]
+    assert top.count("National Museum of the Resistance") == 2  # the <title> and the header's link
+    assert re.search(r"<h1>Visit the museum</h1>", page)
