@@ -155,3 +155,25 @@ def test_every_header_survives_folding_in_every_language(museum_language, smtp_c
         assert message["Subject"].strip() == sent.subject, message["Subject"]
         assert message["From"] == sent.sender and message["Reply-To"] == sent.reply_to
     assert links_subject in [message["Subject"].strip() for message in received]
+
+
+PRIVATE_LINK = re.compile(r"https?://[^\s\"<]+/(?:g|b|w|staff/password/reset)/[^\s\"<]+")
+
+
+def test_every_email_has_an_html_part_with_its_link_behind_a_button_and_text_that_wraps(app, session, policy, clock,
+                                                                                       book, request_tour, guides):
+    from booking.notifications.emails import render
+
+    make_every_email(session, policy, clock, book, request_tour, "en")
+    rows = session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    with app.app_context():
+        for row in rows:
+            message = render(row)
+            assert message.html, row.kind
+            # The body wraps long words (a private link has nowhere to break) instead of widening the mail.
+            assert "overflow-wrap:anywhere" in message.html.replace(" ", ""), row.kind
+            buttons = {html.unescape(href) for href, text in re.findall(
+                r'<a href="([^"]+)"[^>]*class="button"[^>]*>(.*?)</a>', message.html) if "://" not in text}
+            for link in PRIVATE_LINK.findall(message.body):
+                assert link in buttons, f"{row.kind}: {link} is not behind a button"
+    session.rollback()

@@ -77,13 +77,41 @@ def museum_event_label(event: str) -> str:
 _URL = re.compile(r"(https?://[^\s<>\"]+)")
 
 
+_BUTTON = ("display:inline-block;padding:10px 16px;background:#7a1f1f;color:#ffffff;text-decoration:none;"
+           "border-radius:4px;font-weight:bold;")
+
+
+def _button_label(url: str) -> str:
+    """What a private link opens, as the words of its button."""
+    if "/g/" in url:
+        return gettext("See my group visit")
+    if "/b/" in url:
+        return gettext("See, change or cancel my booking")
+    if "/w/" in url:
+        return gettext("See my places on the waiting list")
+    if "/staff/password/reset/" in url:
+        return gettext("Choose my password")
+    return gettext("Open the page")
+
+
 def text_to_html(text: str) -> Markup:
-    """The plain-text email as simple HTML paragraphs, with its links clickable."""
+    """The plain-text email as simple HTML paragraphs, with its links clickable.
+
+    A link alone on its line (a private link) becomes a button, with the address in small type
+    beneath that may break anywhere: a 200-character link no longer widens the email on a phone.
+    """
     paragraphs = []
     for block in re.split(r"\n\s*\n", text.strip()):
-        escaped = str(escape(block))
-        linked = _URL.sub(r'<a href="\1" style="color:#7a1f1f;">\1</a>', escaped)
-        paragraphs.append("<p>" + linked.replace("\n", "<br>\n") + "</p>")
+        lines = []
+        for line in block.split("\n"):
+            if _URL.fullmatch(line.strip()):
+                url = str(escape(line.strip()))
+                lines.append(f'<a href="{url}" class="button" style="{_BUTTON}">{escape(_button_label(url))}</a>'
+                             f'<br>\n<small style="color:#555555;word-break:break-all;">{url}</small>')
+            else:
+                lines.append(_URL.sub(r'<a href="\1" style="color:#7a1f1f;word-break:break-all;">\1</a>',
+                                      str(escape(line))))
+        paragraphs.append("<p>" + "<br>\n".join(lines) + "</p>")
     return Markup("\n".join(paragraphs))  # noqa: S704 (built from escaped text)
 
 
