@@ -14,7 +14,7 @@ from flask.cli import AppGroup
 
 from booking import schedule
 from booking.context import db, now, rules, state
-from booking.models import Guide, StaffUser
+from booking.models import StaffUser
 
 
 def upgrade_database(app: Flask) -> None:
@@ -43,9 +43,17 @@ def _parse_time(_ctx, _param, value):
 def init_app(app: Flask) -> None:
     @app.cli.command("init-db")
     def init_db():
-        """Create the database schema, or upgrade it to the newest version."""
+        """Create the database schema, or upgrade it to the newest version; a new database also gets
+        the default roster of two guides, for staff to rename."""
+        from booking.services.roster import add_default_guides
+
         upgrade_database(app)
         click.echo("Database is up to date.")
+        added = add_default_guides(db(), now())
+        if added:
+            names = ", ".join(f"{guide.name} ({', '.join(guide.languages)})" for guide in added)
+            click.echo(f"Added the default guides: {names}. Rename them, or add your own, "
+                       f"at {app.config['PUBLIC_BASE_URL']}/staff/capacity#guides.")
 
     @app.cli.command("add-closure")
     @click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
@@ -106,13 +114,10 @@ def init_app(app: Flask) -> None:
 
     @app.cli.command("seed-demo")
     def seed_demo():
-        """Development data: the default roster of two guides and a demo staff account (printed)."""
-        from booking.services.staff import add_guide, create_staff, generate_password
+        """Development data: a demo staff account (printed). init-db adds the default guides."""
+        from booking.services.staff import create_staff, generate_password
 
         session = db()
-        if session.scalar(sa.select(sa.func.count()).select_from(Guide)) == 0:
-            add_guide(session, "Pieter Janssens", ["fr", "nl", "en"])
-            add_guide(session, "Marie Dubois", ["fr", "nl", "en", "de"])
         login_file = Path(app.instance_path) / "demo-staff.txt"
         if session.scalar(sa.select(sa.func.count()).select_from(StaffUser)) == 0:
             password = generate_password()
@@ -154,13 +159,23 @@ def init_app(app: Flask) -> None:
         Stop it with Ctrl-C or SIGTERM. Several workers may run at once: each job and each email is
         claimed by one of them.
         """
+        from booking.services.health import beat
+        from booking.startup import StartupRefused, check_schema
+
+        try:
+            check_schema(state().engine)
+        except StartupRefused as refusal:
+            raise click.ClickException(str(refusal)) from None
         stopping = []
         signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
         jobs_every = float(app.config["WORKER_INTERVAL_SECONDS"])
-        next_jobs = time.monotonic()
+        next_jobs = next_beat = time.monotonic()
         click.echo("Worker started.")
         try:
             while not stopping:
+                if time.monotonic() >= next_beat:  # for /healthz: at most once a second
+                    next_beat = time.monotonic() + 1.0
+                    beat(db(), now())
                 if time.monotonic() >= next_jobs:
                     next_jobs = time.monotonic() + jobs_every
                     for name, done in run_jobs(now()):

@@ -144,6 +144,7 @@ def create_booking():
         return _errors({error.field or "start": explain(error)})
     if created:
         deliver_after_commit()
+    g.log_reference = booking.reference
     return jsonify(_booking_json(booking)), 201
 
 
@@ -206,6 +207,7 @@ def create_tour_request():
         return jsonify({"error": "no_time_fits", "reason": error.reason, "reasons": error.reasons,
                         "message": explain_tour(error.reason)}), 409
     deliver_after_commit()
+    g.log_reference = tour.reference
     return jsonify({"reference": tour.reference, "status": tour.status, "start": _iso(tour.start)}), 201
 
 
