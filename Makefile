@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 LANGS := fr nl en de
 
-.PHONY: run test venv catalogs extract-messages update-catalogs lint worker bench clean
+.PHONY: run test deploy-test venv catalogs extract-messages update-catalogs lint worker bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -42,8 +42,12 @@ run: venv instance/secret_key catalogs
 worker: venv instance/secret_key
 	$(FLASK) worker
 
+# tests/deployment installs the app with deploy/install.sh (root, nginx, a few minutes): deploy-test.
 test: venv catalogs
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --ignore=tests/deployment $(PYTEST_ARGS)
+
+deploy-test: venv
+	$(BIN)/python -m pytest tests/deployment -p no:cacheprovider $(PYTEST_ARGS)
 
 # ruff, and bandit failing on any finding of high severity
 lint: venv
