@@ -42,10 +42,10 @@ run: venv instance/secret_key catalogs
 worker: venv instance/secret_key
 	$(FLASK) worker
 
-# tests/deployment installs the app with deploy/install.sh (root, nginx, a few minutes): deploy-test.
 test: venv catalogs
-	$(BIN)/python -m pytest --ignore=tests/deployment $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# deploy/install.sh tried on this machine behind nginx (root, nginx; a few minutes); see tests/deployment.
 deploy-test: venv
 	$(BIN)/python -m pytest tests/deployment -p no:cacheprovider $(PYTEST_ARGS)
 
