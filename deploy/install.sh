@@ -28,6 +28,7 @@ Usage: install.sh [options]
   --http-port N          nginx's plain-HTTP port (default 80)
   --https-port N         nginx's HTTPS port, once a certificate exists (default 443)
   --tls-dir DIR          fullchain.pem and privkey.pem (default /etc/letsencrypt/live/NAME)
+  --upstream "A:P B:P"   the app hosts nginx proxies to (default: this host's GUNICORN_BIND)
   --backup-keep N        daily backups kept (default 14)
   --keep-releases N      releases kept for a rollback, the current one included (default 3)
   --config-dir DIR       environment file and gunicorn.conf.py (default /etc/booking)
@@ -48,7 +49,7 @@ while [ $# -gt 0 ]; do
     -h | --help) usage; exit 0 ;;
     --no-system-packages) given[SYSTEM_PACKAGES]=no; shift ;;
     --server-name | --source | --prefix | --user | --db-name | --db-url | --app-bind | --http-port | \
-      --https-port | --tls-dir | --backup-keep | --keep-releases | --config-dir | --systemd-dir | \
+      --https-port | --tls-dir | --upstream | --backup-keep | --keep-releases | --config-dir | --systemd-dir | \
       --nginx-dir | --nginx-log-dir)
       [ $# -ge 2 ] || die "$1 needs a value"
       name=${1#--}; name=${name//-/_}; name=${name^^}; [ "$name" = USER ] && name=APP_USER
@@ -74,6 +75,7 @@ pick SERVER_NAME "$(hostname -f 2>/dev/null || hostname)"
 pick HTTP_PORT 80
 pick HTTPS_PORT 443
 TLS_DIR=${given[TLS_DIR]:-/etc/letsencrypt/live/$SERVER_NAME}  # follows the server name
+pick UPSTREAM ""
 pick BACKUP_KEEP 14
 pick KEEP_RELEASES 3
 pick SYSTEMD_DIR /etc/systemd/system
@@ -128,7 +130,7 @@ render() {
   text=${text//@HTTPS_PORT_SUFFIX@/"$([ "$HTTPS_PORT" = 443 ] || echo ":$HTTPS_PORT")"}
   text=${text//@TLS_DIR@/"$TLS_DIR"}
   text=${text//@LOG_DIR@/"$NGINX_LOG_DIR"}
-  text=${text//@UPSTREAM@/"${UPSTREAM:-}"}
+  text=${text//@UPSTREAM_SERVERS@/"${upstream_servers:-}"}
   if LC_ALL=C grep -qE '@[A-Z_]+@' <<<"$text"; then
     die "$1: a placeholder is left: $(LC_ALL=C grep -oE '@[A-Z_]+@' <<<"$text" | head -1)"
   fi
@@ -194,8 +196,13 @@ setting() {  # setting NAME: its value in the environment file ("" when unset)
   sed -n "s/^$1=//p" "$ENV_FILE" | tail -n 1 | sed 's/^"\(.*\)"$/\1/'
 }
 DATABASE_URL=$(setting DATABASE_URL)
-UPSTREAM=$(setting GUNICORN_BIND)
-UPSTREAM=${UPSTREAM:-127.0.0.1:8000}
+bind=$(setting GUNICORN_BIND)
+upstream_servers=""
+for server in ${UPSTREAM:-${bind:-127.0.0.1:8000}}; do
+  [[ $server =~ ^[A-Za-z0-9.:_-]+$ ]] || die "--upstream: host:port pairs, space-separated"
+  upstream_servers+="    server $server;"$'\n'
+done
+upstream_servers=${upstream_servers%$'\n'}
 
 # --- 4. PostgreSQL: the role (named like the user) and the database, when the database is local ---
 if [[ $DATABASE_URL =~ ^postgresql:///([a-z_][a-z0-9_]*)\?host=/var/run/postgresql$ ]]; then
@@ -298,7 +305,7 @@ nginx -t -q -c "$NGINX_DIR/nginx.conf" || die "nginx -t refuses the site $NGINX_
 
 # --- 10. Start or restart what changed ------------------------------------------------------------
 text=""
-for name in PREFIX APP_USER SERVER_NAME HTTP_PORT HTTPS_PORT BACKUP_KEEP KEEP_RELEASES SYSTEMD_DIR \
+for name in PREFIX APP_USER SERVER_NAME HTTP_PORT HTTPS_PORT UPSTREAM BACKUP_KEEP KEEP_RELEASES SYSTEMD_DIR \
   NGINX_DIR NGINX_LOG_DIR; do
   printf -v line '%s=%q' "$name" "${!name}"
   text+=$line$'\n'

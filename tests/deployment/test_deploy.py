@@ -121,9 +121,9 @@ class Process:
     popen: subprocess.Popen
     log: Path
 
-    def stop(self, timeout: float = 30) -> None:
+    def stop(self, timeout: float = 30, how: signal.Signals = signal.SIGTERM) -> None:
         if self.popen.poll() is None:
-            os.killpg(self.popen.pid, signal.SIGTERM)
+            os.killpg(self.popen.pid, how)
             try:
                 self.popen.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -144,7 +144,7 @@ class Host:
     app_port: int = field(default_factory=free_port)
     https_port: int = field(default_factory=free_port)
     processes: dict[str, Process] = field(default_factory=dict)
-    nginx: subprocess.Popen | None = None
+    nginx: Process | None = None
 
     @classmethod
     def fresh(cls, database: str) -> Host:
@@ -252,17 +252,15 @@ http {{
             process.stop()
 
     def start_nginx(self) -> None:
-        self.nginx = subprocess.Popen(["nginx", "-c", str(self.nginx_conf), "-g", "daemon off;"],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        log = self.root / "log/nginx.out"
+        with open(log, "ab") as out:
+            popen = subprocess.Popen(["nginx", "-c", str(self.nginx_conf), "-g", "daemon off;"], stdout=out,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.nginx = Process("nginx", popen, log)
 
     def stop_nginx(self) -> None:
-        if self.nginx is not None and self.nginx.poll() is None:
-            self.nginx.send_signal(signal.SIGQUIT)  # graceful: the workers finish their requests
-            try:
-                self.nginx.wait(15)
-            except subprocess.TimeoutExpired:
-                self.nginx.kill()
-                self.nginx.wait(5)
+        if self.nginx is not None:
+            self.nginx.stop(15, signal.SIGQUIT)  # graceful: the workers finish their requests
         self.nginx = None
 
     def wait_until_served(self, url: str | None = None, context: ssl.SSLContext | None = None) -> None:
