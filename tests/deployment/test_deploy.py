@@ -39,6 +39,7 @@ from pathlib import Path
 import pytest
 
 from tests.smtp import RecordingSMTPServer, free_port, plain_text
+from tests.test_delivery_crashes import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 INSTALL = REPO / "deploy" / "install.sh"
@@ -338,16 +339,6 @@ def api_book(browser: Browser, base_url: str, start: str, email: str, language: 
     return answer["reference"]
 
 
-def wait_for(condition, timeout: float, message: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.5)
-    pytest.fail(message)
-
-
 # --- the deployment ---------------------------------------------------------------------------------
 
 def _require_the_machine() -> None:
@@ -479,8 +470,8 @@ def french_booking(deployment, smtp):
     match = re.search(r"/b/(NMR-[A-Z0-9]+)/([A-Za-z0-9_-]+)", location)
     assert match, location
 
-    mails = wait_for(lambda: [m for m in smtp.messages if m["To"] == email], 60,
-                     "the worker delivered no email through the SMTP server within 60 s")
+    mails = wait_until(lambda: [m for m in smtp.messages if m["To"] == email],
+                       "the worker to deliver the confirmation through the SMTP server")
     return {"reference": match.group(1), "token": match.group(2), "email": email, "message": mails[0],
             "start": start}
 
@@ -504,8 +495,8 @@ def test_a_visitor_books_in_french_through_nginx_and_gets_a_french_email(deploym
     browser = Browser()
     reference = api_book(browser, host.base_url, bookable_starts(browser, host.base_url, 2)[1],
                          f"besucher-{uuid.uuid4().hex[:6]}@example.de", language="de")
-    mails = wait_for(lambda: [m for m in smtp.messages if reference in m["Subject"]], 60,
-                     "no email for the API booking within 60 s")
+    mails = wait_until(lambda: [m for m in smtp.messages if reference in m["Subject"]],
+                       "the email of the API booking")
     # (A long ASCII subject comes folded right after "Subject:", so it reads with a leading space.)
     assert mails[0]["Subject"].strip().startswith("Ihr Besuch am "), mails[0]["Subject"]
 
@@ -536,8 +527,8 @@ def test_a_private_link_leaves_one_app_log_line_with_its_token_redacted_and_none
         lines = [line for line in web_log.read_text().splitlines() if marker in line]
         return lines[len(before):]
 
-    lines = wait_for(new_lines, 10, f"no log line of the app for {marker}… in {web_log}:\n"
-                                    f"{web_log.read_text()[-3000:]}")
+    wait_until(new_lines, f"a log line of the app for {marker}… in {web_log}:\n{web_log.read_text()[-3000:]}",
+               timeout=10)
     time.sleep(0.5)  # anything written late would show up now
     lines = new_lines()
     assert len(lines) == 1, lines
@@ -563,14 +554,14 @@ def test_healthz_is_200_then_503_naming_the_worker_once_it_has_stopped(deploymen
             status, _, body = Browser().get(f"{host.base_url}/healthz")
             return (status, json.loads(body)) if status == 503 else None
 
-        status, health = wait_for(failing, 30, "/healthz stayed 200 with the worker stopped for 30 s "
-                                               "(WORKER_HEARTBEAT_MAX_SECONDS=5)")
+        status, health = wait_until(failing, "/healthz to answer 503 with the worker stopped "
+                                             "(WORKER_HEARTBEAT_MAX_SECONDS=5)", timeout=30)
         assert health["status"] == "failing" and health["failing"] == ["worker"], health
         assert health["checks"]["worker"]["last_heartbeat_seconds"] > 5
     finally:
         host.start("booking-worker.service")
-    wait_for(lambda: Browser().get(f"{host.base_url}/healthz")[0] == 200, 30,
-             "/healthz did not come back to 200 once the worker ran again")
+    wait_until(lambda: Browser().get(f"{host.base_url}/healthz")[0] == 200,
+               "/healthz to come back to 200 once the worker runs again", timeout=30)
 
 
 def test_the_timers_commands_run_as_their_units_would_and_a_backup_restores(deployment, french_booking):
