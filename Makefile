@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 LANGS := fr nl en de
 
-.PHONY: run test venv catalogs extract-messages update-catalogs lint worker bench clean
+.PHONY: run test deploy-test venv catalogs extract-messages update-catalogs lint worker bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ worker: venv instance/secret_key
 
 test: venv catalogs
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# deploy/install.sh tried on this machine behind nginx (root, nginx; a few minutes); see tests/deployment.
+deploy-test: venv
+	$(BIN)/python -m pytest tests/deployment -p no:cacheprovider $(PYTEST_ARGS)
 
 # ruff, and bandit failing on any finding of high severity
 lint: venv

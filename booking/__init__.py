@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ import click
 from flask import Flask, abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import config
 from booking import db as database
 from booking import startup
 from booking.clock import FixedClock, SystemClock
@@ -24,9 +26,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app from config.Config, then `overrides` (tests pass a mapping, CLOCK included)."""
+    # INSTANCE_PATH (uploads, mail files) may live apart from the code, as deploy/install.sh sets it.
+    instance = (overrides or {}).get("INSTANCE_PATH") or config.INSTANCE_DIR
     app = Flask(
         __name__,
-        instance_path=str(ROOT / "instance"),
+        instance_path=os.path.abspath(instance),
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
