@@ -1,5 +1,6 @@
 """Configuration read from environment variables; every rule of the museum is a setting here."""
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -71,6 +72,14 @@ class Config:
     # Closed days the holidays package does not know: 8 May, the Brussels-Capital Region's day.
     EXTRA_HOLIDAYS = {(5, 8): "Iris Day (Brussels-Capital Region)"}
     AVAILABILITY_MAX_DAYS = 92
+    # The museum's own website shows coming days from GET /api/availability (and /api/whatson) in the
+    # browser: the origins allowed to read them (comma-separated, e.g. https://museumresistance.be;
+    # none by default), and how long browsers and proxies may keep an answer.
+    EMBED_ORIGINS = tuple(origin.strip().rstrip("/") for origin in os.environ.get("EMBED_ORIGINS", "").split(",")
+                          if origin.strip())
+    EMBED_MAX_AGE_SECONDS = _int("EMBED_MAX_AGE_SECONDS", 60)
+    # The accessibility statement's review date until staff record a review (/staff/accessibility).
+    ACCESSIBILITY_FIRST_REVIEW = dt.date(2026, 12, 2)
     # The waiting list: how long an offer of freed places holds, and the latest it may run before the slot.
     WAITLIST_OFFER_HOURS = _int("WAITLIST_OFFER_HOURS", 12)
     WAITLIST_OFFER_CUTOFF_MINUTES = _int("WAITLIST_OFFER_CUTOFF_MINUTES", 120)

@@ -68,7 +68,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
 
     from booking.views import (  # noqa: F401 (they add routes)
+        accessibility,
         api,
+        embed,
         groups,
         health,
         lost_links,

@@ -45,6 +45,7 @@ NAV = [
     NavItem("staff.exports", _l("Exports")),
     NavItem("staff.whatson", _l("What's on")),
     NavItem("staff.outbox", _l("Emails")),
+    NavItem("staff.accessibility_review", _l("Accessibility")),
     NavItem("staff.accounts", _l("Staff accounts"), admin=True),
     NavItem("staff.audit", _l("Audit log"), admin=True),
     NavItem("staff.account", _l("My account")),
@@ -125,6 +126,7 @@ def index():
 
 
 from booking.views.staff import (  # noqa: E402,F401  (they add their routes to bp)
+    accessibility,
     accounts,
     auth,
     bookings,
