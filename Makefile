@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 LANGS := fr nl en de
 
-.PHONY: run test venv catalogs extract-messages update-catalogs lint worker bench clean vnu
+.PHONY: run test deploy-test venv catalogs extract-messages update-catalogs lint worker bench clean vnu
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +37,8 @@ run: venv instance/secret_key catalogs
 	$(FLASK) init-db
 	$(FLASK) seed-demo
 	@echo "Emails are written to instance/mail/."
-	SESSION_COOKIE_SECURE=false $(FLASK) run --host 127.0.0.1 --port 5000  # plain http on loopback
+	@# plain http on loopback; emails go out after each request, so /healthz expects no worker
+	WORKER_HEARTBEAT_MAX_SECONDS=0 SESSION_COOKIE_SECURE=false $(FLASK) run --host 127.0.0.1 --port 5000
 
 worker: venv instance/secret_key
 	$(FLASK) worker
@@ -50,6 +51,10 @@ vnu: .vnu/node_modules/vnu-jar/build/dist/vnu.jar
 
 test: venv catalogs
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# deploy/install.sh tried on this machine behind nginx (root, nginx; a few minutes); see tests/deployment.
+deploy-test: venv
+	$(BIN)/python -m pytest tests/deployment -p no:cacheprovider $(PYTEST_ARGS)
 
 # ruff, and bandit failing on any finding of high severity
 lint: venv

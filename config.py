@@ -1,5 +1,6 @@
 """Configuration read from environment variables; every rule of the museum is a setting here."""
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -74,6 +75,14 @@ class Config:
                                "en": "Iris Day (Brussels-Capital Region)",
                                "de": "Irisfest (Region Brüssel-Hauptstadt)"}}
     AVAILABILITY_MAX_DAYS = 92
+    # The museum's own website shows coming days from GET /api/availability (and /api/whatson) in the
+    # browser: the origins allowed to read them (comma-separated, e.g. https://museumresistance.be;
+    # none by default), and how long browsers and proxies may keep an answer.
+    EMBED_ORIGINS = tuple(origin.strip().rstrip("/") for origin in os.environ.get("EMBED_ORIGINS", "").split(",")
+                          if origin.strip())
+    EMBED_MAX_AGE_SECONDS = _int("EMBED_MAX_AGE_SECONDS", 60)
+    # The accessibility statement's review date until staff record a review (/staff/accessibility).
+    ACCESSIBILITY_FIRST_REVIEW = dt.date(2026, 12, 2)
     # The waiting list: how long an offer of freed places holds, and the latest it may run before the slot.
     WAITLIST_OFFER_HOURS = _int("WAITLIST_OFFER_HOURS", 12)
     WAITLIST_OFFER_CUTOFF_MINUTES = _int("WAITLIST_OFFER_CUTOFF_MINUTES", 120)
@@ -161,6 +170,17 @@ class Config:
     STAFF_MAX_FAILED_LOGINS = _int("STAFF_MAX_FAILED_LOGINS", 5)
     STAFF_LOCKOUT_MINUTES = _int("STAFF_LOCKOUT_MINUTES", 15)
     STAFF_RESET_HOURS = _int("STAFF_RESET_HOURS", 1)
+    # Production: refuse to start on a database behind the code's migrations (flask CLI commands,
+    # init-db first of all, are exempt). Tests that build a schema turn it off.
+    CHECK_SCHEMA = _bool("CHECK_SCHEMA", True)
+    # Watching it (GET /healthz): the worker's last heartbeat may be at most this old (0: no worker is
+    # run, cron runs the jobs), and the oldest email not yet sent at most this old.
+    WORKER_HEARTBEAT_MAX_SECONDS = _int("WORKER_HEARTBEAT_MAX_SECONDS", 120)
+    HEALTH_OUTBOX_MAX_AGE_SECONDS = _int("HEALTH_OUTBOX_MAX_AGE_SECONDS", 900)
+    # Logs: one line per request and per email on stderr, as text or as JSON (one object a line).
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
     # Privacy: personal data of a visit is anonymised this many days after it
     # (`flask --app wsgi purge-personal-data`), emails written to MAIL_FILE_DIR included.
     RETENTION_DAYS = _int("RETENTION_DAYS", 90)

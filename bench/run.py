@@ -146,6 +146,8 @@ class BackendRun:
             headers = {"Cookie": sign_in(server.host, server.port, STAFF_EMAIL, STAFF_PASSWORD)} \
                 if scenario.staff else None
             server.warm(scenario.path, 4 * self.args.workers, headers)
+            if scenario.conditional:  # what a browser that kept the last answer asks: 304 while unchanged
+                headers = {**(headers or {}), "If-None-Match": server.etag(scenario.path)}
             result = run_wrk(server, scenario.path, concurrency, self.args.duration, database, headers)
         else:
             result = run_posts(server, scenario.client, concurrency, self.args.posts, self.targets,

@@ -27,6 +27,7 @@ class Scenario:
     compare: str | None = None  # key of the floor scenario it is set against
     growth: bool = False  # also measured on the empty database
     staff: bool = False  # a staff page: the load sends the session cookie of one sign-in
+    conditional: bool = False  # each request names the current ETag in If-None-Match (answered 304)
     available: bool = True
     note: str = ""
 
@@ -44,6 +45,8 @@ SCENARIOS = [
     Scenario("calendar", "month calendar HTML", "GET", path=f"/en/visit?month={MONTH}", compare="floor_get"),
     Scenario("availability", "availability JSON, one month", "GET",
              path="/api/availability?from=2027-03-01&to=2027-03-31", compare="floor_get", growth=True),
+    Scenario("availability_304", "availability JSON, one month, If-None-Match (304)", "GET",
+             path="/api/availability?from=2027-03-01&to=2027-03-31", compare="floor_get", conditional=True),
     Scenario("day", "day's slots HTML", "GET", path="/en/visit/2027-03-02", compare="floor_get"),
     Scenario("api_booking", "POST /api/bookings (JSON)", "POST", client="api", compare="floor_post", growth=True),
     Scenario("form_booking", "POST /en/book (form, CSRF)", "POST", client="form", compare="floor_post",

@@ -88,17 +88,28 @@ class Gunicorn:
         self.stop()
         raise RuntimeError(f"gunicorn {self.app} did not answer {ready_path} within {timeout} s; see {self.log_path}")
 
-    def _answers(self, path: str, headers: dict[str, str] | None = None) -> bool:
+    def _get(self, path: str, headers: dict[str, str] | None = None) -> http.client.HTTPResponse | None:
         connection = http.client.HTTPConnection(self.host, self.port, timeout=10)
         try:
             connection.request("GET", path, headers=headers or {})
             response = connection.getresponse()
             response.read()
-            return response.status == 200
+            return response
         except OSError:
-            return False
+            return None
         finally:
             connection.close()
+
+    def _answers(self, path: str, headers: dict[str, str] | None = None) -> bool:
+        response = self._get(path, headers)
+        return response is not None and response.status == 200
+
+    def etag(self, path: str) -> str:
+        """The ETag `path` answers with now, for a scenario of conditional requests."""
+        response = self._get(path)
+        if response is None or not response.getheader("ETag"):
+            raise RuntimeError(f"GET {path} gave no ETag; see {self.log_path}")
+        return response.getheader("ETag")
 
     def warm(self, path: str, count: int, headers: dict[str, str] | None = None) -> None:
         """GET `path` `count` times, so each worker has loaded its templates and opened its pool.

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import click
 from flask import Flask, abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import config
 from booking import db as database
+from booking import startup
 from booking.clock import FixedClock, SystemClock
 from booking.context import AppState, close_db
 from booking.extensions import babel, csrf, login_manager, mail, make_limiter
 from booking.schedule import Rules
+from booking.startup import StartupRefused
 from booking.tours import TourRules
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,9 +26,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app from config.Config, then `overrides` (tests pass a mapping, CLOCK included)."""
+    # INSTANCE_PATH (uploads, mail files) may live apart from the code, as deploy/install.sh sets it.
+    instance = (overrides or {}).get("INSTANCE_PATH") or config.INSTANCE_DIR
     app = Flask(
         __name__,
-        instance_path=str(ROOT / "instance"),
+        instance_path=os.path.abspath(instance),
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
@@ -31,12 +38,18 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     if overrides:
         app.config.update(overrides)
     if not app.config.get("SECRET_KEY"):
-        raise RuntimeError("SECRET_KEY is not set: export it, or run `make run` to create a development key")
+        raise StartupRefused("SECRET_KEY is not set: export it, or run `make run` to create a development key.")
+    startup.check_config(app.config)
 
     clock = app.config.get("CLOCK")
     if clock is None:
         clock = FixedClock(app.config["CLOCK_NOW"]) if app.config.get("CLOCK_NOW") else SystemClock()
     engine = database.create_engine(app.config["DATABASE_URL"])
+    if app.config["CHECK_SCHEMA"] and click.get_current_context(silent=True) is None:
+        # Serving (gunicorn, a test server): the schema must be the code's. Command-line tasks are
+        # exempt, init-db being the one that brings it there; the worker checks for itself.
+        startup.check_schema(engine)
+        engine.dispose()  # no connection opened here outlives a fork (gunicorn's preload_app)
     app.extensions["booking"] = AppState(
         rules=Rules.from_config(app.config),
         tour_rules=TourRules.from_config(app.config),
@@ -54,12 +67,24 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     i18n.init_app(app)
 
-    from booking.views import api, groups, lost_links, public, staff, waitlist, whatson  # noqa: F401 (they add routes)
+    from booking.views import (  # noqa: F401 (they add routes)
+        accessibility,
+        api,
+        embed,
+        groups,
+        health,
+        lost_links,
+        public,
+        staff,
+        waitlist,
+        whatson,
+    )
 
     app.register_blueprint(public.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(public.links_bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(health.bp)
     csrf.exempt(api.bp)  # JSON without cookies: no CSRF token to check
     make_limiter(app)  # after the blueprints: it wraps their public POST views
 
@@ -67,9 +92,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     if proxies > 0:  # the client's address is the hop the last `proxies` proxies saw, nothing a client wrote
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
-    from booking import cli
+    from booking import cli, logs
 
     cli.init_app(app)
+    logs.init_app(app)
 
     @app.before_request
     def refuse_nul():

@@ -14,7 +14,7 @@ from flask.cli import AppGroup
 
 from booking import schedule
 from booking.context import db, now, rules, state
-from booking.models import Guide, StaffUser
+from booking.models import StaffUser
 
 
 def upgrade_database(app: Flask) -> None:
@@ -43,9 +43,17 @@ def _parse_time(_ctx, _param, value):
 def init_app(app: Flask) -> None:
     @app.cli.command("init-db")
     def init_db():
-        """Create the database schema, or upgrade it to the newest version."""
+        """Create the database schema, or upgrade it to the newest version; a new database also gets
+        the default roster of two guides, for staff to rename."""
+        from booking.services.roster import add_default_guides
+
         upgrade_database(app)
         click.echo("Database is up to date.")
+        added = add_default_guides(db(), now())
+        if added:
+            names = ", ".join(f"{guide.name} ({', '.join(guide.languages)})" for guide in added)
+            click.echo(f"Added the default guides: {names}. Rename them, or add your own, "
+                       f"at {app.config['PUBLIC_BASE_URL']}/staff/capacity#guides.")
 
     @app.cli.command("add-closure")
     @click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
@@ -106,13 +114,10 @@ def init_app(app: Flask) -> None:
 
     @app.cli.command("seed-demo")
     def seed_demo():
-        """Development data: the default roster of two guides and a demo staff account (printed)."""
-        from booking.services.staff import add_guide, create_staff, generate_password
+        """Development data: a demo staff account (printed). init-db adds the default guides."""
+        from booking.services.staff import create_staff, generate_password
 
         session = db()
-        if session.scalar(sa.select(sa.func.count()).select_from(Guide)) == 0:
-            add_guide(session, "Pieter Janssens", ["fr", "nl", "en"])
-            add_guide(session, "Marie Dubois", ["fr", "nl", "en", "de"])
         login_file = Path(app.instance_path) / "demo-staff.txt"
         if session.scalar(sa.select(sa.func.count()).select_from(StaffUser)) == 0:
             password = generate_password()
@@ -154,13 +159,23 @@ def init_app(app: Flask) -> None:
         Stop it with Ctrl-C or SIGTERM. Several workers may run at once: each job and each email is
         claimed by one of them.
         """
+        from booking.services.health import beat
+        from booking.startup import StartupRefused, check_schema
+
+        try:
+            check_schema(state().engine)
+        except StartupRefused as refusal:
+            raise click.ClickException(str(refusal)) from None
         stopping = []
         signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
         jobs_every = float(app.config["WORKER_INTERVAL_SECONDS"])
-        next_jobs = time.monotonic()
+        next_jobs = next_beat = time.monotonic()
         click.echo("Worker started.")
         try:
             while not stopping:
+                if time.monotonic() >= next_beat:  # for /healthz: at most once a second
+                    next_beat = time.monotonic() + 1.0
+                    beat(db(), now())
                 if time.monotonic() >= next_jobs:
                     next_jobs = time.monotonic() + jobs_every
                     for name, done in run_jobs(now()):
@@ -183,11 +198,45 @@ def init_app(app: Flask) -> None:
         click.echo(purge_personal_data(moment).summary())
 
     @app.cli.command("backup")
-    @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-    def backup_command(path):
-        """Write a consistent copy of the database to PATH while the app runs (SQLite: a database
-        file; PostgreSQL: a pg_dump archive in custom format, for pg_restore)."""
-        click.echo(backup_database(state().engine.url, path))
+    @click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
+                  help="Write booking-<UTC time>.tar in this folder instead of PATH.")
+    @click.option("--keep", type=int, help="With --dir: then keep only the newest KEEP backups there.")
+    def backup_command(path, directory, keep):
+        """Write the database and the uploaded images to one tar file, while the app runs."""
+        from booking import backup
+
+        if (path is None) == (directory is None) or (keep is not None and directory is None):
+            raise click.UsageError("give PATH, or --dir DIR [--keep N]")
+        try:
+            if path is not None:
+                click.echo(backup.create_backup(state().engine.url, path, _uploads()))
+                return
+            done, removed = backup.backup_into(directory, keep, state().engine.url, _uploads())
+        except backup.BackupError as error:
+            raise click.ClickException(str(error)) from error
+        click.echo(done + (f" Removed {len(removed)} older: {', '.join(p.name for p in removed)}." if removed else ""))
+
+    @app.cli.command("restore")
+    @click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--force", is_flag=True, help="Replace everything in a database that is not empty.")
+    def restore_command(archive, force):
+        """Put back the database and the uploaded images of a backup, then upgrade the schema.
+        Stop the app and the worker first."""
+        from booking import backup
+
+        try:
+            click.echo(backup.restore_backup(state().engine, archive, _uploads(), force=force))
+        except backup.BackupError as error:
+            raise click.ClickException(str(error)) from error
+        upgrade_database(app)
+        click.echo("Database is up to date.")
+
+
+def _uploads() -> Path:
+    from booking.views.staff.whatson import upload_dir
+
+    return upload_dir()
 
 
 def _as_of(text: str | None) -> dt.datetime:
@@ -255,43 +304,3 @@ def purge_personal_data(moment: dt.datetime):
 
     config = current_app.config
     return purge(db(), rules(), moment, config["RETENTION_DAYS"], Path(config["MAIL_FILE_DIR"]))
-
-
-def backup_database(url: sa.URL, path: Path) -> str:
-    """Copy the database to `path`; returns what was done. SQLite uses its online backup API, so
-    the copy is one consistent state even while requests write."""
-    import os
-    import shutil
-    import sqlite3
-    import subprocess  # noqa: S404 (runs pg_dump, with no shell)
-
-    path = path.resolve()
-    if url.get_backend_name() == "sqlite":
-        source_path = url.database
-        if not source_path or source_path == ":memory:" or not Path(source_path).exists():
-            raise click.ClickException(f"No SQLite database file at {source_path!r}.")
-        temporary = path.with_name(path.name + ".partial")
-        temporary.unlink(missing_ok=True)
-        source = sqlite3.connect(source_path, timeout=30)
-        target = sqlite3.connect(temporary)
-        try:
-            with target:
-                source.backup(target)  # all pages in one step: one consistent snapshot
-        finally:
-            target.close()
-            source.close()
-        os.replace(temporary, path)
-        return f"Backed up {source_path} to {path}."
-    if url.get_backend_name() == "postgresql":
-        libpq_url = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
-        command = ["pg_dump", "--format=custom", "--no-owner", f"--file={path}", f"--dbname={libpq_url}"]
-        pg_dump = shutil.which("pg_dump")
-        if pg_dump is None:
-            raise click.ClickException("pg_dump is not installed here; run: " + " ".join(command)
-                                       + (" (with PGPASSWORD set)" if url.password else ""))
-        env = dict(os.environ, **({"PGPASSWORD": url.password} if url.password else {}))
-        result = subprocess.run([pg_dump, *command[1:]], env=env, capture_output=True, text=True, check=False)  # noqa: S603
-        if result.returncode != 0:
-            raise click.ClickException(f"pg_dump failed: {result.stderr.strip()}")
-        return f"Backed up {url.database} to {path} (pg_dump custom format; restore with pg_restore)."
-    raise click.ClickException(f"No backup for {url.get_backend_name()} databases.")

@@ -644,3 +644,12 @@ class RosterForm(Form):
             except ValueError:
                 continue
         return chosen
+
+
+class AccessibilityReviewForm(Form):
+    """What the accessibility statement says of the site's conformance, and when it was reviewed."""
+
+    status = RadioField(_l("Conformance with WCAG 2.1 level AA"), choices=[
+        SelectChoice("full", _l("Fully conformant")), SelectChoice("partial", _l("Partially conformant")),
+        SelectChoice("none", _l("Not conformant"))], validators=[InputRequired()])
+    reviewed_on = DateField(_l("Last reviewed on"), validators=[InputRequired(_l("Choose a date."))])

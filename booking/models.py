@@ -321,6 +321,18 @@ class StaffUser(Base):
         return str(self.id)
 
 
+class StaffSession(Base):
+    """A browser signed in to the back office. The signed cookie names it; signing out deletes it,
+    so a copy of the cookie taken before opens nothing afterwards."""
+
+    __tablename__ = "staff_session"
+
+    # SHA-256 of the random token the cookie holds: a copy of this table opens no session.
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class AuditEntry(Base):
     """Who did what and when: one row per staff action (and per rule a staff member overrode)."""
 

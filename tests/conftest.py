@@ -72,7 +72,7 @@ def _fresh_schema(url: str) -> None:
         Base.metadata.drop_all(connection)
         connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
     engine.dispose()
-    app = create_app({"SECRET_KEY": SECRET, "DATABASE_URL": url})
+    app = create_app({"SECRET_KEY": SECRET, "DATABASE_URL": url, "CHECK_SCHEMA": False, "TESTING": True})
     with app.app_context():
         from booking.cli import upgrade_database
 

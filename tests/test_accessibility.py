@@ -155,6 +155,11 @@ def _staff_day(page: Page, base: str, lang: str) -> None:
     expect(page.locator("form.checkin-form")).to_have_count(1)
 
 
+def _embed_demo(page: Page, base: str, lang: str) -> None:
+    page.goto(f"{base}/{lang}/embed")
+    expect(page.locator("[data-nmr-ready]")).to_have_count(1)  # the days are shown, links and all
+
+
 def _pages(base: str, lang: str, private: Private) -> list[tuple[str, Callable[[Page], object]]]:
     def visit(path: str) -> Callable[[Page], object]:
         return lambda page: page.goto(f"{base}{path}")
@@ -171,6 +176,8 @@ def _pages(base: str, lang: str, private: Private) -> list[tuple[str, Callable[[
         ("group form", visit(f"/{lang}/groups")),
         ("group form with errors", lambda page: _groups_with_errors(page, base, lang)),
         ("privacy", visit(f"/{lang}/privacy")),
+        ("accessibility statement", visit(f"/{lang}/accessibility")),
+        ("the snippet for the museum's website", lambda page: _embed_demo(page, base, lang)),
         ("not found", visit(f"/{lang}/no-such-page")),
         ("visit page", visit(f"{private.visit}{query}")),
         ("move page", visit(f"{private.visit}/move{query}")),
@@ -184,6 +191,7 @@ def _pages(base: str, lang: str, private: Private) -> list[tuple[str, Callable[[
         ("staff day with check-in", lambda page: _staff_day(page, base, lang)),
         ("staff day with a group", lambda page: _staff_page(page, base, lang, "/staff/day/2027-03-23")),
         ("staff day sheet", lambda page: _staff_page(page, base, lang, "/staff/day/2027-03-23/sheet")),
+        ("staff accessibility statement", lambda page: _staff_page(page, base, lang, "/staff/accessibility")),
     ]
 
 

@@ -46,7 +46,7 @@ def test_the_eighth_of_may_is_named_in_the_language_asked(client, staff_client, 
 
 
 @pytest.mark.parametrize(("query", "field"), [
-    ("from=2027-03-01", "to"),
+    ("from=2027-03-01&to=", "to"),  # left out, `to` is three weeks on; given, it must be a date
     ("from=yesterday&to=2027-03-01", "from"),
     ("from=2027-03-10&to=2027-03-01", "to"),
     ("from=2027-03-01&to=2027-06-01", "to"),  # 93 days

@@ -114,8 +114,8 @@ def body_for(endpoint: str) -> dict:
 
 def forged_token(app) -> str:
     """A well-formed token signed with another secret: what an attacker's own site could produce."""
-    other = create_app({"SECRET_KEY": "another-secret", "DATABASE_URL": app.config["DATABASE_URL"],
-                        "CLOCK": app.extensions["booking"].clock})
+    other = create_app({"SECRET_KEY": "another-secret-of-at-least-32-characters",
+                        "DATABASE_URL": app.config["DATABASE_URL"], "CLOCK": app.extensions["booking"].clock})
     with other.test_request_context():
         from flask_wtf.csrf import generate_csrf
 

@@ -296,3 +296,26 @@ def test_a_message_that_keeps_failing_ends_failed_and_staff_resend_it(
     assert staff_client.post(f"/staff/emails/{bad.id}/resend").status_code == 302  # a sent one: refused
     assert session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)
                           .where(AuditEntry.action == "email.resend")) == 1
+
+
+def test_two_workers_on_one_outbox_send_each_email_once(app, session, book, smtp_process, database_url, tmp_path):
+    """Workers on two hosts share the outbox: each message is claimed by one conditional UPDATE."""
+    queued = 40
+    _queue(book, queued)
+    message_ids = {row.message_id for row in _rows(session)}
+    smtp_process.start()
+    workers = [Worker(database_url, smtp_process, tmp_path / f"worker-{n}.log") for n in (1, 2)]
+    try:
+        for worker in workers:
+            worker.start(NOW)
+        wait_until(lambda: all(row.status == "sent" for row in _rows(session)), "every email marked sent")
+    finally:
+        for worker in workers:
+            worker.stop()
+    delivered = smtp_process.delivered()
+    counts = Counter(delivered)
+    sent_by = [sum("email sent" in line for line in worker.log.read_text().splitlines()) for worker in workers]
+    print(f"\ntwo workers, one outbox: queued {queued}, deliveries {len(delivered)}, distinct {len(counts)}, "
+          f"sent by each {sent_by}")
+    assert set(counts) == message_ids and len(delivered) == queued  # every email, each once
+    assert sum(sent_by) == queued

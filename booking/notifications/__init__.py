@@ -18,7 +18,7 @@ from booking.db import write_transaction
 from booking.models import OutboxMessage
 from booking.notifications.emails import render
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("booking.mail")
 
 LEASE = dt.timedelta(minutes=5)  # a claimed message is retried after this if its worker died
 MAX_BACKOFF = dt.timedelta(hours=1)
@@ -96,6 +96,14 @@ def _finish(session: Session, message_id: int, **values) -> None:
         )
 
 
+def _describe(row: OutboxMessage) -> str:
+    """What a log line says of an email: its id, kind, language and reference; never the address
+    (the error text, which may quote it, stays in the outbox row, which the purge clears)."""
+    about = row.booking or row.tour or row.waitlist
+    reference = f" ref={about.reference}" if about is not None else ""
+    return f"id={row.id} kind={row.kind} lang={row.language}{reference}"
+
+
 def deliver(session: Session, now: dt.datetime, ids: list[int] | None = None, limit: int = 100) -> DeliveryReport:
     """One pass over due messages (or just `ids`): claim, render, send, mark. Never raises for SMTP."""
     report = DeliveryReport()
@@ -125,9 +133,11 @@ def deliver(session: Session, now: dt.datetime, ids: list[int] | None = None, li
                     log.exception("could not render outbox message %s", message_id)
                     message, render_error = None, error
                 attempts = row.attempts
+                about = _describe(row)
             if message is None:
                 _finish(session, message_id, status="failed", last_error=f"render: {render_error}"[:500])
                 report.failed.append(message_id)
+                log.error("email failed %s: could not be rendered", about)
                 continue
             try:
                 if transport is None:
@@ -140,15 +150,19 @@ def deliver(session: Session, now: dt.datetime, ids: list[int] | None = None, li
                 if attempts >= max_attempts:
                     _finish(session, message_id, status="failed", last_error=error_text)
                     report.failed.append(message_id)
+                    log.error("email failed %s after %s attempts: %s", about, attempts, type(error).__name__)
                 else:
-                    _finish(session, message_id, next_attempt_at=now + backoff(attempts), last_error=error_text)
+                    retry_in = backoff(attempts)
+                    _finish(session, message_id, next_attempt_at=now + retry_in, last_error=error_text)
                     report.retrying.append(message_id)
-                log.warning("outbox message %s not delivered: %s", message_id, error_text)
+                    log.warning("email retrying %s in %ss (attempt %s): %s", about, int(retry_in.total_seconds()),
+                                attempts, type(error).__name__)
                 if not isinstance(error, smtplib.SMTPRecipientsRefused):
                     break  # the server is down: leave the rest for the next pass
                 continue
             _finish(session, message_id, status="sent", sent_at=now, last_error=None)
             report.sent.append(message_id)
+            log.info("email sent %s", about)
     finally:
         if transport is not None:
             with contextlib.suppress(OSError, smtplib.SMTPException):

@@ -135,6 +135,8 @@ def _message(row: OutboxMessage, subject: str, body: str, html: str) -> flask_ma
     message = MailMessage(
         subject=subject, recipients=[row.recipient], body=body, html=html,
         sender=config["MAIL_DEFAULT_SENDER"], reply_to=museum_facts(row.language)["email"],
+        # RFC 3834: written by a program, so mail servers and clients send no auto-reply to it.
+        extra_headers={"Auto-Submitted": "auto-generated"},
     )
     message.msgId = row.message_id
     return message

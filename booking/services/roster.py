@@ -35,6 +35,11 @@ def active_guides(session: Session) -> list[Guide]:
     return list(session.scalars(sa.select(Guide).where(Guide.active.is_(True)).order_by(Guide.name)))
 
 
+def any_active_guide(session: Session) -> bool:
+    """Can a guided tour be asked for at all? Not before staff have one active guide."""
+    return session.scalar(sa.select(sa.exists().where(Guide.active.is_(True)))) is True
+
+
 def all_guides(session: Session) -> list[Guide]:
     return list(session.scalars(sa.select(Guide).order_by(Guide.active.desc(), Guide.name)))
 
@@ -137,3 +142,40 @@ def set_guide_active(session: Session, rules: Rules, now: dt.datetime, staff: St
         return guide
 
     return atomic(session, operation)
+
+
+def update_guide(session: Session, now: dt.datetime, staff: StaffUser | None, guide_id: int, name: str,
+                 languages: list[str]) -> Guide:
+    """Rename a guide or change their languages. Tours already held keep their guide, even one who
+    no longer speaks the tour's language: staff see it on the tour and change the guide there."""
+    name = name.strip()
+
+    def operation() -> Guide:
+        guide = session.get(Guide, guide_id, with_for_update=True)
+        if guide is None:
+            raise BookingError("not_found")
+        if session.scalar(sa.select(Guide.id).where(sa.func.lower(Guide.name) == name.lower(),
+                                                    Guide.id != guide_id)):
+            raise BookingError("guide_exists", field="name")
+        before = {"name": guide.name, "languages": guide.languages}
+        guide.name, guide.language_codes = name, ",".join(languages)
+        after = {"name": guide.name, "languages": languages}
+        if before != after:
+            audit.record(session, now, staff, "guide.edit", guide_id=guide.id, name=name,
+                         before=before, after=after)
+        return guide
+
+    return atomic(session, operation)
+
+
+# The roster a new installation starts with (DESIGN.md): two guides speaking French, Dutch and
+# English, one of them German too. Staff rename them to the real guides.
+DEFAULT_GUIDES = (("Guide 1", ["fr", "nl", "en"]), ("Guide 2", ["fr", "nl", "en", "de"]))
+
+
+def add_default_guides(session: Session, now: dt.datetime) -> list[Guide]:
+    """On a database that never had a guide, the default roster; else nothing (returns what it added)."""
+    if session.scalar(sa.select(sa.func.count()).select_from(Guide)):
+        return []
+    session.rollback()
+    return [add_guide(session, now, None, name, languages) for name, languages in DEFAULT_GUIDES]

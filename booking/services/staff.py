@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from booking.db import atomic
-from booking.models import Guide, OutboxMessage, StaffUser, enqueue_email
+from booking.models import Guide, OutboxMessage, StaffSession, StaffUser, enqueue_email
 from booking.services import BookingError, audit
 
 # Compared against when the email is unknown, so both answers take the same time.
@@ -140,8 +140,67 @@ def sign_in(session: Session, policy: SignInPolicy, now: dt.datetime, email: str
     return user
 
 
-def record_sign_out(session: Session, now: dt.datetime, user: StaffUser) -> None:
-    atomic(session, lambda: audit.record(session, now, session.merge(user), "staff.sign_out"))
+# --- sessions on the server ------------------------------------------------------------------------
+
+def _session_id(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(session: Session, now: dt.datetime, user: StaffUser, lifetime: dt.timedelta) -> str:
+    """A new signed-in session for `user`; returns the token its cookie keeps. The user's sessions
+    older than `lifetime` are dropped on the way: they open nothing any more."""
+    token = secrets.token_urlsafe(32)
+
+    def operation() -> None:
+        session.execute(sa.delete(StaffSession).where(StaffSession.user_id == user.id,
+                                                      StaffSession.created_at < now - lifetime))
+        session.add(StaffSession(id=_session_id(token), user_id=user.id, created_at=now))
+
+    atomic(session, operation)
+    return token
+
+
+def session_user_query(user_id: int, token: str, since: dt.datetime) -> sa.Select:
+    """The account a cookie opens: its user, only while the session it names exists and is younger
+    than `since`. One SELECT, like loading the user alone."""
+    return (sa.select(StaffUser).join(StaffSession, StaffSession.user_id == StaffUser.id)
+            .where(StaffUser.id == user_id, StaffSession.id == _session_id(token),
+                   StaffSession.created_at >= since))
+
+
+def record_sign_out(session: Session, now: dt.datetime, user: StaffUser, token: str | None) -> None:
+    """End this browser's session on the server, so a copied cookie opens nothing."""
+
+    def operation() -> None:
+        if token:
+            session.execute(sa.delete(StaffSession).where(StaffSession.id == _session_id(token)))
+        audit.record(session, now, session.merge(user), "staff.sign_out")
+
+    atomic(session, operation)
+
+
+def _end_sessions(session: Session, user_id: int) -> int:
+    return session.execute(sa.delete(StaffSession).where(StaffSession.user_id == user_id)).rowcount
+
+
+def sign_out_everywhere(session: Session, now: dt.datetime, user: StaffUser) -> int:
+    """End every session of `user` (this browser's too); returns how many there were."""
+
+    def operation() -> int:
+        ended = _end_sessions(session, user.id)
+        audit.record(session, now, session.merge(user), "staff.sign_out_everywhere", sessions=ended)
+        return ended
+
+    return atomic(session, operation)
+
+
+def sign_out_account(session: Session, now: dt.datetime, admin: StaffUser, user_id: int) -> StaffUser:
+    """An admin ends every session of another account (a lost tablet, a shared password)."""
+
+    def change(user: StaffUser):
+        return "staff.sign_out_everywhere", {"sessions": _end_sessions(session, user.id)}
+
+    return _admin_change(session, now, admin, user_id, change)
 
 
 def remember_language(session: Session, user_id: int, language: str) -> None:
@@ -343,6 +402,8 @@ def set_active(session: Session, now: dt.datetime, admin: StaffUser, user_id: in
         if not active:
             _keep_an_admin(session, user)
         user.active = active
+        if not active:
+            _end_sessions(session, user.id)
         return ("staff.enable" if active else "staff.disable"), {}
 
     return _admin_change(session, now, admin, user_id, change)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, current_app, g, jsonify, request
+from flask import Blueprint, abort, current_app, g, jsonify, request, url_for
 from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 from wtforms import StringField
@@ -25,6 +25,8 @@ from booking.views.groups import application_from
 from booking.views.openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+
+COMING_DAYS = 21  # the availability asked without dates: today and the next 20 days
 
 
 class ApiVisitForm(VisitForm):
@@ -56,13 +58,20 @@ def _booking_json(booking: Booking) -> dict:
 
 @bp.get("/availability")
 def availability():
-    """Days from `from` to `to` (at most AVAILABILITY_MAX_DAYS) with their slots and places left."""
+    """Days from `from` to `to` (at most AVAILABILITY_MAX_DAYS) with their slots and places left;
+    without `from`, from today; without `to`, three weeks from `from`."""
     g.lang = request.args.get("language") if request.args.get("language") in LANGUAGES else best_language()
     errors = {}
+    # Without dates, the coming three weeks by the app's clock: what the museum's website shows,
+    # whatever the date on the visitor's own device.
+    today = schedule.local_today(now(), rules())
+    defaults = {"from": today.isoformat(), "to": (today + dt.timedelta(days=COMING_DAYS - 1)).isoformat()}
     days = {}
     for name in ("from", "to"):
+        if name == "to" and "from" in request.args and "to" not in request.args and "from" in days:
+            defaults["to"] = (days["from"] + dt.timedelta(days=COMING_DAYS - 1)).isoformat()
         try:
-            days[name] = dt.date.fromisoformat(request.args.get(name, ""))
+            days[name] = dt.date.fromisoformat(request.args.get(name, defaults[name]))
         except ValueError:
             errors[name] = gettext("Give a date as YYYY-MM-DD.")
         else:
@@ -80,7 +89,7 @@ def availability():
     the_rules = rules()
     tz = the_rules.tz
     views = days_between(db(), the_rules, now(), first, last, g.lang)
-    return jsonify({
+    return _for_other_sites({
         "timezone": the_rules.timezone,
         "days": [
             {
@@ -96,6 +105,49 @@ def availability():
             for view in views
         ],
     })
+
+
+@bp.get("/whatson")
+def whatson():
+    """Exhibitions on show or coming and events to come, in ?language= (else the browser's), for the
+    museum's own website; the same programme as the home page, beside the /events.ics feed."""
+    from booking.services.whatson import programme
+
+    g.lang = request.args.get("language") if request.args.get("language") in LANGUAGES else best_language()
+    tz = rules().tz
+    exhibitions, events = programme(db(), schedule.local_today(now(), rules()), now())
+    return _for_other_sites({
+        "language": g.lang,
+        "exhibitions": [{"title": item.title(g.lang), "description": item.description(g.lang),
+                         "starts_on": item.starts_on.isoformat(),
+                         "ends_on": item.ends_on.isoformat() if item.ends_on else None,
+                         "panel_languages": item.panel_language_list,
+                         "image": _public_url("links.media", name=item.image) if item.image else None}
+                        for item in exhibitions],
+        "events": [{"title": item.title(g.lang), "description": item.description(g.lang),
+                    "start": item.start_at.astimezone(tz).isoformat(), "end": item.end_at.astimezone(tz).isoformat(),
+                    "place": item.place, "booking_needed": item.booking_needed} for item in events],
+    })
+
+
+def _public_url(endpoint: str, **values) -> str:
+    """An absolute link from PUBLIC_BASE_URL, as in emails: the reader is another site's page."""
+    return current_app.config["PUBLIC_BASE_URL"] + url_for(endpoint, **values)
+
+
+def _for_other_sites(body: dict):
+    """A public read the museum's own website may fetch from the browser: allowed to the origins in
+    EMBED_ORIGINS (none by default), kept by caches for EMBED_MAX_AGE_SECONDS, and answered 304 to a
+    request whose If-None-Match names the same body, so a busy home page costs little to send."""
+    response = jsonify(body)
+    origin = request.headers.get("Origin")
+    if origin and origin in current_app.config["EMBED_ORIGINS"]:
+        response.headers["Access-Control-Allow-Origin"] = origin
+    response.vary.update(("Origin", "Accept-Language"))
+    response.cache_control.public = True
+    response.cache_control.max_age = current_app.config["EMBED_MAX_AGE_SECONDS"]
+    response.add_etag()  # of the body: a change of places, closures or time gives another one
+    return response.make_conditional(request)
 
 
 def _closed_reason(view) -> str | None:
@@ -144,6 +196,7 @@ def create_booking():
         return _errors({error.field or "start": explain(error)})
     if created:
         deliver_after_commit()
+    g.log_reference = booking.reference
     return jsonify(_booking_json(booking)), 201
 
 
@@ -206,6 +259,7 @@ def create_tour_request():
         return jsonify({"error": "no_time_fits", "reason": error.reason, "reasons": error.reasons,
                         "message": explain_tour(error.reason)}), 409
     deliver_after_commit()
+    g.log_reference = tour.reference
     return jsonify({"reference": tour.reference, "status": tour.status, "start": _iso(tour.start)}), 201
 
 

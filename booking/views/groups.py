@@ -17,6 +17,7 @@ from booking.messages import explain_tour
 from booking.models import TourRequest
 from booking.notifications.dispatch import deliver_after_commit
 from booking.references import GROUP_PREFIX, normalise_reference
+from booking.services.roster import any_active_guide
 from booking.services.tours import (
     NoTimeFits,
     TourApplication,
@@ -62,9 +63,18 @@ def groups():
     """
     form = TourRequestForm()
     status = 200
+    guides = any_active_guide(db())
+    if not guides:  # say so before the teacher fills the form in, rather than refuse every time after
+        form.kind.choices = [choice for choice in form.kind.choices if choice.value != "guided"]
+        if request.method == "GET":
+            form.kind.data = "self_guided"
     if request.method == "GET":
         form.form_id.data = uuid.uuid4().hex
         form.tour_language.data = form.tour_language.data or g.lang
+    elif not guides and form.kind.data == "guided":
+        form.validate()
+        form.kind.errors = [no_guide_notice()]
+        status = 422
     elif form.validate_on_submit():
         try:
             starts = [start for _field, start in form.starts(rules().tz)]
@@ -86,7 +96,13 @@ def groups():
             return redirect(tour_path(tour))
     else:
         status = 422
-    return render_template("public/groups.html", form=form), status
+    return render_template("public/groups.html", form=form, no_guide=None if guides else no_guide_notice()), status
+
+
+def no_guide_notice() -> str:
+    return gettext("No guide can take a guided tour at the moment, so only self-guided visits can be "
+                   "requested here. For a guided tour, please call us at %(phone)s.",
+                   phone=current_app.config["MUSEUM"]["phone"])
 
 
 def load_tour(reference: str, token: str) -> TourRequest:

@@ -52,20 +52,61 @@ def openapi_document(config) -> dict:
                     "operationId": "getAvailability",
                     "summary": "Open days and arrival slots with the places left",
                     "parameters": [
-                        {"name": "from", "in": "query", "required": True,
-                         "schema": {"type": "string", "format": "date"}},
-                        {"name": "to", "in": "query", "required": True,
+                        {"name": "from", "in": "query", "required": False,
                          "schema": {"type": "string", "format": "date"},
-                         "description": f"At most {config['AVAILABILITY_MAX_DAYS']} days after `from`, inclusive."},
+                         "description": "First day; today (Brussels) when left out."},
+                        {"name": "to", "in": "query", "required": False,
+                         "schema": {"type": "string", "format": "date"},
+                         "description": f"At most {config['AVAILABILITY_MAX_DAYS']} days after `from`, inclusive; "
+                                        "three weeks from `from` when left out."},
                         {"name": "language", "in": "query", "required": False,
                          "schema": {"type": "string", "enum": list(config["LANGUAGES"])},
                          "description": "Language of closure reasons and holiday names."},
                     ],
                     "responses": {
-                        "200": {"description": "The days asked for",
+                        "200": {"description": "The days asked for; with an ETag, kept by caches for a minute, "
+                                               "and readable by the origins in EMBED_ORIGINS",
                                 "content": _json(_ref("Availability"))},
+                        "304": {"description": "The same as the answer whose ETag If-None-Match names"},
                         "422": {"description": "Bad dates",
                                 "content": {"application/json": {"schema": errors}}},
+                    },
+                }
+            },
+            "/api/whatson": {
+                "get": {
+                    "operationId": "getWhatsOn",
+                    "summary": "Exhibitions on show or coming, and events to come",
+                    "parameters": [
+                        {"name": "language", "in": "query", "required": False,
+                         "schema": {"type": "string", "enum": list(config["LANGUAGES"])},
+                         "description": "Language of the titles and descriptions (else the browser's)."},
+                    ],
+                    "responses": {
+                        "200": {"description": "The programme", "content": _json({
+                            "type": "object", "required": ["language", "exhibitions", "events"],
+                            "properties": {
+                                "language": {"type": "string"},
+                                "exhibitions": {"type": "array", "items": {
+                                    "type": "object",
+                                    "required": ["title", "description", "starts_on", "ends_on", "panel_languages",
+                                                 "image"],
+                                    "properties": {
+                                        "title": {"type": "string"}, "description": {"type": "string"},
+                                        "starts_on": {"type": "string", "format": "date"},
+                                        "ends_on": {"type": ["string", "null"], "format": "date"},
+                                        "panel_languages": {"type": "array", "items": {"type": "string"}},
+                                        "image": {"type": ["string", "null"], "format": "uri"}}}},
+                                "events": {"type": "array", "items": {
+                                    "type": "object",
+                                    "required": ["title", "description", "start", "end", "place", "booking_needed"],
+                                    "properties": {
+                                        "title": {"type": "string"}, "description": {"type": "string"},
+                                        "start": {"type": "string", "format": "date-time"},
+                                        "end": {"type": "string", "format": "date-time"},
+                                        "place": {"type": "string"}, "booking_needed": {"type": "boolean"}}}},
+                            }})},
+                        "304": {"description": "The same as the answer whose ETag If-None-Match names"},
                     },
                 }
             },

@@ -45,6 +45,14 @@ def add_language(endpoint, values):
     values.setdefault("lang", g.get("lang") or best_language())
 
 
+@links_bp.after_request
+def never_store_private_pages(response):
+    """A private link's page (/b/, /g/, /w/) shows personal data: no cache, shared or back-button, keeps it."""
+    if request.view_args and "token" in request.view_args:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @links_bp.url_defaults
 def keep_chosen_language(endpoint, values):
     """A booking's pages speak its language; a visitor who switched keeps their choice."""

@@ -6,17 +6,19 @@ The access test enumerates the routes of this blueprint, so a new page is covere
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from functools import wraps
 from typing import NamedTuple
 
-from flask import Blueprint, abort, current_app, redirect, request, url_for
+from flask import Blueprint, abort, current_app, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from booking.context import db
+from booking.context import db, now
 from booking.extensions import login_manager
 from booking.models import StaffUser
+from booking.services.staff import session_user_query
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -43,6 +45,7 @@ NAV = [
     NavItem("staff.exports", _l("Exports")),
     NavItem("staff.whatson", _l("What's on")),
     NavItem("staff.outbox", _l("Emails")),
+    NavItem("staff.accessibility_review", _l("Accessibility")),
     NavItem("staff.accounts", _l("Staff accounts"), admin=True),
     NavItem("staff.audit", _l("Audit log"), admin=True),
     NavItem("staff.account", _l("My account")),
@@ -68,12 +71,23 @@ def admin_only(view: Callable) -> Callable:
     return wrapper
 
 
+# The key, in the signed cookie, of the token that names this browser's session on the server.
+SESSION_TOKEN = "staff_session"  # noqa: S105 (a key name, not a secret)
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> StaffUser | None:
+    """The signed-in account, only while its session exists on the server and is younger than
+    STAFF_SESSION_HOURS: signing out deletes it, so a replayed cookie opens nothing."""
+    token = session.get(SESSION_TOKEN)
+    if not isinstance(token, str) or not token:
+        return None
     try:
-        return db().get(StaffUser, int(user_id))
+        uid = int(user_id)
     except ValueError:
         return None
+    since = now() - dt.timedelta(hours=current_app.config["STAFF_SESSION_HOURS"])
+    return db().scalar(session_user_query(uid, token, since))
 
 
 @bp.before_request
@@ -112,6 +126,7 @@ def index():
 
 
 from booking.views.staff import (  # noqa: E402,F401  (they add their routes to bp)
+    accessibility,
     accounts,
     auth,
     bookings,

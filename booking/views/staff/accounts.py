@@ -141,6 +141,13 @@ def account_unlock(user_id: int):
                            gettext("%(email)s is unlocked."))
 
 
+@bp.post("/accounts/<int:user_id>/sign-out")
+@admin_only
+def account_sign_out(user_id: int):
+    return _account_action(user_id, lambda user: service.sign_out_account(db(), now(), _me(), user.id),
+                           gettext("%(email)s is signed out on every browser."))
+
+
 @bp.post("/accounts/<int:user_id>/reset")
 @admin_only
 def account_reset(user_id: int):

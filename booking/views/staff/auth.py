@@ -15,7 +15,7 @@ from booking.forms import ForgotPasswordForm, LoginForm, NewPasswordForm
 from booking.i18n import current_language
 from booking.notifications.dispatch import deliver_after_commit
 from booking.services import staff as accounts
-from booking.views.staff import PUBLIC_ENDPOINTS, bp, public
+from booking.views.staff import PUBLIC_ENDPOINTS, SESSION_TOKEN, bp, public
 
 # Kept in the signed cookie beside Flask-Login's user id.
 SIGNED_IN_AT = "staff_signed_in_at"
@@ -35,7 +35,10 @@ def _lang() -> str | None:
 
 def start_staff_session(user) -> None:
     """Sign `user` in for STAFF_SESSION_HOURS; the cookie expires then and the server checks it too."""
+    lifetime = dt.timedelta(hours=current_app.config["STAFF_SESSION_HOURS"])
+    token = accounts.open_session(db(), now(), user, lifetime)
     session.clear()  # nothing from before the sign-in carries over
+    session[SESSION_TOKEN] = token
     login_user(user)
     session.permanent = True
     session[SIGNED_IN_AT] = now().isoformat()
@@ -44,8 +47,8 @@ def start_staff_session(user) -> None:
 
 def _end_staff_session() -> None:
     logout_user()
-    session.pop(SIGNED_IN_AT, None)
-    session.pop(AUTH_FINGERPRINT, None)
+    for key in (SIGNED_IN_AT, AUTH_FINGERPRINT, SESSION_TOKEN):
+        session.pop(key, None)
 
 
 @bp.before_request
@@ -99,8 +102,19 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    accounts.record_sign_out(db(), now(), current_user._get_current_object())
+    accounts.record_sign_out(db(), now(), current_user._get_current_object(), session.get(SESSION_TOKEN))
     _end_staff_session()
+    return redirect(url_for("staff.login", lang=_lang()))
+
+
+@bp.post("/logout/everywhere")
+@login_required
+def logout_everywhere():
+    """End every session of this account: on this browser and on any other (a tablet left signed in)."""
+    ended = accounts.sign_out_everywhere(db(), now(), current_user._get_current_object())
+    _end_staff_session()
+    flash(ngettext("You are signed out on %(num)s browser.", "You are signed out on %(num)s browsers.",
+                   ended), "success")
     return redirect(url_for("staff.login", lang=_lang()))
 
 

@@ -1,4 +1,4 @@
-"""Capacity (one slot, one day, the default) and the guides: the weekly roster, adding and deactivating."""
+"""Capacity (one slot, one day, the default) and the guides: the weekly roster, adding, editing, deactivating."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from booking.context import db, now, rules
 from booking.dates import date_as
 from booking.forms import ConfirmForm, DayCapacityForm, DefaultCapacityForm, GuideForm, RosterForm, SlotCapacityForm
 from booking.i18n import current_language
+from booking.models import Guide
 from booking.services import BookingError
 from booking.services.capacity import (
     CapacityBelowBooked,
@@ -29,6 +30,7 @@ from booking.services.roster import (
     on_duty,
     set_guide_active,
     set_roster,
+    update_guide,
     week_days,
 )
 from booking.services.settings import default_capacity
@@ -171,6 +173,28 @@ def guide_add():
         return _page(422, guide_form=form)
     flash(gettext("%(name)s is added to the guides.", name=guide.name), "success")
     return redirect(url_for("staff.capacity") + "#guides")
+
+
+@bp.route("/guides/<int:guide_id>", methods=["GET", "POST"])
+def guide_edit(guide_id: int):
+    """Rename a guide or change their languages (the default guides of a new installation first)."""
+    guide = db().get(Guide, guide_id)
+    if guide is None:
+        abort(404)
+    form = GuideForm(prefix="guide", data={"name": guide.name, "languages": guide.languages})
+    status = 200
+    if form.validate_on_submit():
+        try:
+            update_guide(db(), now(), _staff(), guide_id, form.name.data, form.languages.data)
+        except BookingError:
+            form.name.errors = [gettext("A guide with this name already exists.")]
+            status = 422
+        else:
+            flash(gettext("%(name)s is saved.", name=form.name.data), "success")
+            return redirect(url_for("staff.capacity") + "#guides")
+    elif form.is_submitted():
+        status = 422
+    return render_template("staff/guide_edit.html", form=form, guide=guide), status
 
 
 def _set_active(guide_id: int, active: bool):
