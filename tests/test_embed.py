@@ -111,7 +111,7 @@ def test_staff_record_a_review_and_the_statement_says_its_date_and_status(client
     assert response.status_code == 302
     french = client.get("/fr/accessibility").get_data(as_text=True)
     assert "15 février 2027" in french and "entièrement conforme" in french
-    assert "15 Februar 2027" in client.get("/de/accessibility").get_data(as_text=True)
+    assert "15. Februar 2027" in client.get("/de/accessibility").get_data(as_text=True)
     entry = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "accessibility.review")).one()
     assert entry.details == {"status": "full", "reviewed_on": "2027-02-15"}
 

@@ -13,7 +13,7 @@ def summary(page: str) -> str:
     return match.group(1)
 
 
-def test_the_group_form_summary_links_every_mistake_to_its_field(client):
+def test_the_group_form_summary_links_every_mistake_to_its_field(client, guides):
     page = client.post("/en/groups", data=tour_form(pupils="0", email="sophie", phone="")).get_data(as_text=True)
     listed = summary(page)
     assert "3 fields need your attention" in listed

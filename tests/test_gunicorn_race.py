@@ -317,8 +317,8 @@ def test_moves_into_a_nearly_full_slot(app, server, clean_log, backend, session,
     before = {source: _slot(session, source).booked for source in sources}
     with app.test_request_context():
         paths = [visit_path(booking) for booking in movers]
-    # The booking's own page gives the session's CSRF token, which the move form takes too.
-    jobs = [{"id": index, "kind": "form", "page": path, "path": f"{path}/move",
+    # The cancel question gives the session's CSRF token, which the move form takes too.
+    jobs = [{"id": index, "kind": "form", "page": f"{path}/cancel", "path": f"{path}/move",
              "data": {"start": target}} for index, path in enumerate(paths)]
     outcomes = race(server, jobs)
 

@@ -52,7 +52,8 @@ def every_page(app, client, staff_client, admin_client, session, book, request_t
         private = {"visit": visit_path(booking), "tour": tour_path(tour), "proposal": tour_path(proposed)}
     pages = {}
     public_paths = ["/fr/", "/nl/visit?month=2027-03", "/en/visit/2027-03-02", "/de/book?start=2027-03-02T11:00",
-                    "/fr/groups", "/en/lost-link", "/nl/privacy", "/de/accessibility", private["visit"], private["visit"] + "/move",
+                    "/fr/groups", "/en/lost-link", "/nl/privacy", "/de/accessibility", private["visit"],
+                    private["visit"] + "/move",
                     private["visit"] + "/cancel", private["visit"] + "/delete", private["tour"], private["proposal"],
                     "/en/no-such-page"]
     for path in public_paths:

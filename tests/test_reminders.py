@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from babel.dates import format_date
 from flask_babel import force_locale, gettext
 
+from booking.dates import pattern
 from booking.models import Booking, OutboxMessage
 from booking.services.bookings import cancel_booking, move_booking
 from booking.services.tours import confirm_tour
@@ -96,12 +97,13 @@ def test_the_reminder_speaks_the_visitors_language(app, runner, session, book, s
     visit = book("2027-03-02T10:00", language=language)
     run_jobs(runner, "2027-03-01T12:00")
     [email] = delivered(smtp_server, session, "visit_reminder")
-    day = format_date(local("2027-03-02T10:00").date(), "full", locale=language)
+    day = format_date(local("2027-03-02T10:00").date(), pattern("day", language), locale=language)
     assert day in email["Subject"], email["Subject"]
     text = plain_text(email)
     assert day in text
-    assert f"{in_language(app, language, 'How to get there')}:" in text
-    assert f"{in_language(app, language, 'Arrival time')}: 10:00" in text
+    colon = "\u202f:" if language == "fr" else ":"  # French sets a narrow no-break space before it
+    assert f"{in_language(app, language, 'How to get there')}{colon}" in text
+    assert f"{in_language(app, language, 'Arrival time')}{colon} 10:00" in text
     assert email.get_body(preferencelist=("html",)).get_content().count(f'lang="{language}"') == 1
     assert visit.reference in email["Subject"]
 

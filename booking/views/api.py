@@ -56,12 +56,24 @@ def _booking_json(booking: Booking) -> dict:
             "party_size": booking.party_size}
 
 
+def _query_language() -> str | None:
+    """Choose the answer's language from ?language= (else the browser's); an unknown code is refused:
+    the message (in the browser's language) for a 422, else None."""
+    asked = request.args.getlist("language")
+    g.lang = asked[0] if asked and asked[0] in LANGUAGES else best_language()
+    if asked and (len(asked) > 1 or asked[0] not in LANGUAGES):
+        return gettext("Choose one of these languages: %(languages)s.", languages=", ".join(LANGUAGES))
+    return None
+
+
 @bp.get("/availability")
 def availability():
     """Days from `from` to `to` (at most AVAILABILITY_MAX_DAYS) with their slots and places left;
     without `from`, from today; without `to`, three weeks from `from`."""
-    g.lang = request.args.get("language") if request.args.get("language") in LANGUAGES else best_language()
     errors = {}
+    wrong_language = _query_language()
+    if wrong_language:
+        errors["language"] = wrong_language
     # Without dates, the coming three weeks by the app's clock: what the museum's website shows,
     # whatever the date on the visitor's own device.
     today = schedule.local_today(now(), rules())
@@ -113,7 +125,9 @@ def whatson():
     museum's own website; the same programme as the home page, beside the /events.ics feed."""
     from booking.services.whatson import programme
 
-    g.lang = request.args.get("language") if request.args.get("language") in LANGUAGES else best_language()
+    wrong_language = _query_language()
+    if wrong_language:
+        return _errors({"language": wrong_language})
     tz = rules().tz
     exhibitions, events = programme(db(), schedule.local_today(now(), rules()), now())
     return _for_other_sites({

@@ -64,6 +64,10 @@ def openapi_document(config) -> dict:
                          "description": "Language of closure reasons and holiday names."},
                     ],
                     "responses": {
+                        "404": {"description": "A query holding a NUL byte: the app refuses it before any route",
+                                "content": _json({"type": "object", "required": ["error", "message"],
+                                                  "properties": {"error": {"const": "not_found"},
+                                                                 "message": {"type": "string"}}})},
                         "200": {"description": "The days asked for; with an ETag, kept by caches for a minute, "
                                                "and readable by the origins in EMBED_ORIGINS",
                                 "content": _json(_ref("Availability"))},
@@ -83,6 +87,11 @@ def openapi_document(config) -> dict:
                          "description": "Language of the titles and descriptions (else the browser's)."},
                     ],
                     "responses": {
+                        "404": {"description": "A query holding a NUL byte: the app refuses it before any route",
+                                "content": _json({"type": "object", "required": ["error", "message"],
+                                                  "properties": {"error": {"const": "not_found"},
+                                                                 "message": {"type": "string"}}})},
+                        "422": {"description": "A language that is not one of the codes", "content": _json(errors)},
                         "200": {"description": "The programme", "content": _json({
                             "type": "object", "required": ["language", "exhibitions", "events"],
                             "properties": {
