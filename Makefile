@@ -49,7 +49,7 @@ vnu: .vnu/node_modules/vnu-jar/build/dist/vnu.jar
 .vnu/node_modules/vnu-jar/build/dist/vnu.jar:
 	npm install --silent --no-audit --no-fund --ignore-scripts --prefix .vnu vnu-jar@$(VNU_VERSION)
 
-test: venv catalogs
+test: venv catalogs vnu
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # deploy/install.sh tried on this machine behind nginx (root, nginx; a few minutes); see tests/deployment.
