@@ -31,7 +31,7 @@ from booking.services.tours import (
     request_tour,
 )
 from booking.tokens import token_matches
-from booking.tours import can_cancel
+from booking.tours import can_cancel, cancel_deadline
 from booking.views.public import bp, links_bp
 
 # Errors the service reports by field, shown next to the form field they concern.
@@ -131,6 +131,7 @@ def _render_tour_page(tour: TourRequest, token: str, numbers_form: FinalNumbersF
         started=tour.start <= now(), requested=[schedule.parse_start(s, rules()) for s in tour.requested_starts],
         numbers_form=numbers_form, can_change_numbers=can_change_numbers(tour, now(), policy.tour_rules),
         numbers_deadline=numbers_deadline(tour.start, policy.tour_rules),
+        cancel_deadline=cancel_deadline(tour.start, policy.tour_rules),
     )
 
 
@@ -162,8 +163,15 @@ def refuse_proposal(reference: str, token: str):
                         _l("You declined the time we proposed. We no longer hold it."))
 
 
-@links_bp.post("/g/<reference>/<token>/cancel")
+@links_bp.route("/g/<reference>/<token>/cancel", methods=["GET", "POST"])
 def cancel_request(reference: str, token: str):
+    """Asks once more (a page of its own, no JavaScript needed); its button's post cancels."""
+    if request.method == "GET":
+        tour = load_tour(reference, token)
+        back = url_for("links.tour_page", reference=tour.reference, token=token)
+        if not (tour.holds and can_cancel(tour.start, now(), tour_policy().tour_rules)):
+            return redirect(back)
+        return render_template("public/cancel_tour.html", tour=tour, form=ConfirmForm(), back=back)
     return _tour_action(reference, token, lambda tour: cancel_tour(db(), tour_policy(), now(), tour.id),
                         _l("Your group visit is cancelled. We have sent you a confirmation."))
 
