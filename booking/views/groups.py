@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 
 import sqlalchemy as sa
@@ -11,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from booking import schedule
 from booking.context import db, now, rules, tour_policy
-from booking.forms import ConfirmForm, FinalNumbersForm, TourRequestForm
+from booking.forms import ConfirmForm, FinalNumbersForm, TourRequestForm, required_fields
 from booking.links import tour_path
 from booking.messages import explain_tour
 from booking.models import TourRequest
@@ -82,7 +83,7 @@ def groups():
                                          application_from(form, g.lang, starts, form.request_key()))
         except TourInputError as error:
             for field, code in error.errors.items():
-                form[_FIELD_FOR.get(field, field)].errors = [explain_tour(code)]
+                form[_field_for(field, code)].errors = [explain_tour(code)]
             status = 422
         except NoTimeFits as error:
             for (field, _start), reason in zip(form.starts(rules().tz), error.reasons, strict=False):
@@ -96,7 +97,22 @@ def groups():
             return redirect(tour_path(tour))
     else:
         status = 422
-    return render_template("public/groups.html", form=form, no_guide=None if guides else no_guide_notice()), status
+    return render_template("public/groups.html", form=form, no_guide=None if guides else no_guide_notice(),
+                           length=form_length(form), closing=rules().closing_time.strftime("%H:%M"),
+                           guided_minutes=tour_policy().tour_rules.guided_minutes), status
+
+
+def _field_for(field: str, code: str) -> str:
+    """The form field a refusal concerns: a time that ends after closing is the time's fault, not the date's."""
+    if code == "ends_after_closing" and field.startswith("start_"):
+        return f"{field}_time"
+    return _FIELD_FOR.get(field, field)
+
+
+def form_length(form: TourRequestForm) -> dict[str, int]:
+    """How long the form is, said above it: the answers it requires, and about half a minute for each."""
+    required = len(required_fields(form))
+    return {"required": required, "minutes": max(2, math.ceil(required / 2))}
 
 
 def no_guide_notice() -> str:
