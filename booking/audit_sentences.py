@@ -15,7 +15,7 @@ from typing import Any
 
 from babel.lists import format_list
 from flask import current_app
-from flask_babel import format_time, get_locale, gettext, ngettext, pgettext
+from flask_babel import format_time, get_locale, gettext, ngettext
 
 from booking import schedule
 from booking.dates import date_as
@@ -72,7 +72,7 @@ def _names(items: list[str]) -> str:
 
 
 def _quoted(text: str) -> str:
-    return pgettext("a title quoted in a sentence", "“%(title)s”") % {"title": text}
+    return gettext("“%(title)s”", title=text)
 
 
 def _title(titles: Any) -> str:
