@@ -173,6 +173,12 @@ class ConfirmForm(Form):
 START_TIMES = [f"{hour:02d}:00" for hour in range(9, 17)]
 
 
+def required_fields(form: Form) -> list:
+    """The fields a person must answer: those with a required validator, not the hidden ones nor the bots' trap."""
+    return [f for f in form if f.type not in ("HiddenField", "CSRFTokenField") and f.name != "website"
+            and any(isinstance(v, InputRequired | DataRequired) for v in f.validators)]
+
+
 class TourRequestForm(Form):
     """A teacher's request for a group visit: the group, the times wanted, and how to reach them."""
 

@@ -109,9 +109,14 @@ def group_problems(kind: str, pupils: int, adults: int, guided: bool, capacity: 
     return problems
 
 
+def cancel_deadline(start: dt.datetime, tour_rules: TourRules) -> dt.datetime:
+    """The last moment a teacher can cancel from their link: `cancel_days_before` days before the start."""
+    return start - dt.timedelta(days=tour_rules.cancel_days_before)
+
+
 def can_cancel(start: dt.datetime, now: dt.datetime, tour_rules: TourRules) -> bool:
     """Teachers can cancel from their link until `cancel_days_before` days before; later they call."""
-    return now <= start - dt.timedelta(days=tour_rules.cancel_days_before)
+    return now <= cancel_deadline(start, tour_rules)
 
 
 def working_days_between(first: dt.date, last: dt.date, rules: Rules) -> int:

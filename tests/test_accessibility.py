@@ -50,6 +50,7 @@ class Private:
 
     visit: str
     tour: str
+    proposal: str
 
 
 @pytest.fixture
@@ -63,12 +64,13 @@ def session(live_server):
 
 @pytest.fixture
 def private(live_server, session, guides) -> Private:
-    """A visit on Tuesday 2 March at 10:00 and one today, a pending guided tour, a confirmed one, a staff account."""
+    """A visit on Tuesday 2 March at 10:00 and one today, a pending guided tour, a confirmed one, one with another
+    time proposed, a staff account."""
     from booking.context import now, rules, tour_policy
     from booking.links import tour_path, visit_path
     from booking.services.bookings import VisitRequest, book_visit
     from booking.services.staff import create_staff
-    from booking.services.tours import TourApplication, confirm_tour, request_tour
+    from booking.services.tours import TourApplication, confirm_tour, propose_time, request_tour
 
     def tour_application(start: str, organisation: str) -> TourApplication:
         return TourApplication(
@@ -87,12 +89,16 @@ def private(live_server, session, guides) -> Private:
         confirmed, _ = request_tour(session, tour_policy(), now(),
                                     tour_application("2027-03-23T13:00", "Sint-Jozefscollege"))
         confirm_tour(session, tour_policy(), now(), confirmed.id)
+        proposed, _ = request_tour(session, tour_policy(), now(),
+                                   tour_application("2027-03-30T10:00", "Koninklijk Atheneum"))
+        propose_time(session, tour_policy(), now(), proposed.id, local("2027-03-31T10:00"))
         # Today's visit, so that the staff day page shows its check-in buttons.
         book_visit(session, rules(), now(), VisitRequest(
             start=local("2027-03-01T11:00"), party_size=2, name="Luc Peeters", email="luc@example.be",
             language="nl", note="Rolstoel."))
-        create_staff(session, STAFF_EMAIL, STAFF_PASSWORD, name="Front desk")
-        return Private(visit=visit_path(visit), tour=tour_path(pending))
+        # An admin, so that the audit log is checked too.
+        create_staff(session, STAFF_EMAIL, STAFF_PASSWORD, name="Front desk", role="admin")
+        return Private(visit=visit_path(visit), tour=tour_path(pending), proposal=tour_path(proposed))
 
 
 # --- the pages, each a step that leaves the page as axe should see it -----------------------------------
@@ -132,7 +138,7 @@ def _staff_requests(page: Page, base: str, lang: str) -> None:
     page.locator("main form button[type=submit]").click()
     expect(page).not_to_have_url(re.compile("/staff/login"))
     page.goto(f"{base}/staff/requests?lang={lang}")
-    expect(page.locator("article.card")).to_have_count(1)
+    expect(page.locator("article.card")).to_have_count(2)  # the pending request and the proposal
     expect(page.locator("table.list tbody tr")).to_have_count(1)
     # The forms folded in <details> are checked too: axe skips what is not rendered.
     page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
@@ -183,6 +189,8 @@ def _pages(base: str, lang: str, private: Private) -> list[tuple[str, Callable[[
         ("move page", visit(f"{private.visit}/move{query}")),
         ("move page, a day chosen", visit(f"{private.visit}/move{query}{joiner}day=2027-03-02")),
         ("tour page", visit(f"{private.tour}{query}")),
+        ("tour page with a proposal", visit(f"{private.proposal}{query}")),
+        ("cancel group visit question", visit(f"{private.tour}/cancel{query}")),
         ("staff sign-in", visit(f"/staff/login?lang={lang}")),
         ("staff sign-in with errors", lambda page: _staff_login_with_errors(page, base, lang)),
         ("staff requests", lambda page: _staff_requests(page, base, lang)),
@@ -192,6 +200,7 @@ def _pages(base: str, lang: str, private: Private) -> list[tuple[str, Callable[[
         ("staff day with a group", lambda page: _staff_page(page, base, lang, "/staff/day/2027-03-23")),
         ("staff day sheet", lambda page: _staff_page(page, base, lang, "/staff/day/2027-03-23/sheet")),
         ("staff accessibility statement", lambda page: _staff_page(page, base, lang, "/staff/accessibility")),
+        ("staff audit log", lambda page: _staff_page(page, base, lang, "/staff/audit")),
     ]
 
 

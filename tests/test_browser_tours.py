@@ -180,3 +180,53 @@ def test_a_teacher_requests_a_tour_on_a_phone_and_staff_confirm_it(live_server, 
     ics = calendar_part(confirmation)
     assert "METHOD:REQUEST" in ics
     assert reference in ics
+
+
+def _offered_times(page: Page, label: str) -> list[str]:
+    """The start times a person can pick: the options neither hidden nor disabled."""
+    return page.get_by_label(label, exact=True).evaluate(
+        "select => Array.from(select.options).filter(o => !o.hidden && !o.disabled).map(o => o.value)")
+
+
+def test_the_group_form_offers_only_the_times_and_the_length_that_fit_the_kind_of_visit(live_server,
+                                                                                         browser: Browser, guides):
+    context = browser.new_context(locale="en-GB", timezone_id="Europe/Brussels", **PHONE)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/en/groups")
+    length = page.get_by_role("group", name="Length of a self-guided visit")
+    language = page.get_by_label("Language of the tour", exact=True)
+    every_hour = [f"{hour:02d}:00" for hour in range(9, 17)]
+
+    # Guided (the default): a 2-hour tour starts at 15:00 at the latest, and its length is not asked.
+    expect(page.get_by_role("radio", name="Guided tour (2 hours, with a guide)")).to_be_checked()
+    for label in ("Preferred start time", "First alternative start time", "Second alternative start time"):
+        assert _offered_times(page, label) == every_hour[:-1]
+    expect(length).to_be_hidden()
+    expect(language).to_be_visible()
+
+    # Self-guided: the length appears; two hours still end by 17:00, one hour may start at 16:00.
+    page.get_by_role("radio", name="Self-guided visit (no guide)").check()
+    expect(length).to_be_visible()
+    expect(language).to_be_hidden()
+    expect(page.get_by_role("radio", name="2 hours", exact=True)).to_be_checked()
+    assert _offered_times(page, "Preferred start time") == every_hour[:-1]
+    page.get_by_role("radio", name="1 hour", exact=True).check()
+    assert _offered_times(page, "Preferred start time") == every_hour
+    page.get_by_label("Preferred start time", exact=True).select_option("16:00")
+
+    # Back to guided: 16:00 is no longer offered, and the choice moves to the last time that fits.
+    page.get_by_role("radio", name="Guided tour (2 hours, with a guide)").check()
+    assert "16:00" not in _offered_times(page, "Preferred start time")
+    expect(page.get_by_label("Preferred start time", exact=True)).to_have_value("15:00")
+    expect(length).to_be_hidden()
+    context.close()
+
+    # Without JavaScript every choice shows, and the server answers for what does not fit.
+    plain = browser.new_context(locale="en-GB", java_script_enabled=False, **DESKTOP)
+    plain.set_default_timeout(TIMEOUT_MS)
+    page = plain.new_page()
+    page.goto(f"{live_server.url}/en/groups")
+    assert _offered_times(page, "Preferred start time") == every_hour
+    expect(page.get_by_role("group", name="Length of a self-guided visit")).to_be_visible()
+    plain.close()

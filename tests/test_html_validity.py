@@ -55,6 +55,7 @@ def every_page(app, client, staff_client, admin_client, session, book, request_t
                     "/fr/groups", "/en/lost-link", "/nl/privacy", "/de/accessibility", private["visit"],
                     private["visit"] + "/move",
                     private["visit"] + "/cancel", private["visit"] + "/delete", private["tour"], private["proposal"],
+                    private["tour"] + "/cancel",
                     "/en/no-such-page"]
     for path in public_paths:
         pages[path] = client.get(path).get_data(as_text=True)

@@ -54,7 +54,7 @@ def test_a_request_from_the_form_lands_on_its_private_page(client, guides, sessi
     ({"pupils": "20", "adults": "1", "group_kind": "primary"}, "adults", "one accompanying adult for every 15"),
     ({"start_1_date": "2027-03-20"}, "start_1_date", "closed at weekends"),
     ({"start_1_date": "2027-03-29"}, "start_1_date", "public holidays"),
-    ({"start_1_time": "16:00"}, "start_1_date", "15:00 at the latest"),
+    ({"start_1_time": "16:00"}, "start_1_time", "15:00 at the latest"),
     ({"tour_language": "es"}, "tour_language", ""),
     ({"phone": ""}, "phone", "phone number"),
     ({"email": "sophie"}, "email", "valid email"),

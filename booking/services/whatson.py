@@ -110,12 +110,16 @@ def save_event(session: Session, now: dt.datetime, staff: StaffUser | None, data
     return atomic(session, operation)
 
 
+# Each action written out, so the audit log's sentences (booking/audit_sentences.py) can be checked against them.
+DELETED = {Exhibition: "exhibition.delete", Event: "event.delete"}
+
+
 def delete_item(session: Session, now: dt.datetime, staff: StaffUser | None, model, item_id: int) -> None:
     def operation() -> None:
         item = session.get(model, item_id)
         if item is None:
             raise BookingError("not_found")
-        audit.record(session, now, staff, f"{model.__tablename__}.delete", item_id=item_id, title=item.titles)
+        audit.record(session, now, staff, DELETED[model], item_id=item_id, title=item.titles)
         session.delete(item)
 
     atomic(session, operation)

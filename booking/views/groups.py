@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 
 import sqlalchemy as sa
@@ -11,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from booking import schedule
 from booking.context import db, now, rules, tour_policy
-from booking.forms import ConfirmForm, FinalNumbersForm, TourRequestForm
+from booking.forms import ConfirmForm, FinalNumbersForm, TourRequestForm, required_fields
 from booking.links import tour_path
 from booking.messages import explain_tour
 from booking.models import TourRequest
@@ -31,7 +32,7 @@ from booking.services.tours import (
     request_tour,
 )
 from booking.tokens import token_matches
-from booking.tours import can_cancel
+from booking.tours import can_cancel, cancel_deadline
 from booking.views.public import bp, links_bp
 
 # Errors the service reports by field, shown next to the form field they concern.
@@ -82,7 +83,7 @@ def groups():
                                          application_from(form, g.lang, starts, form.request_key()))
         except TourInputError as error:
             for field, code in error.errors.items():
-                form[_FIELD_FOR.get(field, field)].errors = [explain_tour(code)]
+                form[_field_for(field, code)].errors = [explain_tour(code)]
             status = 422
         except NoTimeFits as error:
             for (field, _start), reason in zip(form.starts(rules().tz), error.reasons, strict=False):
@@ -96,7 +97,22 @@ def groups():
             return redirect(tour_path(tour))
     else:
         status = 422
-    return render_template("public/groups.html", form=form, no_guide=None if guides else no_guide_notice()), status
+    return render_template("public/groups.html", form=form, no_guide=None if guides else no_guide_notice(),
+                           length=form_length(form), closing=rules().closing_time.strftime("%H:%M"),
+                           guided_minutes=tour_policy().tour_rules.guided_minutes), status
+
+
+def _field_for(field: str, code: str) -> str:
+    """The form field a refusal concerns: a time that ends after closing is the time's fault, not the date's."""
+    if code == "ends_after_closing" and field.startswith("start_"):
+        return f"{field}_time"
+    return _FIELD_FOR.get(field, field)
+
+
+def form_length(form: TourRequestForm) -> dict[str, int]:
+    """How long the form is, said above it: the answers it requires, and about half a minute for each."""
+    required = len(required_fields(form))
+    return {"required": required, "minutes": max(2, math.ceil(required / 2))}
 
 
 def no_guide_notice() -> str:
@@ -131,6 +147,7 @@ def _render_tour_page(tour: TourRequest, token: str, numbers_form: FinalNumbersF
         started=tour.start <= now(), requested=[schedule.parse_start(s, rules()) for s in tour.requested_starts],
         numbers_form=numbers_form, can_change_numbers=can_change_numbers(tour, now(), policy.tour_rules),
         numbers_deadline=numbers_deadline(tour.start, policy.tour_rules),
+        cancel_deadline=cancel_deadline(tour.start, policy.tour_rules),
     )
 
 
@@ -162,8 +179,15 @@ def refuse_proposal(reference: str, token: str):
                         _l("You declined the time we proposed. We no longer hold it."))
 
 
-@links_bp.post("/g/<reference>/<token>/cancel")
+@links_bp.route("/g/<reference>/<token>/cancel", methods=["GET", "POST"])
 def cancel_request(reference: str, token: str):
+    """Asks once more (a page of its own, no JavaScript needed); its button's post cancels."""
+    if request.method == "GET":
+        tour = load_tour(reference, token)
+        back = url_for("links.tour_page", reference=tour.reference, token=token)
+        if not (tour.holds and can_cancel(tour.start, now(), tour_policy().tour_rules)):
+            return redirect(back)
+        return render_template("public/cancel_tour.html", tour=tour, form=ConfirmForm(), back=back)
     return _tour_action(reference, token, lambda tour: cancel_tour(db(), tour_policy(), now(), tour.id),
                         _l("Your group visit is cancelled. We have sent you a confirmation."))
 

@@ -10,6 +10,7 @@ from flask_babel import format_time, gettext
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
+from booking.audit_sentences import sentence
 from booking.context import db, now
 from booking.dates import date_as
 from booking.forms import ChangePasswordForm, ConfirmForm, StaffAccountForm, StaffRoleForm
@@ -176,7 +177,7 @@ def audit():
     return render_template(
         "staff/audit.html", entries=rows[:AUDIT_PAGE_SIZE], page=page, staff_id=staff_id, prefix=prefix,
         staff_users=db().scalars(sa.select(StaffUser).order_by(StaffUser.email)).all(), when=_when,
-        previous_url=url_for("staff.audit", page=page - 1, **filters) if page > 1 else None,
+        sentence=sentence, previous_url=url_for("staff.audit", page=page - 1, **filters) if page > 1 else None,
         next_url=url_for("staff.audit", page=page + 1, **filters) if len(rows) > AUDIT_PAGE_SIZE else None,
         booking_page="staff.booking" in current_app.view_functions,
     )

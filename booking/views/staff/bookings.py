@@ -13,14 +13,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_time, gettext, ngettext
+from flask_babel import gettext, ngettext
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from booking import schedule
 from booking import tours as tour_rules_module
+from booking.audit_sentences import email_label, email_status_label, override_label, sentence, when
 from booking.context import db, mail_domain, now, rules, tour_policy
-from booking.dates import date_as
 from booking.forms import BookingSearchForm, DeskBookingForm, DeskGroupForm, GuidesForm, StaffCancelForm, StaffMoveForm
 from booking.messages import explain, explain_tour
 from booking.models import AuditEntry, Booking, Guide, OutboxMessage, StaffUser, TourRequest
@@ -135,7 +135,8 @@ class Event:
     details: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _action_label(action: str) -> str:
+def _action_label(entry: AuditEntry) -> str:
+    """The history's short titles for what staff do to a visit; other entries read as the audit log's sentence."""
     labels = {
         "booking.create": gettext("Booked by staff"),
         "booking.cancel": gettext("Cancelled by staff for the visitor"),
@@ -145,39 +146,7 @@ def _action_label(action: str) -> str:
         "tour.cancel": gettext("Cancelled by staff for the teacher"),
         "tour.guides": gettext("Guides changed"),
     }
-    return labels.get(action, action)
-
-
-def _email_label(kind: str) -> str:
-    labels = {
-        "visit_confirmed": gettext("Confirmation email"),
-        "visit_cancelled": gettext("Cancellation email"),
-        "visit_moved": gettext("Email about the new time"),
-        "tour_received": gettext("Email: request received"),
-        "tour_confirmed": gettext("Email: visit confirmed"),
-        "tour_declined": gettext("Email: request declined"),
-        "tour_proposed": gettext("Email: another time proposed"),
-        "tour_refused": gettext("Email: proposal refused"),
-        "tour_cancelled": gettext("Email: visit cancelled"),
-        "tour_expired": gettext("Email: proposal expired"),
-        "museum_tour_update": gettext("Notice to the museum"),
-    }
-    return labels.get(kind, kind)
-
-
-def _email_status(message: OutboxMessage) -> str:
-    labels = {"pending": gettext("waiting to be sent"), "sent": gettext("sent"), "failed": gettext("failed")}
-    return labels.get(message.status, message.status)
-
-
-def override_label(name: str) -> str:
-    labels = {"lead_time": gettext("lead time"), "group_size": gettext("group size"),
-              "capacity": gettext("capacity")}
-    return labels.get(name, name)
-
-
-def _when(moment: dt.datetime) -> str:
-    return f"{date_as(moment, 'short_date')}, {format_time(moment, 'HH:mm')}"
+    return labels.get(entry.action) or sentence(entry)
 
 
 def _detail_label(key: str) -> str:
@@ -195,7 +164,7 @@ def _detail_label(key: str) -> str:
 def _detail_value(key: str, value: Any) -> str:
     if key in ("start", "previous_start", "slot") and isinstance(value, str):
         try:
-            return _when(dt.datetime.fromisoformat(value))
+            return when(dt.datetime.fromisoformat(value))
         except ValueError:
             return value
     if key == "overrides" and isinstance(value, list):
@@ -226,19 +195,19 @@ def _history(item: Booking | TourRequest) -> list[Event]:
     for entry in session.scalars(audit_query):
         details = [(_detail_label(key), _detail_value(key, value)) for key, value in (entry.details or {}).items()
                    if value not in (None, "", [], {})]
-        events.append(Event(entry.at, 1, _action_label(entry.action), entry.actor, details))
+        events.append(Event(entry.at, 1, _action_label(entry), entry.actor, details))
     if is_visit and item.cancelled_at and item.cancelled_by == "visitor":
         events.append(Event(item.cancelled_at, 1, gettext("Cancelled by the visitor")))
     mail_query = sa.select(OutboxMessage).where(
         OutboxMessage.booking_id == item.id if is_visit else OutboxMessage.tour_id == item.id)
     for message in session.scalars(mail_query):
-        details = [(gettext("To"), message.recipient), (gettext("Status"), _email_status(message)),
+        details = [(gettext("To"), message.recipient), (gettext("Status"), email_status_label(message.status)),
                    (gettext("Attempts"), str(message.attempts))]
         if message.sent_at:
-            details.append((gettext("Sent"), _when(message.sent_at)))
+            details.append((gettext("Sent"), when(message.sent_at)))
         if message.status != "sent" and message.last_error:
             details.append((gettext("Last error"), message.last_error))
-        events.append(Event(message.created_at, 2, _email_label(message.kind), "", details))
+        events.append(Event(message.created_at, 2, email_label(message.kind), "", details))
     events.sort(key=lambda event: (event.at, event.order))
     return events
 
