@@ -1,7 +1,10 @@
 """The staff search: visits and group visits by reference, name, email or organisation, with filters.
 
 A read service with plain inputs (the typed text, two dates, a status, a limit). It costs at most
-two SELECTs, one for visits and one for group visits, however many bookings there are.
+two SELECTs, one for visits and one for group visits, however many bookings there are. Names,
+emails and organisations match without case and accents on both databases: the typed text is
+folded by `booking.folding.fold`, the stored text by the database (`booking.db.folded`); the
+folding module says why it is done that way.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from booking import schedule
+from booking.db import folded
+from booking.folding import fold
 from booking.models import Booking, TourRequest
 from booking.references import GROUP_PREFIX, PREFIX, normalise_reference
 from booking.schedule import Rules
@@ -39,8 +44,8 @@ def _day_start(day: dt.date, rules: Rules) -> dt.datetime:
 
 
 def _matches(needle: str, *columns) -> list[sa.ColumnElement[bool]]:
-    """Each column, in lower case, contains the needle; % and _ in it are plain text (autoescape)."""
-    return [sa.func.lower(column).contains(needle, autoescape=True) for column in columns]
+    """Each column, folded, contains the folded needle; % and _ in it are plain text (autoescape)."""
+    return [folded(column).contains(needle, autoescape=True) for column in columns]
 
 
 def search_bookings(session: Session, rules: Rules, text: str, date_from: dt.date | None = None,
@@ -55,7 +60,7 @@ def search_bookings(session: Session, rules: Rules, text: str, date_from: dt.dat
     visits = sa.select(Booking)
     groups = sa.select(TourRequest)
     if text:
-        needle = text.lower()
+        needle = fold(text)
         visits = visits.where(sa.or_(
             Booking.reference == normalise_reference(text, PREFIX),
             *_matches(needle, Booking.name, Booking.email),
