@@ -15,6 +15,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql.functions import FunctionElement
 
+from booking.folding import fold_or_null
+
 UTC = dt.UTC
 T = TypeVar("T")
 
@@ -72,6 +74,24 @@ def _epoch_seconds_postgresql(element, compiler, **kw):
     return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS BIGINT)"
 
 
+class folded(FunctionElement):  # noqa: N801 (an SQL function, named like one)
+    """A text folded without case and accents by the database, like `booking.folding.fold` (its
+    docstring says why): SQLite calls that function, PostgreSQL the unaccent extension."""
+
+    type = sa.String()
+    inherit_cache = True
+
+
+@compiles(folded, "sqlite")
+def _folded_sqlite(element, compiler, **kw):
+    return f"fold({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(folded, "postgresql")
+def _folded_postgresql(element, compiler, **kw):
+    return f"lower(unaccent({compiler.process(element.clauses, **kw)}))"
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -81,6 +101,7 @@ def create_engine(url: str) -> sa.Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": 30})
         _make_sqlite_transactional(engine)
+        _register_sqlite_functions(engine)
     else:
         engine = sa.create_engine(url, pool_pre_ping=True)
     return engine
@@ -107,6 +128,14 @@ def _make_sqlite_transactional(engine: sa.Engine) -> None:
     def _begin(connection):
         immediate = connection.get_execution_options().get("write", False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _register_sqlite_functions(engine: sa.Engine) -> None:
+    """The SQL functions SQLite lacks, in Python on each new connection (no statement is sent)."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        dbapi_connection.create_function("fold", 1, fold_or_null, deterministic=True)
 
 
 def make_session_factory(engine: sa.Engine) -> sessionmaker[Session]:

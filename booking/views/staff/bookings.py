@@ -25,10 +25,11 @@ from booking.forms import BookingSearchForm, DeskBookingForm, DeskGroupForm, Gui
 from booking.messages import explain, explain_tour
 from booking.models import AuditEntry, Booking, Guide, OutboxMessage, StaffUser, TourRequest
 from booking.notifications.dispatch import deliver_after_commit
-from booking.references import GROUP_PREFIX, PREFIX, normalise_reference
+from booking.references import GROUP_PREFIX, normalise_reference
 from booking.services import BookingError
 from booking.services.bookings import ByMuseum, cancel_booking, move_booking
 from booking.services.desk import DeskVisit, Overrides, book_at_desk, book_group_at_desk
+from booking.services.search import search_bookings
 from booking.services.tours import (
     TourApplication,
     TourInputError,
@@ -44,71 +45,6 @@ SEARCH_LIMIT = 100
 
 # --- search -------------------------------------------------------------------------------------
 
-@dataclass
-class Found:
-    """One line of the search results: a visit or a group visit."""
-
-    kind: str  # "visit" or "group"
-    reference: str
-    start: dt.datetime
-    end: dt.datetime
-    name: str
-    organisation: str
-    email: str | None
-    people: int
-    status: str
-    source: str
-
-
-def _day_start(day: dt.date) -> dt.datetime:
-    return schedule.to_utc(schedule.local_datetime(day, dt.time.min, rules()))
-
-
-def _search(form: BookingSearchForm, limit: int) -> tuple[list[Found], bool]:
-    """Visits and group visits matching the form, newest visit first; True when more than `limit` match."""
-    text = (form.q.data or "").strip()
-    status = form.status.data or ""
-    visits = sa.select(Booking)
-    groups = sa.select(TourRequest)
-    if text:
-        needle = text.lower()
-        visits = visits.where(sa.or_(
-            Booking.reference == normalise_reference(text, PREFIX),
-            sa.func.lower(Booking.name).contains(needle, autoescape=True),
-            sa.func.lower(Booking.email).contains(needle, autoescape=True),
-        ))
-        groups = groups.where(sa.or_(
-            TourRequest.reference == normalise_reference(text, GROUP_PREFIX),
-            sa.func.lower(TourRequest.contact_name).contains(needle, autoescape=True),
-            sa.func.lower(TourRequest.leader_name).contains(needle, autoescape=True),
-            sa.func.lower(TourRequest.email).contains(needle, autoescape=True),
-            sa.func.lower(TourRequest.organisation).contains(needle, autoescape=True),
-        ))
-    if form.date_from.data:
-        visits = visits.where(Booking.start >= _day_start(form.date_from.data))
-        groups = groups.where(TourRequest.start >= _day_start(form.date_from.data))
-    if form.date_to.data:
-        end = _day_start(form.date_to.data + dt.timedelta(days=1))
-        visits = visits.where(Booking.start < end)
-        groups = groups.where(TourRequest.start < end)
-    found: list[Found] = []
-    step = dt.timedelta(minutes=rules().slot_minutes)
-    if not status or status in Booking.STATUSES:
-        if status:
-            visits = visits.where(Booking.status == status)
-        for visit in db().scalars(visits.order_by(Booking.start.desc(), Booking.id.desc()).limit(limit + 1)):
-            found.append(Found("visit", visit.reference, visit.start, visit.start + step, visit.name, "",
-                               visit.email, visit.party_size, visit.status, visit.source))
-    if not status or status in TourRequest.STATUSES:
-        if status:
-            groups = groups.where(TourRequest.status == status)
-        for tour in db().scalars(groups.order_by(TourRequest.start.desc(), TourRequest.id.desc()).limit(limit + 1)):
-            found.append(Found("group", tour.reference, tour.start, tour.end, tour.contact_name, tour.organisation,
-                               tour.email, tour.people, tour.status, tour.source))
-    found.sort(key=lambda row: row.start, reverse=True)
-    return found[:limit], len(found) > limit
-
-
 @bp.get("/bookings")
 def bookings():
     """Search visits and group visits by reference, name, email or organisation, with optional filters."""
@@ -117,7 +53,8 @@ def bookings():
     if searched and not form.validate():
         return render_template("staff/bookings.html", form=form, results=[], more=False, searched=True,
                                limit=SEARCH_LIMIT, source_label=source_label), 422
-    results, more = _search(form, SEARCH_LIMIT)
+    results, more = search_bookings(db(), rules(), form.q.data or "", form.date_from.data, form.date_to.data,
+                                    form.status.data or "", SEARCH_LIMIT)
     return render_template("staff/bookings.html", form=form, results=results, more=more, searched=searched,
                            limit=SEARCH_LIMIT, source_label=source_label)
 
