@@ -115,6 +115,8 @@ def test_the_group_api_takes_the_needs(client, guides, session):
     ({"access_needs": ["stairs"]}, "access_needs", "not a valid choice"),
     ({"access_needs": "wheelchair"}, "access_needs", "Give a list of: wheelchair, mobility, vision, hearing, other."),
     ({"access_needs": ["wheelchair", 3]}, "access_needs", "Give a list of"),
+    ({"access_needs": None}, "access_needs", "Give a list of"),
+    ({"access_needs": ["other"], "access_needs_other": 7}, "access_needs_other", "Please say which other need"),
     ({"access_needs": ["other"]}, "access_needs_other", "Please say which other need you have"),
     ({"access_needs": ["other"], "access_needs_other": "x" * 201}, "access_needs_other", "200 characters"),
 ])

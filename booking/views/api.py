@@ -192,11 +192,14 @@ def _json_body(fields: tuple[str, ...]) -> tuple[dict, MultiDict]:
                           if key in fields and key not in _LIST_FIELDS
                           and isinstance(value, (str, int)) and not isinstance(value, bool)})
     for key in _LIST_FIELDS:
-        if key in fields and body.get(key) is not None:
+        if key in fields and key in body:
             items = body[key]
             if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
                 abort(_errors({key: gettext("Give a list of: %(codes)s.", codes=", ".join(ACCESS_CODES))}))
             formdata.setlist(key, items)
+    if "access_needs_other" in fields and not isinstance(body.get("access_needs_other", ""), str):
+        abort(_errors({"access_needs_other": gettext(
+            "Please say which other need you have, or untick “Another need”.")}))
     return body, formdata
 
 
