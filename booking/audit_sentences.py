@@ -299,6 +299,16 @@ def _accessibility_review(d: dict) -> list[str]:
                     day=_day(d["reviewed_on"]), status=statuses.get(d["status"], d["status"]))]
 
 
+def _access_offers_edit(d: dict) -> list[str]:
+    from booking.presentation import access_need_label
+
+    changed = []
+    for key in d.get("changed") or []:
+        code, _, lang = key.partition(":")
+        changed.append(f"{access_need_label(code)} ({lang})")
+    return [gettext("Changed what the confirmation offers for access needs: %(which)s.", which=_names(changed))]
+
+
 SENTENCES: dict[str, Callable[[dict], list[str]]] = {
     "booking.create": _booking_create,
     "booking.cancel": _booking_cancel,
@@ -351,6 +361,7 @@ SENTENCES: dict[str, Callable[[dict], list[str]]] = {
         d["rows"], first=_day(d["first_day"]), last=_day(d["last_day"]))],
     "feed.rotate": lambda d: [gettext("Gave the private calendar feed a new address; the old one no longer works.")],
     "accessibility.review": _accessibility_review,
+    "access_offers.edit": _access_offers_edit,
     "exhibition.save": lambda d: [gettext("Saved the exhibition %(title)s.", title=_title(d["title"]))],
     "exhibition.delete": lambda d: [gettext("Deleted the exhibition %(title)s.", title=_title(d["title"]))],
     "event.save": lambda d: [gettext("Saved the event %(title)s.", title=_title(d["title"]))],

@@ -43,6 +43,8 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from booking import schedule
+from booking.access import CODES, OTHER_MAX_LENGTH, AccessNeeds
+from booking.presentation import ACCESS_NEED_LABELS
 
 _FORBIDDEN_IN_NAME = re.compile(r"[<>\x00-\x1f\x7f]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -121,7 +123,31 @@ def one_time_key(prefix: str, form_id: str | None) -> str | None:
         return None
 
 
-class VisitForm(Form):
+def _other_explained(form, field):
+    """"Another need" asks for its text; a text typed without the box ticked ticks it."""
+    ticked = form.access_needs.data or []
+    if field.data and "other" not in ticked:
+        form.access_needs.data = [*ticked, "other"]
+    elif "other" in ticked and not field.data:
+        raise ValidationError(_l("Please say which other need you have, or untick “Another need”."))
+
+
+class AccessNeedsFields:
+    """The optional access needs of a booking form: a box per need, and a text for another one."""
+
+    access_needs = SelectMultipleField(
+        _l("Access needs (optional)"), choices=[SelectChoice(code, ACCESS_NEED_LABELS[code]) for code in CODES],
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(), validators=[Optional()])
+    access_needs_other = StringField(
+        _l("The other need"), filters=[_strip],
+        validators=[Length(max=OTHER_MAX_LENGTH, message=_l("Please keep this to %(max)d characters at most.")),
+                    no_control_characters, _other_explained])
+
+    def access_needs_value(self) -> AccessNeeds:
+        return AccessNeeds.of(self.access_needs.data or [], self.access_needs_other.data or "")
+
+
+class VisitForm(AccessNeedsFields, Form):
     """The visitor's booking form."""
 
     form_id = HiddenField()
@@ -146,7 +172,7 @@ class VisitForm(Form):
                           check_deliverability=False)],
     )
     note = TextAreaField(
-        _l("Accessibility needs (optional)"),
+        _l("Note (optional)"),
         filters=[_strip],
         validators=[Optional(), Length(max=500, message=_l("Please keep this note to %(max)d characters at most.")),
                     no_control_characters],
@@ -179,7 +205,7 @@ def required_fields(form: Form) -> list:
             and any(isinstance(v, InputRequired | DataRequired) for v in f.validators)]
 
 
-class TourRequestForm(Form):
+class TourRequestForm(AccessNeedsFields, Form):
     """A teacher's request for a group visit: the group, the times wanted, and how to reach them."""
 
     form_id = HiddenField()
@@ -420,7 +446,7 @@ def _override_reason():
                          validators=[Length(max=500), no_control_characters, _reason_if_overriding])
 
 
-class DeskBookingForm(Form):
+class DeskBookingForm(AccessNeedsFields, Form):
     """An individual visit booked by staff for a caller or a walk-in visitor."""
 
     OVERRIDE_FIELDS = ("override_lead_time", "override_group_size", "override_capacity")
@@ -449,7 +475,7 @@ class DeskBookingForm(Form):
         return one_time_key("desk", self.form_id.data)
 
 
-class DeskGroupForm(Form):
+class DeskGroupForm(AccessNeedsFields, Form):
     """A group visit staff enter for a caller or a walk-in group, confirmed at once."""
 
     OVERRIDE_FIELDS = ("override_lead_time", "override_group_size")
@@ -659,3 +685,14 @@ class AccessibilityReviewForm(Form):
         SelectChoice("full", _l("Fully conformant")), SelectChoice("partial", _l("Partially conformant")),
         SelectChoice("none", _l("Not conformant"))], validators=[InputRequired()])
     reviewed_on = DateField(_l("Last reviewed on"), validators=[InputRequired(_l("Choose a date."))])
+
+
+class AccessOffersForm(Form):
+    """What the museum offers for each access need, in the four languages (one field set per need)."""
+
+    text_fields = ExhibitionForm.text_fields
+    texts = ExhibitionForm.texts
+
+
+for _code in CODES:
+    _texts_in_four_languages(AccessOffersForm, f"offer_{_code}", ACCESS_NEED_LABELS[_code], area=True)

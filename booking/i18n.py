@@ -8,7 +8,7 @@ from flask import Flask, current_app, g, request, url_for
 from flask_babel import format_time, get_locale, get_translations, gettext, pgettext
 
 from booking.dates import date_as
-from booking.presentation import museum_facts
+from booking.presentation import access_need_label, access_need_mark, museum_facts
 
 LANGUAGE_NAMES = {"fr": "Français", "nl": "Nederlands", "en": "English", "de": "Deutsch"}
 
@@ -110,6 +110,8 @@ def init_app(app: Flask) -> None:
 
     app.add_template_global(group_kind_label)
     app.add_template_global(tour_status_label)
+    app.add_template_global(access_need_label)
+    app.add_template_global(access_need_mark)
 
     @app.context_processor
     def language_context():

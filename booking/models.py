@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from booking.access import OTHER_MAX_LENGTH, AccessNeeds
 from booking.db import UTC, Base, UTCDateTime
 
 LANGUAGES = ("fr", "nl", "en", "de")
@@ -23,6 +24,35 @@ def utcnow() -> dt.datetime:
 
 def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def _access_checks(table: str) -> tuple[sa.CheckConstraint, ...]:
+    """The text of "other" exists exactly when "other" is ticked, and is kept short."""
+    return (
+        sa.CheckConstraint("(access_other AND access_other_text <> '') OR "
+                           "(NOT access_other AND access_other_text = '')", name=f"{table}_access_other_explained"),
+        sa.CheckConstraint(f"length(access_other_text) <= {OTHER_MAX_LENGTH}", name=f"{table}_access_other_short"),
+    )
+
+
+class AccessNeedsColumns:
+    """Access needs (booking.access): one boolean per code and the text of "other". Health data:
+    staff and the visitor's own page and emails show it, the purge erases it."""
+
+    access_wheelchair: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    access_mobility: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    access_vision: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    access_hearing: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    access_other: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    access_other_text: Mapped[str] = mapped_column(sa.String(OTHER_MAX_LENGTH), default="", server_default="")
+
+    @property
+    def access_needs(self) -> AccessNeeds:
+        return AccessNeeds.from_row(self)
+
+    def set_access_needs(self, needs: AccessNeeds) -> None:
+        for name, value in needs.columns().items():
+            setattr(self, name, value)
 
 
 class Slot(Base):
@@ -47,7 +77,7 @@ class Slot(Base):
         return max(self.capacity - self.booked, 0)
 
 
-class Booking(Base):
+class Booking(AccessNeedsColumns, Base):
     """An individual visit: 1–8 people arriving in one slot."""
 
     STATUSES = ("confirmed", "cancelled")
@@ -62,6 +92,7 @@ class Booking(Base):
         sa.CheckConstraint(_in("language", LANGUAGES), name="booking_language_known"),
         sa.Index("ix_booking_start_status", "start", "status"),
         sa.Index("ix_booking_email", "email"),
+        *_access_checks("booking"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -181,7 +212,7 @@ class GuideDuty(Base):
     guide: Mapped[Guide] = relationship()
 
 
-class TourRequest(Base):
+class TourRequest(AccessNeedsColumns, Base):
     """A group's visit, guided or self-guided: requested by a teacher, decided by staff.
 
     While pending or proposed it holds its places and its guides at `start`; confirmed, it keeps
@@ -200,6 +231,7 @@ class TourRequest(Base):
         sa.CheckConstraint(f"attendance IS NULL OR {_in('attendance', ATTENDANCE)}", name="tour_attendance_known"),
         sa.Index("ix_tour_request_status_created", "status", "created_at"),
         sa.Index("ix_tour_request_start", "start"),
+        *_access_checks("tour"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

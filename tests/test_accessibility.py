@@ -66,6 +66,7 @@ def session(live_server):
 def private(live_server, session, guides) -> Private:
     """A visit on Tuesday 2 March at 10:00 and one today, a pending guided tour, a confirmed one, one with another
     time proposed, a staff account."""
+    from booking.access import AccessNeeds
     from booking.context import now, rules, tour_policy
     from booking.links import tour_path, visit_path
     from booking.services.bookings import VisitRequest, book_visit
@@ -78,12 +79,14 @@ def private(live_server, session, guides) -> Private:
             email="sophie@school.example", phone="+32 470 11 22 33", pupils=18, adults=2, group_kind="secondary",
             language=BOOKING_LANGUAGE, tour_language="nl", address="Rue Van Lint 1", postcode="1070",
             needs="Un élève en fauteuil roulant.", topic="La presse clandestine.",
+            access_needs=AccessNeeds.of(["wheelchair", "hearing"]),
         )
 
     with live_server.app.app_context():
         visit, _ = book_visit(session, rules(), now(), VisitRequest(
             start=local("2027-03-02T10:00"), party_size=3, name="Anne Martin", email="anne@example.be",
-            language=BOOKING_LANGUAGE, note="Une poussette."))
+            language=BOOKING_LANGUAGE, note="Une poussette.",
+            access_needs=AccessNeeds.of(["mobility", "other"], "Un chien guide")))
         pending, _ = request_tour(session, tour_policy(), now(),
                                   tour_application("2027-03-16T10:00", "Athénée Royal d'Anderlecht"))
         confirmed, _ = request_tour(session, tour_policy(), now(),
@@ -95,7 +98,7 @@ def private(live_server, session, guides) -> Private:
         # Today's visit, so that the staff day page shows its check-in buttons.
         book_visit(session, rules(), now(), VisitRequest(
             start=local("2027-03-01T11:00"), party_size=2, name="Luc Peeters", email="luc@example.be",
-            language="nl", note="Rolstoel."))
+            language="nl", note="Rolstoel.", access_needs=AccessNeeds.of(["wheelchair", "vision"])))
         # An admin, so that the audit log is checked too.
         create_staff(session, STAFF_EMAIL, STAFF_PASSWORD, name="Front desk", role="admin")
         return Private(visit=visit_path(visit), tour=tour_path(pending), proposal=tour_path(proposed))
@@ -111,16 +114,22 @@ def _book_with_errors(page: Page, base: str, lang: str) -> None:
     page.goto(f"{base}/{lang}/book?start=2027-03-02T10:00")
     page.locator("#name").fill("")
     page.locator("#email").fill("not-an-email")
+    page.locator("#access_needs-4").check()  # another need, without saying which
     page.locator("main form button[type=submit]").click()
     expect(page.locator(".error-summary")).to_be_visible()
+    expect(page.locator("#access_needs_other-error")).to_be_visible()
 
 
 def _groups_with_errors(page: Page, base: str, lang: str) -> None:
     page.goto(f"{base}/{lang}/groups")
     page.locator("#email").fill("not-an-email")
     page.locator("#pupils").fill("0")
+    page.locator("#access_needs-0").check()
+    page.locator("#access_needs-4").check()
     page.locator("main form button[type=submit]").click()
     expect(page.locator(".error-summary")).to_be_visible()
+    expect(page.locator("#access_needs_other-error")).to_be_visible()
+    expect(page.locator("#access_needs-0")).to_be_checked()  # what was ticked is kept
 
 
 def _staff_login_with_errors(page: Page, base: str, lang: str) -> None:

@@ -201,6 +201,8 @@ def examples(booking_start: str, tour_start: str) -> dict[str, dict]:
         "export.bookings": {"first_day": "2027-03-01", "last_day": "2027-03-05", "rows": 1},
         "feed.rotate": {},
         "accessibility.review": {"status": "partial", "reviewed_on": "2027-02-15"},
+        "access_offers.edit": {"changed": ["wheelchair:fr", "vision:nl"],
+                               "texts": {"wheelchair:fr": "Rampe", "vision:nl": "Gids"}},
         "exhibition.save": {"exhibition_id": 1, "title": TITLES},
         "exhibition.delete": {"item_id": 1, "title": TITLES},
         "event.save": {"event_id": 1, "title": TITLES},

@@ -42,10 +42,15 @@ def nu_errors(pages: dict[str, str], directory: Path) -> dict[str, list[str]]:
 @pytest.fixture
 def every_page(app, client, staff_client, admin_client, session, book, request_tour, guides, policy, clock):
     """One of each kind of page, public and staff, as the browser gets it."""
+    from booking.access import AccessNeeds
     from booking.services.tours import propose_time
 
     booking = book("2027-03-02T10:00", language="fr")
     tour = request_tour("2027-03-16T10:00", language="nl")
+    # Access needs: marks on the staff pages, what the museum offers on the private pages.
+    booking.set_access_needs(AccessNeeds.of(["wheelchair", "other"], "Un chien guide"))
+    tour.set_access_needs(AccessNeeds.of(["hearing"]))
+    session.commit()
     proposed = request_tour("2027-03-17T10:00", language="de", pupils=10, adults=1)
     propose_time(session, policy, clock.now(), proposed.id, local("2027-03-18T10:00"))
     with app.app_context():
@@ -60,16 +65,18 @@ def every_page(app, client, staff_client, admin_client, session, book, request_t
     for path in public_paths:
         pages[path] = client.get(path).get_data(as_text=True)
     pages["book, with errors"] = client.post("/en/book", data={"start": "2027-03-02T11:00", "party_size": "0",
-                                                               "name": "", "email": "x"}).get_data(as_text=True)
-    pages["groups, with errors"] = client.post("/fr/groups", data={"kind": "guided"}).get_data(as_text=True)
+                                                               "name": "", "email": "x",
+                                                               "access_needs": "other"}).get_data(as_text=True)
+    pages["groups, with errors"] = client.post("/fr/groups", data={"kind": "guided", "access_needs": "other",
+                                                                   }).get_data(as_text=True)
     staff_paths = ["/staff/login", "/staff/calendar?date=2027-03-01", "/staff/day/2027-03-02",
-                   "/staff/day/2027-03-02/sheet", "/staff/requests", "/staff/bookings?q=NMR",
+                   "/staff/day/2027-03-02/sheet", "/staff/day/2027-03-16", "/staff/requests", "/staff/bookings?q=NMR",
                    f"/staff/bookings/{booking.id}", "/staff/bookings/new", "/staff/groups/new", "/staff/closures",
                    "/staff/capacity", "/staff/stats", "/staff/exports", "/staff/whatson", "/staff/outbox",
                    "/staff/account"]
     for path in staff_paths:
         pages[path] = staff_client.get(path).get_data(as_text=True)
-    for path in ("/staff/accounts", "/staff/audit"):
+    for path in ("/staff/accounts", "/staff/audit", "/staff/accessibility/needs"):
         pages[path] = admin_client.get(path).get_data(as_text=True)
     return pages
 

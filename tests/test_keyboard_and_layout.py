@@ -187,6 +187,16 @@ def test_a_visitor_books_with_the_keyboard_alone(live_server, browser: Browser):
     email = _focused_after(page, "Tab")
     assert email["name"] == "email", email
     page.keyboard.type("anne@example.be")
+    # The access needs: a box per need, in order, then the text of another need; Space ticks one.
+    for code in ("wheelchair", "mobility", "vision", "hearing", "other"):
+        box = _focused_after(page, "Tab")
+        assert (box["name"], box["type"], box["value"]) == ("access_needs", "checkbox", code), box
+        _assert_focus_is_visible(box)
+        if code == "wheelchair":
+            page.keyboard.press("Space")
+            assert _focused(page)["checked"] is True
+    other = _focused_after(page, "Tab")
+    assert other["name"] == "access_needs_other", other
     note = _focused_after(page, "Tab")
     assert note["name"] == "note", note
 
@@ -215,6 +225,7 @@ def test_a_visitor_books_with_the_keyboard_alone(live_server, browser: Browser):
     expect(page).to_have_url(re.compile(rf"^{re.escape(base)}/b/{VISIT_REFERENCE.pattern}/[^/?#]+$"))
     expect(page.locator(".reference")).to_contain_text(VISIT_REFERENCE)
     expect(page.get_by_text("Your visit is confirmed")).to_be_visible()
+    expect(page.get_by_role("heading", name="For your access needs")).to_be_visible()  # the box ticked
     reference = VISIT_REFERENCE.search(page.locator(".reference").inner_text()).group(0)
     assert _stored_booking(live_server.app, reference) == {
         "status": "confirmed", "start": local("2027-03-02T10:00"), "party_size": 3, "name": "Anne Martin",

@@ -18,7 +18,7 @@ from booking.dates import date_as
 from booking.models import Booking, Closure, OutboxMessage, StaffUser, TourRequest
 from booking.notifications.ics import visit_event_calendar
 from booking.notifications.message import MailMessage
-from booking.presentation import museum_facts
+from booking.presentation import access_offers_of, museum_facts
 from booking.services.tours import numbers_deadline
 
 
@@ -171,8 +171,9 @@ def _visit_message(row: OutboxMessage) -> flask_mail.Message:
         from booking.services.whatson import exhibitions_on
 
         exhibitions = exhibitions_on(object_session(booking), schedule.to_local(booking.start, current_rules()).date())
+    offers = access_offers_of(booking, row.language, object_session(booking)) if row.kind == "visit_confirmed" else []
     context = {"booking": booking, "museum": facts, "manage_url": manage_url, "payload": payload,
-               "exhibitions": exhibitions, "lang": row.language,
+               "exhibitions": exhibitions, "lang": row.language, "access_offers": offers,
                "by_museum": payload.get("by_museum", False), "museum_note": museum_note,
                "language": row.language, "calendar_url": f"{base_url}/{row.language}/visit"}
     message = _message(row, _visit_subject(row.kind, booking),
@@ -201,6 +202,8 @@ def _tour_message(row: OutboxMessage) -> flask_mail.Message:
                "groups_url": f"{base_url}/{row.language}/groups",
                "staff_url": f"{base_url}/staff/?lang={row.language}", "payload": row.payload, "language": row.language,
                "event_label": museum_event_label(row.payload.get("event", "")),
+               "access_offers": access_offers_of(tour, row.language, object_session(tour))
+               if row.kind in ("tour_received", "tour_confirmed") else [],
                "numbers_deadline": numbers_deadline(tour.start, state().tour_rules),
                # Why the museum cancelled (a closure's reason in this language, then staff's note).
                "museum_note": " ".join(part for part in (

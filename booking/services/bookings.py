@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from booking import schedule
+from booking.access import COLUMNS, NONE, OTHER_TEXT_COLUMN, AccessNeeds
 from booking.db import atomic, retry_on_clash
 from booking.models import Booking, StaffUser, enqueue_email
 from booking.references import new_reference
@@ -47,6 +48,7 @@ class VisitRequest:
     email: str
     language: str
     note: str = ""
+    access_needs: AccessNeeds = NONE
     request_key: str | None = None
     # At most this many active bookings per email address for the visit's day (None: no cap, staff desk).
     email_day_cap: int | None = None
@@ -86,7 +88,7 @@ def book_visit(session: Session, rules: Rules, now: dt.datetime, request: VisitR
             "reference": new_reference(), "status": "confirmed", "start": start, "party_size": request.party_size,
             "name": request.name, "email": request.email, "language": request.language, "note": request.note,
             "source": "web", "token_version": 1, "sequence": 0, "request_key": request.request_key,
-            "created_at": now, "updated_at": now,
+            "created_at": now, "updated_at": now, **request.access_needs.columns(),
         }
         capped = request.email_day_cap is not None
         limits = email_day_limits(rules, start, request.email, request.email_day_cap) if capped else {}
@@ -136,7 +138,8 @@ def _insert_visit(capped: bool) -> sa.Insert:
 
 
 _VISIT_COLUMNS = ("reference", "status", "start", "party_size", "name", "email", "language", "note", "source",
-                  "token_version", "sequence", "request_key", "created_at", "updated_at")
+                  "token_version", "sequence", "request_key", "created_at", "updated_at",
+                  *COLUMNS.values(), OTHER_TEXT_COLUMN)
 
 
 @functools.cache

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from booking import schedule
+from booking.access import NONE, AccessNeeds
 from booking.db import flush_or_retry
 from booking.models import AuditEntry, Booking, Slot, StaffUser, TourRequest, enqueue_email
 from booking.references import new_reference
@@ -53,6 +54,7 @@ class DeskVisit:
     email: str | None = None
     phone: str = ""
     note: str = ""
+    access_needs: AccessNeeds = NONE
     request_key: str | None = None
 
 
@@ -99,7 +101,7 @@ def book_at_desk(session: Session, rules: Rules, now: dt.datetime, visit: DeskVi
             reference=new_reference(), start=start, party_size=visit.party_size, name=visit.name,
             email=visit.email or None, phone=visit.phone, language=visit.language, note=visit.note,
             source="staff", created_by_id=staff.id if staff else None, request_key=visit.request_key,
-            created_at=now, updated_at=now,
+            created_at=now, updated_at=now, **visit.access_needs.columns(),
         )
         session.add(booking)
         flush_or_retry(session, "reference")  # a repeated request key is handled below

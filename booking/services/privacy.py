@@ -3,7 +3,7 @@
 What anonymising keeps is what the statistics count: the visit's time, its size (party, pupils and
 adults), kind, languages, status, attendance and source, and a group's organisation and postcode (an
 organisation's details, not a person's). What it erases: names, email addresses, phone numbers,
-notes, needs, addresses and messages, the visit's emails in the outbox, the copies of those emails
+notes, needs (access needs too), addresses and messages, the visit's emails in the outbox, the copies of those emails
 written to MAIL_FILE_DIR (development mail), and what staff typed about the visit in the audit log (its
 entries stay, with their action, time and staff member: see audit.scrub). Emails still waiting to be
 sent hold an erasure back until they are sent or have failed, so a visitor who cancels and erases still
@@ -20,6 +20,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from booking.access import NONE
 from booking.db import atomic
 from booking.models import Booking, OutboxMessage, TourRequest, WaitlistEntry
 from booking.schedule import Rules
@@ -61,6 +62,7 @@ def anonymise_booking(booking: Booking, now: dt.datetime) -> None:
     booking.email = None
     booking.phone = ""
     booking.note = ""
+    booking.set_access_needs(NONE)  # health data
     booking.cancel_message = ""
     booking.request_key = None
     booking.anonymised_at = now
@@ -74,6 +76,7 @@ def anonymise_tour(tour: TourRequest, now: dt.datetime) -> None:
     tour.leader_name = ""
     tour.address = ""
     tour.needs = ""
+    tour.set_access_needs(NONE)  # health data
     tour.topic = ""
     tour.notes = ""
     tour.decision_message = ""

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from booking import schedule, tours
+from booking.access import NONE, AccessNeeds
 from booking.db import atomic, flush_or_retry
 from booking.models import Closure, Guide, GuideAssignment, GuideDuty, StaffUser, TourRequest, enqueue_email
 from booking.references import GROUP_PREFIX, new_reference
@@ -51,6 +52,7 @@ class TourApplication:
     needs: str = ""
     topic: str = ""
     notes: str = ""
+    access_needs: AccessNeeds = NONE
     request_key: str | None = None
 
 
@@ -240,7 +242,7 @@ def request_tour(session: Session, policy: Policy, now: dt.datetime, app: TourAp
                 leader_name=app.leader_name, pupils=app.pupils, adults=app.adults, group_kind=app.group_kind,
                 tour_language=app.tour_language if app.guided else None, needs=app.needs, topic=app.topic,
                 notes=app.notes, language=app.language, request_key=app.request_key,
-                created_at=now, updated_at=now,
+                created_at=now, updated_at=now, **app.access_needs.columns(),
             )
             session.add(tour)
             flush_or_retry(session, "reference")
@@ -503,6 +505,7 @@ def create_confirmed_tour(session: Session, policy: Policy, now: dt.datetime, ap
             tour_language=app.tour_language if app.guided else None, needs=app.needs, topic=app.topic,
             notes=app.notes, language=app.language, request_key=app.request_key, source="staff",
             created_by_id=staff.id if staff else None, created_at=now, updated_at=now, decided_at=now,
+            **app.access_needs.columns(),
         )
         session.add(tour)
         flush_or_retry(session, "reference")

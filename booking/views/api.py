@@ -11,6 +11,7 @@ from wtforms import StringField
 from wtforms.validators import AnyOf, InputRequired
 
 from booking import schedule
+from booking.access import CODES as ACCESS_CODES
 from booking.context import db, mail_domain, now, rules, tour_policy
 from booking.forms import TourRequestForm, VisitForm
 from booking.i18n import best_language
@@ -172,24 +173,41 @@ def _closed_reason(view) -> str | None:
     return view.closed_reason
 
 
+# Fields given as a JSON list of texts, each item a value of the form's field.
+_LIST_FIELDS = ("access_needs",)
+
+
 def _json_body(fields: tuple[str, ...]) -> tuple[dict, MultiDict]:
     """The request's JSON object and its form fields as text; answers 422 for anything else.
 
     The messages speak the body's `language` when it is a valid one, else the Accept-Language's.
+    A list field that is not a list of texts is refused with its own message.
     """
     body = request.get_json(silent=True)
     language = body.get("language") if isinstance(body, dict) else None
     g.lang = language if language in LANGUAGES else best_language()
     if not isinstance(body, dict):
         abort(_errors({"body": gettext("Send a JSON object.")}))
-    return body, MultiDict({key: str(value) for key, value in body.items()
-                            if key in fields and isinstance(value, (str, int)) and not isinstance(value, bool)})
+    formdata = MultiDict({key: str(value) for key, value in body.items()
+                          if key in fields and key not in _LIST_FIELDS
+                          and isinstance(value, (str, int)) and not isinstance(value, bool)})
+    for key in _LIST_FIELDS:
+        if key in fields and key in body:
+            items = body[key]
+            if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+                abort(_errors({key: gettext("Give a list of: %(codes)s.", codes=", ".join(ACCESS_CODES))}))
+            formdata.setlist(key, items)
+    if "access_needs_other" in fields and not isinstance(body.get("access_needs_other", ""), str):
+        abort(_errors({"access_needs_other": gettext(
+            "Please say which other need you have, or untick “Another need”.")}))
+    return body, formdata
 
 
 @bp.post("/bookings")
 def create_booking():
     """Book a visit. 201 with the booking; 409 slot_full; 422 with field errors for anything else."""
-    _body, formdata = _json_body(("start", "party_size", "name", "email", "language", "note"))
+    _body, formdata = _json_body(("start", "party_size", "name", "email", "language", "note", "access_needs",
+                                  "access_needs_other"))
     form = ApiVisitForm(formdata=formdata)
     if not form.validate():
         return _errors({name: messages[0] for name, messages in form.errors.items()})
@@ -201,6 +219,7 @@ def create_booking():
         booking, created = book_visit(db(), rules(), now(), VisitRequest(
             start=form.start.data, party_size=form.party_size.data, name=form.name.data,
             email=form.email.data, language=form.language.data, note=form.note.data or "",
+            access_needs=form.access_needs_value(),
             request_key=f"api:{key}" if key else None,
             email_day_cap=current_app.config["MAX_BOOKINGS_PER_EMAIL_PER_DAY"],
         ), mail_domain())
@@ -234,7 +253,7 @@ class ApiTourForm(TourRequestForm):
 
 _TOUR_FIELDS = ("kind", "duration_minutes", "organisation", "address", "postcode", "contact_name", "contact_role",
                 "email", "phone", "leader_name", "pupils", "adults", "group_kind", "tour_language", "needs",
-                "topic", "notes", "language")
+                "topic", "notes", "language", "access_needs", "access_needs_other")
 
 
 @bp.post("/tour-requests")

@@ -17,6 +17,7 @@ from booking.links import tour_path
 from booking.messages import explain_tour
 from booking.models import TourRequest
 from booking.notifications.dispatch import deliver_after_commit
+from booking.presentation import access_offers_of
 from booking.references import GROUP_PREFIX, normalise_reference
 from booking.services.roster import any_active_guide
 from booking.services.tours import (
@@ -52,6 +53,7 @@ def application_from(form: TourRequestForm, language: str, starts: list, request
         adults=form.adults.data, group_kind=form.group_kind.data,
         tour_language=form.tour_language.data if guided else None, needs=form.needs.data or "",
         topic=form.topic.data or "", notes=form.notes.data or "", language=language, request_key=request_key,
+        access_needs=form.access_needs_value(),
     )
 
 
@@ -148,6 +150,7 @@ def _render_tour_page(tour: TourRequest, token: str, numbers_form: FinalNumbersF
         numbers_form=numbers_form, can_change_numbers=can_change_numbers(tour, now(), policy.tour_rules),
         numbers_deadline=numbers_deadline(tour.start, policy.tour_rules),
         cancel_deadline=cancel_deadline(tour.start, policy.tour_rules),
+        access_offers=access_offers_of(tour, g.lang, db()),
     )
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from booking.access import CODES as ACCESS_CODES
+from booking.access import OTHER_MAX_LENGTH
+
 
 def _json(schema: dict) -> dict:
     return {"application/json": {"schema": schema}}
@@ -18,6 +21,30 @@ def _required_text(max_length: int | None = None, **extra) -> dict:
     if max_length:
         schema["maxLength"] = max_length
     return schema
+
+
+def _access_needs() -> dict:
+    """The optional access needs of a booking or a group: the properties, and "other" needing its text."""
+    return {
+        "properties": {
+            "access_needs": {
+                "type": "array", "items": {"type": "string", "enum": list(ACCESS_CODES)},
+                "description": "Access needs (health data: shown to the museum's staff only, erased with the "
+                               "booking); the confirmation says what the museum offers for each."},
+            "access_needs_other": {
+                "type": "string", "maxLength": OTHER_MAX_LENGTH,
+                "description": "The need meant by \"other\" (a text given without \"other\" adds it)."},
+        },
+        "if": {"required": ["access_needs"],
+               "properties": {"access_needs": {"type": "array", "contains": {"const": "other"}}}},
+        "then": {"required": ["access_needs_other"], "properties": {"access_needs_other": _required_text()}},
+    }
+
+
+def _with_access_needs(schema: dict) -> dict:
+    access = _access_needs()
+    return {**schema, "properties": {**schema["properties"], **access["properties"]},
+            "if": access["if"], "then": access["then"]}
 
 
 def _too_many(path: str) -> dict:
@@ -218,7 +245,7 @@ def openapi_document(config) -> dict:
                         "days": {"type": "array", "items": {"$ref": "#/components/schemas/Day"}},
                     },
                 },
-                "BookingRequest": {
+                "BookingRequest": _with_access_needs({
                     "type": "object",
                     "required": ["start", "party_size", "name", "email", "language"],
                     "properties": {
@@ -230,8 +257,8 @@ def openapi_document(config) -> dict:
                         "language": {"type": "string", "enum": list(config["LANGUAGES"])},
                         "note": {"type": "string", "maxLength": 500},
                     },
-                },
-                "TourRequest": {
+                }),
+                "TourRequest": _with_access_needs({
                     "type": "object",
                     "required": ["starts", "organisation", "postcode", "contact_name", "email", "phone", "pupils",
                                  "adults", "group_kind", "language"],
@@ -262,7 +289,7 @@ def openapi_document(config) -> dict:
                         "language": {"type": "string", "enum": list(config["LANGUAGES"]),
                                      "description": "Language of the emails to the teacher."},
                     },
-                },
+                }),
                 "TourRequestCreated": {
                     "type": "object",
                     "required": ["reference", "status", "start"],

@@ -22,6 +22,7 @@ from booking.links import visit_path
 from booking.messages import explain
 from booking.models import Booking
 from booking.notifications.dispatch import deliver_after_commit
+from booking.presentation import access_offers_of
 from booking.references import normalise_reference
 from booking.services import BookingClosed, BookingError
 from booking.services.availability import DayView, check_bookable, days_between
@@ -194,6 +195,7 @@ def book():
             booking, created = book_visit(db(), rules(), now(), VisitRequest(
                 start=form.start.data, party_size=form.party_size.data, name=form.name.data,
                 email=form.email.data, language=g.lang, note=form.note.data or "",
+                access_needs=form.access_needs_value(),
                 request_key=form.request_key(),
                 email_day_cap=current_app.config["MAX_BOOKINGS_PER_EMAIL_PER_DAY"],
             ), mail_domain())
@@ -244,7 +246,8 @@ def manage(reference: str, token: str):
     booking = load_visit(reference, token)
     on_show = exhibitions_on(db(), schedule.to_local(booking.start, rules()).date()) if booking.is_active else []
     return render_template("public/manage.html", booking=booking, token=token, exhibitions=on_show,
-                           changeable=_changeable(booking), cancel_form=ConfirmForm())
+                           changeable=_changeable(booking), cancel_form=ConfirmForm(),
+                           access_offers=access_offers_of(booking, g.lang, db()))
 
 
 @links_bp.route("/b/<reference>/<token>/cancel", methods=["GET", "POST"])

@@ -7,7 +7,7 @@ beforehand, and IF NOT EXISTS lets this pass. SQLite needs nothing stored: booki
 registers its folding function on each connection.
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-03
 """
 
@@ -15,8 +15,7 @@ from alembic import op
 
 
 revision = '0014'
-# 0012 and 0013 are being written on other branches: the merge re-chains this revision onto them.
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

@@ -301,7 +301,8 @@ def new_booking():
                               capacity=form.override_capacity.data, reason=form.override_reason.data or "")
         visit = DeskVisit(start=_start(form), party_size=form.party_size.data, name=form.name.data,
                           language=form.language.data, email=form.email.data or None, phone=form.phone.data or "",
-                          note=form.note.data or "", request_key=form.request_key())
+                          note=form.note.data or "", access_needs=form.access_needs_value(),
+                          request_key=form.request_key())
         try:
             item, created = book_at_desk(db(), rules(), now(), visit, overrides, _staff(),
                                          current_app.config["STAFF_OVERBOOK_MAX"], mail_domain())
@@ -367,7 +368,7 @@ def new_group():
             pupils=form.pupils.data, adults=form.adults.data, group_kind=form.group_kind.data,
             language=form.language.data, tour_language=form.tour_language.data if guided else None,
             duration_minutes=None if guided else int(form.duration_minutes.data or 120),
-            notes=form.notes.data or "", request_key=form.request_key(),
+            notes=form.notes.data or "", access_needs=form.access_needs_value(), request_key=form.request_key(),
         )
         try:
             tour, created = book_group_at_desk(db(), tour_policy(), now(), app, overrides, _staff(),

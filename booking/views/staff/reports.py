@@ -14,6 +14,7 @@ from booking.context import db, now, rules, state
 from booking.forms import ExportRangeForm, PersonExportForm, StatsPeriodForm
 from booking.i18n import LANGUAGE_NAMES, current_language, group_kind_label, tour_status_label
 from booking.models import Booking, Closure, TourRequest
+from booking.presentation import access_needs_line
 from booking.services import exports as export_service
 from booking.services import reports
 from booking.views.staff import admin_only, bp, public
@@ -138,11 +139,12 @@ def _visit_cells(item: export_service.ExportItem) -> list:
         status = gettext("confirmed") if b.status == "confirmed" else gettext("cancelled")
         return [gettext("Individual visit"), b.reference, status, local.date().isoformat(), local.strftime("%H:%M"),
                 b.party_size, b.name, "", b.email or "", b.phone, LANGUAGE_NAMES.get(b.language, b.language),
-                "", "", "", sources.get(b.source, b.source), attendance.get(b.attendance or "", ""), b.note]
+                "", "", "", sources.get(b.source, b.source), attendance.get(b.attendance or "", ""),
+                "\n".join(text for text in (access_needs_line(b.access_needs), b.note) if text)]
     t: TourRequest = item.tour
     visit = (gettext("guided, %(language)s", language=LANGUAGE_NAMES.get(t.tour_language or "", ""))
              if t.guided else gettext("self-guided"))
-    notes = "\n".join(text for text in (t.needs, t.notes) if text)
+    notes = "\n".join(text for text in (access_needs_line(t.access_needs), t.needs, t.notes) if text)
     return [gettext("Group visit"), t.reference, tour_status_label(t.status), local.date().isoformat(),
             local.strftime("%H:%M"), t.people, t.contact_name, t.organisation, t.email or "", t.phone,
             LANGUAGE_NAMES.get(t.language, t.language), visit, group_kind_label(t.group_kind),
