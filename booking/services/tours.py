@@ -27,7 +27,6 @@ class Policy:
     tour_rules: TourRules
     museum_email: str
     museum_language: str
-    mail_domain: str = "museumresistance.be"
 
 
 @dataclass(frozen=True)
@@ -263,14 +262,13 @@ def _email(session, policy: Policy, now, tour: TourRequest, kind: str, payload: 
     if not tour.email:  # a group staff entered without an email address
         return
     enqueue_email(session, kind, tour=tour, recipient=tour.email, language=tour.language, now=now,
-                  payload=payload, domain=policy.mail_domain)
+                  payload=payload)
 
 
 def _notify_museum(session, policy: Policy, now, tour: TourRequest, event: str) -> None:
     if policy.museum_email:
         enqueue_email(session, "museum_tour_update", tour=tour, recipient=policy.museum_email,
-                      language=policy.museum_language, now=now, payload={"event": event},
-                      domain=policy.mail_domain)
+                      language=policy.museum_language, now=now, payload={"event": event})
 
 
 def _locked(session: Session, tour_id: int, allowed: tuple[str, ...]) -> TourRequest:
@@ -652,7 +650,7 @@ def change_group_size(session: Session, policy: Policy, now: dt.datetime, tour_i
             _email(session, policy, now, tour, "tour_numbers_changed", payload)
         if policy.museum_email:
             enqueue_email(session, "museum_tour_update", tour=tour, recipient=policy.museum_email,
-                          language=policy.museum_language, now=now, payload=payload, domain=policy.mail_domain)
+                          language=policy.museum_language, now=now, payload=payload)
         return tour
 
     return atomic(session, operation)

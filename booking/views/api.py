@@ -11,12 +11,11 @@ from wtforms import StringField
 from wtforms.validators import AnyOf, InputRequired
 
 from booking import schedule
-from booking.context import db, mail_domain, now, rules, tour_policy
+from booking.context import db, now, rules, tour_policy
 from booking.forms import TourRequestForm, VisitForm
 from booking.i18n import best_language
 from booking.messages import explain, explain_tour
 from booking.models import LANGUAGES, Booking
-from booking.notifications.dispatch import deliver_after_commit
 from booking.services import BookingError, SlotFull
 from booking.services.availability import days_between
 from booking.services.bookings import VisitRequest, book_visit
@@ -198,18 +197,16 @@ def create_booking():
     if len(key) > 80:
         return _errors({"Idempotency-Key": gettext("Use at most 80 characters.")})
     try:
-        booking, created = book_visit(db(), rules(), now(), VisitRequest(
+        booking, _created = book_visit(db(), rules(), now(), VisitRequest(
             start=form.start.data, party_size=form.party_size.data, name=form.name.data,
             email=form.email.data, language=form.language.data, note=form.note.data or "",
             request_key=f"api:{key}" if key else None,
             email_day_cap=current_app.config["MAX_BOOKINGS_PER_EMAIL_PER_DAY"],
-        ), mail_domain())
+        ))
     except SlotFull as error:
         return jsonify({"error": "slot_full", "message": explain(error)}), 409
     except BookingError as error:
         return _errors({error.field or "start": explain(error)})
-    if created:
-        deliver_after_commit()
     g.log_reference = booking.reference
     return jsonify(_booking_json(booking)), 201
 
@@ -272,7 +269,6 @@ def create_tour_request():
     except NoTimeFits as error:
         return jsonify({"error": "no_time_fits", "reason": error.reason, "reasons": error.reasons,
                         "message": explain_tour(error.reason)}), 409
-    deliver_after_commit()
     g.log_reference = tour.reference
     return jsonify({"reference": tour.reference, "status": tour.status, "start": _iso(tour.start)}), 201
 

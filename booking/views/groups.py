@@ -15,7 +15,6 @@ from booking.forms import ConfirmForm, FinalNumbersForm, TourRequestForm
 from booking.links import tour_path
 from booking.messages import explain_tour
 from booking.models import TourRequest
-from booking.notifications.dispatch import deliver_after_commit
 from booking.references import GROUP_PREFIX, normalise_reference
 from booking.services.roster import any_active_guide
 from booking.services.tours import (
@@ -90,7 +89,6 @@ def groups():
             status = 409
         else:
             if created:
-                deliver_after_commit()
                 flash(gettext("Your request is received. We hold this time for your group until we answer; "
                               "we have sent a summary to %(email)s.", email=tour.email), "success")
             return redirect(tour_path(tour))
@@ -144,7 +142,6 @@ def _tour_action(reference: str, token: str, action, success):
             flash(explain_tour(error.code, error.detail), "error")
         else:
             flash(str(success), "success")
-        deliver_after_commit()  # an expired proposal also queues its emails
     return redirect(url_for("links.tour_page", reference=tour.reference, token=token))
 
 
@@ -190,7 +187,6 @@ def final_numbers(reference: str, token: str):
         else:  # too late, or no longer confirmed: the page no longer shows the form
             flash(explain_tour(error.code, error.detail), "error")
         return redirect(url_for("links.tour_page", reference=tour.reference, token=token))
-    deliver_after_commit()
     flash(gettext("Your numbers are updated. We have sent you a confirmation and told the museum."), "success")
     return redirect(url_for("links.tour_page", reference=tour.reference, token=token))
 @links_bp.route("/g/<reference>/<token>/delete", methods=["GET", "POST"])

@@ -6,9 +6,8 @@ import datetime as dt
 
 from flask import current_app, g, render_template, request
 
-from booking.context import db, mail_domain, now
+from booking.context import db, now
 from booking.forms import LostLinkForm
-from booking.notifications.dispatch import deliver_after_commit
 from booking.services.lost_links import send_lost_links
 from booking.views.public import bp
 
@@ -23,6 +22,5 @@ def lost_link():
     if not form.validate_on_submit():
         return render_template("public/lost_link.html", form=form, sent=False), 422
     window = dt.timedelta(minutes=current_app.config["LOST_LINK_MINUTES"])
-    if send_lost_links(db(), now(), form.email.data, g.lang, window, mail_domain()):
-        deliver_after_commit()
+    send_lost_links(db(), now(), form.email.data, g.lang, window)
     return render_template("public/lost_link.html", form=form, sent=True)

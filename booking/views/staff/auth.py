@@ -13,7 +13,6 @@ from booking.context import db, now
 from booking.extensions import login_manager
 from booking.forms import ForgotPasswordForm, LoginForm, NewPasswordForm
 from booking.i18n import current_language
-from booking.notifications.dispatch import deliver_after_commit
 from booking.services import staff as accounts
 from booking.views.staff import PUBLIC_ENDPOINTS, SESSION_TOKEN, bp, public
 
@@ -125,7 +124,6 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         accounts.request_password_reset(db(), now(), form.email.data, current_language())
-        deliver_after_commit()
         hours = current_app.config["STAFF_RESET_HOURS"]
         flash(ngettext("If an account exists for this address, we have sent it a link to choose a new "
                        "password. The link works for %(num)s hour.",
