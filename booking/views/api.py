@@ -12,6 +12,7 @@ from wtforms.validators import AnyOf, InputRequired
 
 from booking import schedule
 from booking.context import db, now, rules, tour_policy
+from booking.extensions import rate_limited
 from booking.forms import TourRequestForm, VisitForm
 from booking.i18n import best_language
 from booking.messages import explain, explain_tour
@@ -186,6 +187,7 @@ def _json_body(fields: tuple[str, ...]) -> tuple[dict, MultiDict]:
 
 
 @bp.post("/bookings")
+@rate_limited("RATELIMIT_BOOKING")
 def create_booking():
     """Book a visit. 201 with the booking; 409 slot_full; 422 with field errors for anything else."""
     _body, formdata = _json_body(("start", "party_size", "name", "email", "language", "note"))
@@ -235,6 +237,7 @@ _TOUR_FIELDS = ("kind", "duration_minutes", "organisation", "address", "postcode
 
 
 @bp.post("/tour-requests")
+@rate_limited("RATELIMIT_GROUP_REQUEST")
 def create_tour_request():
     """Request a group visit. 201 pending; 409 with a reason when no time fits; 422 for bad input."""
     body, formdata = _json_body(_TOUR_FIELDS)

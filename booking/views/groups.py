@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from booking import schedule
 from booking.context import db, now, rules, tour_policy
+from booking.extensions import rate_limited
 from booking.forms import ConfirmForm, FinalNumbersForm, TourRequestForm
 from booking.links import tour_path
 from booking.messages import explain_tour
@@ -54,6 +55,7 @@ def application_from(form: TourRequestForm, language: str, starts: list, request
 
 
 @bp.route("/groups", methods=["GET", "POST"])
+@rate_limited("RATELIMIT_GROUP_REQUEST")
 def groups():
     """The request form; a request that fits is held and the teacher lands on its private page.
 
@@ -146,6 +148,7 @@ def _tour_action(reference: str, token: str, action, success):
 
 
 @links_bp.post("/g/<reference>/<token>/accept")
+@rate_limited("RATELIMIT_MANAGE")
 def accept_proposal(reference: str, token: str):
     return _tour_action(reference, token,
                         lambda tour: answer_proposal(db(), tour_policy(), now(), tour.id, accept=True),
@@ -153,6 +156,7 @@ def accept_proposal(reference: str, token: str):
 
 
 @links_bp.post("/g/<reference>/<token>/refuse")
+@rate_limited("RATELIMIT_MANAGE")
 def refuse_proposal(reference: str, token: str):
     return _tour_action(reference, token,
                         lambda tour: answer_proposal(db(), tour_policy(), now(), tour.id, accept=False),
@@ -160,12 +164,14 @@ def refuse_proposal(reference: str, token: str):
 
 
 @links_bp.post("/g/<reference>/<token>/cancel")
+@rate_limited("RATELIMIT_MANAGE")
 def cancel_request(reference: str, token: str):
     return _tour_action(reference, token, lambda tour: cancel_tour(db(), tour_policy(), now(), tour.id),
                         _l("Your group visit is cancelled. We have sent you a confirmation."))
 
 
 @links_bp.post("/g/<reference>/<token>/numbers")
+@rate_limited("RATELIMIT_MANAGE")
 def final_numbers(reference: str, token: str):
     """The teacher's final numbers: changed and confirmed by email, or the page again with the reason."""
     tour = load_tour(reference, token)
@@ -190,6 +196,7 @@ def final_numbers(reference: str, token: str):
     flash(gettext("Your numbers are updated. We have sent you a confirmation and told the museum."), "success")
     return redirect(url_for("links.tour_page", reference=tour.reference, token=token))
 @links_bp.route("/g/<reference>/<token>/delete", methods=["GET", "POST"])
+@rate_limited("RATELIMIT_MANAGE")
 def erase_tour(reference: str, token: str):
     """Delete my data, for a group visit: cancelled first while it may still be cancelled from here."""
     from booking.services.privacy import request_tour_erasure

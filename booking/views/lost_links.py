@@ -7,12 +7,14 @@ import datetime as dt
 from flask import current_app, g, render_template, request
 
 from booking.context import db, now
+from booking.extensions import rate_limited
 from booking.forms import LostLinkForm
 from booking.services.lost_links import send_lost_links
 from booking.views.public import bp
 
 
 @bp.route("/lost-link", methods=["GET", "POST"])
+@rate_limited("RATELIMIT_SIGN_IN")
 def lost_link():
     """The answer is the same whether or not the address has bookings, and whether or not it was
     throttled (one email per address every LOST_LINK_MINUTES, see services/lost_links.py)."""

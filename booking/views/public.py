@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from booking import schedule
 from booking.context import db, now, rules
-from booking.extensions import retry_after_seconds
+from booking.extensions import rate_limited, retry_after_seconds
 from booking.forms import ConfirmForm, MoveForm, VisitForm
 from booking.i18n import best_language
 from booking.links import visit_path
@@ -170,6 +170,7 @@ def _slot_summary(form: VisitForm):
 
 
 @bp.route("/book", methods=["GET", "POST"])
+@rate_limited("RATELIMIT_BOOKING")
 def book():
     """The booking form for one slot; a valid post books and redirects to the booking's page.
 
@@ -246,6 +247,7 @@ def manage(reference: str, token: str):
 
 
 @links_bp.route("/b/<reference>/<token>/cancel", methods=["GET", "POST"])
+@rate_limited("RATELIMIT_MANAGE")
 def cancel(reference: str, token: str):
     """Asks once more (a page of its own, no JavaScript needed); its button's post cancels."""
     booking = load_visit(reference, token)
@@ -266,6 +268,7 @@ def cancel(reference: str, token: str):
 
 
 @links_bp.route("/b/<reference>/<token>/move", methods=["GET", "POST"])
+@rate_limited("RATELIMIT_MANAGE")
 def move(reference: str, token: str):
     """Choose a day, then a slot with room; the post moves the booking in one transaction.
 
@@ -328,6 +331,7 @@ def erase_and_deliver(booking=None, tour=None) -> None:
 
 
 @links_bp.route("/b/<reference>/<token>/delete", methods=["GET", "POST"])
+@rate_limited("RATELIMIT_MANAGE")
 def erase(reference: str, token: str):
     """Delete my data: a confirmation page, then the visit (if still to come) is cancelled and erased."""
     booking = load_visit(reference, token)

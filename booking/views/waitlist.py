@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from booking import schedule
 from booking.context import db, now, rules
+from booking.extensions import rate_limited
 from booking.forms import ConfirmForm, WaitlistForm
 from booking.links import visit_path, waitlist_path
 from booking.messages import explain
@@ -28,6 +29,7 @@ def waitlist_opens_before(moment: dt.datetime) -> dt.datetime:
 
 
 @bp.route("/waitlist", methods=["GET", "POST"])
+@rate_limited("RATELIMIT_BOOKING")
 def waitlist():
     form = WaitlistForm()
     status = 200
@@ -79,6 +81,7 @@ def waitlist_entry(reference: str, token: str):
 
 
 @links_bp.post("/w/<reference>/<token>/accept")
+@rate_limited("RATELIMIT_MANAGE")
 def accept_waitlist_offer(reference: str, token: str):
     entry = load_entry(reference, token)
     if ConfirmForm().validate_on_submit():
@@ -97,6 +100,7 @@ def accept_waitlist_offer(reference: str, token: str):
 
 
 @links_bp.post("/w/<reference>/<token>/leave")
+@rate_limited("RATELIMIT_MANAGE")
 def leave_waitlist_page(reference: str, token: str):
     entry = load_entry(reference, token)
     if ConfirmForm().validate_on_submit():

@@ -10,7 +10,7 @@ from flask_babel import format_time, gettext, ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from booking.context import db, now
-from booking.extensions import login_manager
+from booking.extensions import login_manager, rate_limited
 from booking.forms import ForgotPasswordForm, LoginForm, NewPasswordForm
 from booking.i18n import current_language
 from booking.services import staff as accounts
@@ -82,6 +82,7 @@ def _refusal(refused: accounts.SignInRefused) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
+@rate_limited("RATELIMIT_SIGN_IN")
 def login():
     form = LoginForm()
     status = 200
@@ -119,6 +120,7 @@ def logout_everywhere():
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @public
+@rate_limited("RATELIMIT_SIGN_IN")
 def forgot_password():
     """Ask for a reset link; the answer is the same whether or not the address has an account."""
     form = ForgotPasswordForm()
@@ -135,6 +137,7 @@ def forgot_password():
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 @public
+@rate_limited("RATELIMIT_SIGN_IN")
 def reset_password(token: str):
     """The page an emailed link opens: choose a new password, once, before the link expires."""
     config = current_app.config
