@@ -420,6 +420,20 @@ def test_guides_are_added_and_deactivated_unless_they_hold_a_group(
     add_guide(session, clock.now(), staff_user, "Jan Peeters", ["nl"])
 
 
+def test_the_command_line_adds_a_guide_through_the_audited_roster(runner, session):
+    result = runner.invoke(args=["add-guide", " Marie Dubois ", "--languages", "FR, nl"])
+    assert result.exit_code == 0 and "Added guide Marie Dubois (fr, nl)." in result.output, result.output
+    session.expire_all()
+    [entry] = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "guide.add")).all()
+    assert (entry.staff_id, entry.actor, entry.details["name"], entry.details["languages"]) == (
+        None, "system", "Marie Dubois", ["fr", "nl"])
+    session.commit()
+    again = runner.invoke(args=["add-guide", "marie dubois", "--languages", "fr"])
+    assert again.exit_code != 0 and "guide_exists" in again.output  # the roster's rule, as in the back office
+    refused = runner.invoke(args=["add-guide", "Piet", "--languages", "xx"])
+    assert refused.exit_code != 0 and "--languages" in refused.output
+
+
 # --- the closures page --------------------------------------------------------------------------------
 
 def test_the_closures_page_lists_closures_and_holidays(staff_client, session, rules):

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from booking.db import atomic
-from booking.models import Guide, OutboxMessage, StaffSession, StaffUser, enqueue_email
+from booking.models import OutboxMessage, StaffSession, StaffUser, enqueue_email
 from booking.services import BookingError, audit
 
 # Compared against when the email is unknown, so both answers take the same time.
@@ -431,11 +431,3 @@ def send_reset(session: Session, now: dt.datetime, admin: StaffUser, user_id: in
 
 
 # --- guides ----------------------------------------------------------------------------------------
-
-def add_guide(session: Session, name: str, languages: list[str]) -> Guide:
-    def operation() -> Guide:
-        guide = Guide(name=name.strip(), language_codes=",".join(languages))
-        session.add(guide)
-        return guide
-
-    return atomic(session, operation)
