@@ -19,7 +19,7 @@ from booking.context import AppState, close_db
 from booking.extensions import babel, csrf, login_manager, mail, make_limiter
 from booking.schedule import Rules
 from booking.startup import StartupRefused
-from booking.tours import TourRules
+from booking.tour_rules import TourRules
 
 ROOT = Path(__file__).resolve().parent.parent
 

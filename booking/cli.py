@@ -110,7 +110,7 @@ def add_guide_command(name, languages):
     """Add a guide to the roster."""
     from booking.services import BookingError
     from booking.services.roster import add_guide
-    from booking.tours import TOUR_LANGUAGES
+    from booking.tour_rules import TOUR_LANGUAGES
 
     codes = [code.strip().lower() for code in languages.split(",") if code.strip()]
     unknown = [code for code in codes if code not in TOUR_LANGUAGES]

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from booking.schedule import Rules
-from booking.tours import TourRules
+from booking.tour_rules import TourRules
 
 
 @dataclass

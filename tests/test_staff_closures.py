@@ -32,8 +32,7 @@ from booking.services.closures import (
     period,
     remove_closure,
 )
-from booking.services.roster import GuideBusy, add_guide, set_guide_active, set_roster
-from booking.services.tours import guides_on_duty
+from booking.services.roster import GuideBusy, add_guide, guides_on_duty, set_guide_active, set_roster
 from tests.conftest import NOW, local, slot_booked
 from tests.smtp import plain_text
 

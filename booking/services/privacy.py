@@ -26,7 +26,7 @@ from booking.schedule import Rules
 from booking.services import BookingClosed, audit
 from booking.services.bookings import cancel_booking
 from booking.services.tours import Policy, TourStateError, cancel_tour
-from booking.tours import can_cancel
+from booking.tour_rules import can_cancel
 
 
 @dataclass

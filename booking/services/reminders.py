@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from booking import tours
 from booking.db import atomic
 from booking.models import Booking, TourRequest, enqueue_email
 from booking.services.tours import numbers_deadline
+from booking.tour_rules import TourRules
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ def send_visit_reminders(session: Session, rules: ReminderRules, now: dt.datetim
     return sent
 
 
-def send_tour_reminders(session: Session, rules: ReminderRules, tour_rules: tours.TourRules,
+def send_tour_reminders(session: Session, rules: ReminderRules, tour_rules: TourRules,
                         now: dt.datetime) -> list[str]:
     """Ask each due teacher, once, to confirm the final numbers; returns the references asked."""
     sent = []

@@ -31,7 +31,7 @@ from booking.services.tours import (
     request_tour,
 )
 from booking.tokens import token_matches
-from booking.tours import can_cancel
+from booking.tour_rules import can_cancel
 from booking.views.public import bp, links_bp
 
 # Errors the service reports by field, shown next to the form field they concern.
@@ -150,17 +150,20 @@ def _tour_action(reference: str, token: str, action, success):
 @links_bp.post("/g/<reference>/<token>/accept")
 @rate_limited("RATELIMIT_MANAGE")
 def accept_proposal(reference: str, token: str):
-    return _tour_action(reference, token,
-                        lambda tour: answer_proposal(db(), tour_policy(), now(), tour.id, accept=True),
-                        _l("Thank you: your group visit is confirmed. We have sent you the details."))
+    return _answer(reference, token, True,
+                   _l("Thank you: your group visit is confirmed. We have sent you the details."))
 
 
 @links_bp.post("/g/<reference>/<token>/refuse")
 @rate_limited("RATELIMIT_MANAGE")
 def refuse_proposal(reference: str, token: str):
+    return _answer(reference, token, False, _l("You declined the time we proposed. We no longer hold it."))
+
+
+def _answer(reference: str, token: str, accept: bool, success):
+    """The teacher's answer to the time staff proposed."""
     return _tour_action(reference, token,
-                        lambda tour: answer_proposal(db(), tour_policy(), now(), tour.id, accept=False),
-                        _l("You declined the time we proposed. We no longer hold it."))
+                        lambda tour: answer_proposal(db(), tour_policy(), now(), tour.id, accept=accept), success)
 
 
 @links_bp.post("/g/<reference>/<token>/cancel")

@@ -18,7 +18,6 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from booking import schedule
-from booking import tours as tour_rules_module
 from booking.context import db, now, rules, tour_policy
 from booking.dates import date_as
 from booking.forms import BookingSearchForm, DeskBookingForm, DeskGroupForm, GuidesForm, StaffCancelForm, StaffMoveForm
@@ -36,6 +35,7 @@ from booking.services.tours import (
     change_guides,
     free_guides,
 )
+from booking.tour_rules import guides_needed
 from booking.views.staff import bp
 
 SEARCH_LIMIT = 100
@@ -278,7 +278,7 @@ def _render_booking(item: Booking | TourRequest, status: int = 200, cancel_form=
     else:
         context["can_cancel"] = item.holds and item.start > moment
         context["can_change_guides"] = item.guided and item.status == "confirmed" and item.start > moment
-        context["guides_needed"] = tour_rules_module.guides_needed(item.pupils, tour_policy().tour_rules)
+        context["guides_needed"] = guides_needed(item.pupils, tour_policy().tour_rules)
         choices = _guide_choices(item) if context["can_change_guides"] else []
         if guides_form is not None and guides_form.guides.data is not None:  # keep what staff ticked
             choices = [(guide_id, name, guide_id in guides_form.guides.data) for guide_id, name, _held in choices]
