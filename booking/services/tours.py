@@ -11,11 +11,12 @@ from sqlalchemy.orm import Session
 
 from booking import schedule
 from booking.db import atomic, flush_or_retry
-from booking.models import Closure, Guide, GuideAssignment, StaffUser, TourRequest, enqueue_email
+from booking.models import Guide, GuideAssignment, StaffUser, TourRequest, enqueue_email
 from booking.references import GROUP_PREFIX, new_reference
 from booking.schedule import Rules
 from booking.services import BookingError, audit
 from booking.services.capacity import change_places, moving_changes
+from booking.services.closed_times import closed_by_staff, opened_days
 from booking.services.roster import guides_on_duty
 from booking.tour_rules import (
     GROUP_KINDS,
@@ -128,32 +129,11 @@ def _pick_guides(session, rules, tour_rules, start, minutes, pupils, language, t
     return free[:needed]
 
 
-def _closed_by_staff(session: Session, start: dt.datetime, minutes: int) -> bool:
-    end = start + dt.timedelta(minutes=minutes)
-    return session.scalar(
-        sa.select(sa.func.count()).select_from(Closure)
-        .where(Closure.kind == "closed", Closure.start_at < end, Closure.end_at > start)
-    ) > 0
-
-
-def _opened_days(session: Session, rules: Rules, starts: list[dt.datetime]) -> set[dt.date]:
-    """Which of the days of `starts` are holidays staff opened exceptionally."""
-    if not starts:
-        return set()
-    bounds = [schedule.day_bounds(schedule.to_local(start, rules).date(), rules) for start in starts]
-    rows = session.execute(
-        sa.select(Closure.start_at, Closure.end_at).where(
-            Closure.kind == "opened", Closure.start_at < max(end for _s, end in bounds),
-            Closure.end_at > min(start for start, _e in bounds))
-    ).all()
-    return schedule.opened_days([schedule.ClosurePeriod(r.start_at, r.end_at, "", "opened") for r in rows], rules)
-
-
 def _try_hold(session, policy: Policy, start, minutes, people, guided, pupils, language,
               old_slots=(), tour_id=None) -> list[Guide]:
     """Take the places (and pick the guides) for one start inside a savepoint; _Unfit if it does not fit."""
     rules = policy.rules
-    if _closed_by_staff(session, start, minutes):
+    if closed_by_staff(session, start, minutes):
         raise _Unfit("closed")
     guides = (_pick_guides(session, rules, policy.tour_rules, start, minutes, pupils, language, tour_id)
               if guided else [])
@@ -221,7 +201,7 @@ def request_tour(session: Session, policy: Policy, now: dt.datetime, app: TourAp
         existing = find_tour_by_request_key(session, app.request_key)
         if existing:
             return existing, False
-    errors = validate_application(app, policy, now, _opened_days(session, policy.rules, app.starts))
+    errors = validate_application(app, policy, now, opened_days(session, policy.rules, app.starts))
     if errors:
         raise TourInputError(errors)
     minutes = duration(app.guided, app.duration_minutes, policy.tour_rules)
@@ -338,7 +318,7 @@ def propose_time(session: Session, policy: Policy, now: dt.datetime, tour_id: in
         tour = _locked(session, tour_id, ("pending", "proposed"))
         problem = start_problem(new_start, tour.duration_minutes, now, policy.rules,
                                       _staff_lead_rules(policy.tour_rules),
-                                      _opened_days(session, policy.rules, [new_start]))
+                                      opened_days(session, policy.rules, [new_start]))
         if problem:
             raise TourStateError(problem, field="start")
         if new_start == tour.start:
