@@ -49,11 +49,12 @@ class Config:
     MAIL_SUPPRESS_SEND = False
     MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)
     MAIL_FILE_DIR = os.environ.get("MAIL_FILE_DIR", str(INSTANCE_DIR / "mail"))
-    # Try to deliver a request's emails right after its commit; the worker catches what fails.
+    # Deliver what a request's transaction queued right after its response; the worker catches what fails.
     MAIL_DELIVER_AFTER_COMMIT = _bool("MAIL_DELIVER_AFTER_COMMIT", True)
     MAIL_MAX_ATTEMPTS = _int("MAIL_MAX_ATTEMPTS", 8)
     MAIL_RETRY_BASE_SECONDS = _int("MAIL_RETRY_BASE_SECONDS", 60)
-    MAIL_MESSAGE_ID_DOMAIN = os.environ.get("MAIL_MESSAGE_ID_DOMAIN", "museumresistance.be")
+    # The domain of Message-IDs and calendar UIDs; unset, the domain of MAIL_DEFAULT_SENDER's address.
+    MAIL_MESSAGE_ID_DOMAIN = os.environ.get("MAIL_MESSAGE_ID_DOMAIN") or None
 
     # A fixed "now" (ISO 8601 with offset) for demonstrations and end-to-end tests.
     CLOCK_NOW = os.environ.get("CLOCK_NOW") or None

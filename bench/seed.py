@@ -22,12 +22,12 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from booking import schedule, tours
+from booking import schedule
 from booking.db import create_engine, normalise_url
 from booking.models import Booking, Guide, GuideAssignment, GuideDuty, OutboxMessage, Slot, StaffUser, TourRequest
 from booking.references import ALPHABET, GROUP_PREFIX, LENGTH, PREFIX
 from booking.schedule import Rules
-from booking.tours import TourRules
+from booking.tour_rules import TOUR_LANGUAGES, TourRules, adults_required, guides_needed, spanned_slots
 
 REPO = Path(__file__).resolve().parent.parent
 UTC = dt.UTC
@@ -390,7 +390,7 @@ class TourPlanner:
                 return reference
 
     def _hours(self, start: dt.datetime, minutes: int) -> list[dt.datetime]:
-        return tours.spanned_slots(start, minutes, self.rules)
+        return spanned_slots(start, minutes, self.rules)
 
     def plan_day(self, day: dt.date, starts: list[dt.datetime]) -> None:
         rng = self.rng
@@ -417,7 +417,7 @@ class TourPlanner:
         town, postcode, language = rng.choices(TOWNS, TOWN_WEIGHTS)[0]
         tour_language = None
         if guided:
-            tour_language = language if rng.random() < 0.9 else rng.choice(tours.TOUR_LANGUAGES)
+            tour_language = language if rng.random() < 0.9 else rng.choice(TOUR_LANGUAGES)
         holding = status in TourRequest.HOLDING
         chosen = guides = None
         for start in order:
@@ -429,20 +429,20 @@ class TourPlanner:
                 break
             room = min(self._room(hour) for hour in hours)
             size = pupils  # shrink the group (and the adults it needs) to the room the slots have
-            while size >= MIN_PUPILS and size + max(1, tours.adults_required(kind, size, tour_rules)) > room:
+            while size >= MIN_PUPILS and size + max(1, adults_required(kind, size, tour_rules)) > room:
                 size -= 1
             if size < MIN_PUPILS:
                 continue  # the slots lack room even for a small group: try another time
             if guided:
                 free = self._free_guides(day, hours, tour_language)
-                if len(free) < tours.guides_needed(size, tour_rules):
+                if len(free) < guides_needed(size, tour_rules):
                     continue
-                guides = free[:tours.guides_needed(size, tour_rules)]
+                guides = free[:guides_needed(size, tour_rules)]
             chosen, pupils = start, size
             break
         if chosen is None:
             return  # no time of the day fits this group: it is not seeded
-        required = max(1, tours.adults_required(kind, pupils, tour_rules))
+        required = max(1, adults_required(kind, pupils, tour_rules))
         adults = rng.randint(required, max(required, 4))
         start, hours = chosen, self._hours(chosen, minutes)
         if holding:  # the shrinking above left room for at least `required` adults

@@ -19,7 +19,7 @@ from booking.context import AppState, close_db
 from booking.extensions import babel, csrf, login_manager, mail, make_limiter
 from booking.schedule import Rules
 from booking.startup import StartupRefused
-from booking.tours import TourRules
+from booking.tour_rules import TourRules
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,14 +50,19 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         # exempt, init-db being the one that brings it there; the worker checks for itself.
         startup.check_schema(engine)
         engine.dispose()  # no connection opened here outlives a fork (gunicorn's preload_app)
+    sessions = database.make_session_factory(engine)
     app.extensions["booking"] = AppState(
         rules=Rules.from_config(app.config),
         tour_rules=TourRules.from_config(app.config),
         clock=clock,
         engine=engine,
-        sessions=database.make_session_factory(engine),
+        sessions=sessions,
     )
     app.teardown_appcontext(close_db)
+
+    from booking.notifications import dispatch
+
+    dispatch.init_app(app, sessions)  # what a transaction queues is sent once it commits
 
     from booking import i18n
 

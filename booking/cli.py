@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from booking import schedule
 from booking.context import db, now, rules, state
@@ -40,203 +40,232 @@ def _parse_time(_ctx, _param, value):
         raise click.BadParameter("use HH:MM") from error
 
 
-def init_app(app: Flask) -> None:
-    @app.cli.command("init-db")
-    def init_db():
-        """Create the database schema, or upgrade it to the newest version; a new database also gets
-        the default roster of two guides, for staff to rename."""
-        from booking.services.roster import add_default_guides
+@click.command("init-db")
+@with_appcontext
+def init_db():
+    """Create the database schema, or upgrade it to the newest version; a new database also gets
+    the default roster of two guides, for staff to rename."""
+    from booking.services.roster import add_default_guides
 
-        upgrade_database(app)
-        click.echo("Database is up to date.")
-        added = add_default_guides(db(), now())
-        if added:
-            names = ", ".join(f"{guide.name} ({', '.join(guide.languages)})" for guide in added)
-            click.echo(f"Added the default guides: {names}. Rename them, or add your own, "
-                       f"at {app.config['PUBLIC_BASE_URL']}/staff/capacity#guides.")
+    upgrade_database(current_app)
+    click.echo("Database is up to date.")
+    added = add_default_guides(db(), now())
+    if added:
+        names = ", ".join(f"{guide.name} ({', '.join(guide.languages)})" for guide in added)
+        click.echo(f"Added the default guides: {names}. Rename them, or add your own, "
+                   f"at {current_app.config['PUBLIC_BASE_URL']}/staff/capacity#guides.")
 
-    @app.cli.command("add-closure")
-    @click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
-    @click.option("--until", "last_day", type=click.DateTime(formats=["%Y-%m-%d"]),
-                  help="Last day closed (inclusive), for a range of days.")
-    @click.option("--from", "start_time", callback=_parse_time, help="Close from this time (HH:MM).")
-    @click.option("--to", "end_time", callback=_parse_time, help="Close until this time (HH:MM).")
-    @click.option("--reason", required=True, help="Reason shown to visitors (English).")
-    @click.option("--reason-fr")
-    @click.option("--reason-nl")
-    @click.option("--reason-de")
-    def add_closure_command(day, last_day, start_time, end_time, reason, reason_fr, reason_nl, reason_de):
-        """Close the museum on DAY (YYYY-MM-DD), all day or between --from and --to."""
-        from booking.services import BookingError
-        from booking.services.closures import add_closure
 
-        try:
-            closure = add_closure(
-                db(), rules(), day.date(),
-                {"en": reason, "fr": reason_fr, "nl": reason_nl, "de": reason_de},
-                start_time=start_time, end_time=end_time, last_day=last_day.date() if last_day else None,
-            )
-        except BookingError as error:
-            raise click.ClickException(f"Not a valid period ({error.code}).") from error
-        click.echo(f"Closed from {closure.start_at.isoformat()} to {closure.end_at.isoformat()} (UTC).")
+@click.command("add-closure")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--until", "last_day", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Last day closed (inclusive), for a range of days.")
+@click.option("--from", "start_time", callback=_parse_time, help="Close from this time (HH:MM).")
+@click.option("--to", "end_time", callback=_parse_time, help="Close until this time (HH:MM).")
+@click.option("--reason", required=True, help="Reason shown to visitors (English).")
+@click.option("--reason-fr")
+@click.option("--reason-nl")
+@click.option("--reason-de")
+@with_appcontext
+def add_closure_command(day, last_day, start_time, end_time, reason, reason_fr, reason_nl, reason_de):
+    """Close the museum on DAY (YYYY-MM-DD), all day or between --from and --to."""
+    from booking.services import BookingError
+    from booking.services.closures import add_closure
 
-    @app.cli.command("create-staff")
-    @click.argument("email")
-    @click.option("--admin", is_flag=True, help="Make an administrator.")
-    @click.option("--name", default="", help="The person's name.")
-    def create_staff_command(email, admin, name):
-        """Create a staff account and print its generated password."""
-        from booking.services import BookingError
-        from booking.services.staff import create_staff, generate_password
+    try:
+        closure = add_closure(
+            db(), rules(), day.date(),
+            {"en": reason, "fr": reason_fr, "nl": reason_nl, "de": reason_de},
+            start_time=start_time, end_time=end_time, last_day=last_day.date() if last_day else None,
+        )
+    except BookingError as error:
+        raise click.ClickException(f"Not a valid period ({error.code}).") from error
+    click.echo(f"Closed from {closure.start_at.isoformat()} to {closure.end_at.isoformat()} (UTC).")
 
+
+@click.command("create-staff")
+@click.argument("email")
+@click.option("--admin", is_flag=True, help="Make an administrator.")
+@click.option("--name", default="", help="The person's name.")
+@with_appcontext
+def create_staff_command(email, admin, name):
+    """Create a staff account and print its generated password."""
+    from booking.services import BookingError
+    from booking.services.staff import create_staff, generate_password
+
+    password = generate_password()
+    try:
+        create_staff(db(), email, password, role="admin" if admin else "staff", name=name)
+    except BookingError as error:
+        raise click.ClickException(f"Could not create {email} ({error.code}).") from error
+    click.echo(f"Created {'admin' if admin else 'staff'} account {email.strip().lower()}")
+    click.echo(f"Password: {password}")
+
+
+@click.command("add-guide")
+@click.argument("name")
+@click.option("--languages", required=True, help="Languages the guide gives tours in, e.g. fr,nl,en.")
+@with_appcontext
+def add_guide_command(name, languages):
+    """Add a guide to the roster."""
+    from booking.services import BookingError
+    from booking.services.roster import add_guide
+    from booking.tour_rules import TOUR_LANGUAGES
+
+    codes = [code.strip().lower() for code in languages.split(",") if code.strip()]
+    unknown = [code for code in codes if code not in TOUR_LANGUAGES]
+    if unknown or not codes:
+        raise click.BadParameter(f"use codes among {', '.join(TOUR_LANGUAGES)}", param_hint="--languages")
+    try:
+        guide = add_guide(db(), now(), None, name, codes)  # audited with no member of staff: the command line
+    except BookingError as error:
+        raise click.ClickException(f"Could not add {name.strip()} ({error.code}).") from error
+    click.echo(f"Added guide {guide.name} ({', '.join(guide.languages)}).")
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo():
+    """Development data: a demo staff account (printed). init-db adds the default guides."""
+    from booking.services.staff import create_staff, generate_password
+
+    session = db()
+    login_file = Path(current_app.instance_path) / "demo-staff.txt"
+    if session.scalar(sa.select(sa.func.count()).select_from(StaffUser)) == 0:
         password = generate_password()
-        try:
-            create_staff(db(), email, password, role="admin" if admin else "staff", name=name)
-        except BookingError as error:
-            raise click.ClickException(f"Could not create {email} ({error.code}).") from error
-        click.echo(f"Created {'admin' if admin else 'staff'} account {email.strip().lower()}")
-        click.echo(f"Password: {password}")
+        create_staff(session, "staff@example.org", password, role="admin", name="Demo staff")
+        login_file.write_text(f"staff@example.org {password}\n")
+        login_file.chmod(0o600)
+    if login_file.exists():
+        email, password = login_file.read_text().split()
+        click.echo(f"Staff sign-in: {current_app.config['PUBLIC_BASE_URL']}/staff/  {email} / {password}")
 
-    @app.cli.command("add-guide")
-    @click.argument("name")
-    @click.option("--languages", required=True, help="Languages the guide gives tours in, e.g. fr,nl,en.")
-    def add_guide_command(name, languages):
-        """Add a guide to the roster."""
-        from booking.services.staff import add_guide
-        from booking.tours import TOUR_LANGUAGES
 
-        codes = [code.strip().lower() for code in languages.split(",") if code.strip()]
-        unknown = [code for code in codes if code not in TOUR_LANGUAGES]
-        if unknown or not codes:
-            raise click.BadParameter(f"use codes among {', '.join(TOUR_LANGUAGES)}", param_hint="--languages")
-        guide = add_guide(db(), name, codes)
-        click.echo(f"Added guide {guide.name} ({', '.join(guide.languages)}).")
+@click.command("run-jobs")
+@click.option("--now", "as_of", help="Run as of this time (ISO 8601; Brussels time without offset).")
+@with_appcontext
+def run_jobs_command(as_of):
+    """Run every due job once (proposal expiry, reminders), then deliver the emails they queued."""
+    moment = _as_of(as_of)
+    for name, done in run_jobs(moment):
+        click.echo(_job_line(name, done))
+    # As of --now when it is later than the clock (tests, rehearsals), so its emails are due.
+    report = _deliver_all(max(moment, now()))
+    click.echo(f"emails: sent {len(report['sent'])}, retrying {len(report['retrying'])}, "
+               f"failed {len(report['failed'])}")
 
-    @app.cli.command("seed-demo")
-    def seed_demo():
-        """Development data: a demo staff account (printed). init-db adds the default guides."""
-        from booking.services.staff import create_staff, generate_password
 
-        session = db()
-        login_file = Path(app.instance_path) / "demo-staff.txt"
-        if session.scalar(sa.select(sa.func.count()).select_from(StaffUser)) == 0:
-            password = generate_password()
-            create_staff(session, "staff@example.org", password, role="admin", name="Demo staff")
-            login_file.write_text(f"staff@example.org {password}\n")
-            login_file.chmod(0o600)
-        if login_file.exists():
-            email, password = login_file.read_text().split()
-            click.echo(f"Staff sign-in: {app.config['PUBLIC_BASE_URL']}/staff/  {email} / {password}")
+outbox = AppGroup("outbox", help="The outgoing-mail queue.")
 
-    @app.cli.command("run-jobs")
-    @click.option("--now", "as_of", help="Run as of this time (ISO 8601; Brussels time without offset).")
-    def run_jobs_command(as_of):
-        """Run every due job once (proposal expiry, reminders), then deliver the emails they queued."""
-        moment = _as_of(as_of)
-        for name, done in run_jobs(moment):
-            click.echo(_job_line(name, done))
-        # As of --now when it is later than the clock (tests, rehearsals), so its emails are due.
-        report = _deliver_all(max(moment, now()))
-        click.echo(f"emails: sent {len(report['sent'])}, retrying {len(report['retrying'])}, "
-                   f"failed {len(report['failed'])}")
 
-    outbox = AppGroup("outbox", help="The outgoing-mail queue.")
+@outbox.command("send")
+def outbox_send():
+    """Deliver every due email once."""
+    report = _deliver_all()
+    click.echo(f"sent {len(report['sent'])}, retrying {len(report['retrying'])}, "
+               f"failed {len(report['failed'])}")
 
-    @outbox.command("send")
-    def outbox_send():
-        """Deliver every due email once."""
-        report = _deliver_all()
-        click.echo(f"sent {len(report['sent'])}, retrying {len(report['retrying'])}, "
-                   f"failed {len(report['failed'])}")
 
-    app.cli.add_command(outbox)
+@click.command("worker")
+@click.option("--interval", default=2.0, show_default=True, help="Seconds between passes over the outbox.")
+@with_appcontext
+def worker(interval):
+    """Deliver the outbox as it fills and run the due jobs every WORKER_INTERVAL_SECONDS, for ever.
 
-    @app.cli.command("worker")
-    @click.option("--interval", default=2.0, show_default=True, help="Seconds between passes over the outbox.")
-    def worker(interval):
-        """Deliver the outbox as it fills and run the due jobs every WORKER_INTERVAL_SECONDS, for ever.
+    Stop it with Ctrl-C or SIGTERM. Several workers may run at once: each job and each email is
+    claimed by one of them.
+    """
+    from booking.services.health import beat
+    from booking.startup import StartupRefused, check_schema
 
-        Stop it with Ctrl-C or SIGTERM. Several workers may run at once: each job and each email is
-        claimed by one of them.
-        """
-        from booking.services.health import beat
-        from booking.startup import StartupRefused, check_schema
+    try:
+        check_schema(state().engine)
+    except StartupRefused as refusal:
+        raise click.ClickException(str(refusal)) from None
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    jobs_every = float(current_app.config["WORKER_INTERVAL_SECONDS"])
+    next_jobs = next_beat = time.monotonic()
+    click.echo("Worker started.")
+    try:
+        while not stopping:
+            if time.monotonic() >= next_beat:  # for /healthz: at most once a second
+                next_beat = time.monotonic() + 1.0
+                beat(db(), now())
+            if time.monotonic() >= next_jobs:
+                next_jobs = time.monotonic() + jobs_every
+                for name, done in run_jobs(now()):
+                    if done:
+                        click.echo(_job_line(name, done))
+            report = _deliver_all()
+            if report["sent"] or report["failed"] or report["retrying"]:
+                click.echo(f"sent {len(report['sent'])}, retrying {len(report['retrying'])}, "
+                           f"failed {len(report['failed'])}")
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        pass
+    click.echo("Worker stopped.")
 
-        try:
-            check_schema(state().engine)
-        except StartupRefused as refusal:
-            raise click.ClickException(str(refusal)) from None
-        stopping = []
-        signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-        jobs_every = float(app.config["WORKER_INTERVAL_SECONDS"])
-        next_jobs = next_beat = time.monotonic()
-        click.echo("Worker started.")
-        try:
-            while not stopping:
-                if time.monotonic() >= next_beat:  # for /healthz: at most once a second
-                    next_beat = time.monotonic() + 1.0
-                    beat(db(), now())
-                if time.monotonic() >= next_jobs:
-                    next_jobs = time.monotonic() + jobs_every
-                    for name, done in run_jobs(now()):
-                        if done:
-                            click.echo(_job_line(name, done))
-                report = _deliver_all()
-                if report["sent"] or report["failed"] or report["retrying"]:
-                    click.echo(f"sent {len(report['sent'])}, retrying {len(report['retrying'])}, "
-                               f"failed {len(report['failed'])}")
-                time.sleep(interval)
-        except KeyboardInterrupt:
-            pass
-        click.echo("Worker stopped.")
 
-    @app.cli.command("purge-personal-data")
-    @click.option("--now", "as_of", help="Run as of this time (ISO 8601; Brussels time without offset).")
-    def purge_personal_data_command(as_of):
-        """Anonymise visits that ended more than RETENTION_DAYS days ago, with their emails."""
-        moment = _as_of(as_of)
-        click.echo(purge_personal_data(moment).summary())
+@click.command("purge-personal-data")
+@click.option("--now", "as_of", help="Run as of this time (ISO 8601; Brussels time without offset).")
+@with_appcontext
+def purge_personal_data_command(as_of):
+    """Anonymise visits that ended more than RETENTION_DAYS days ago, with their emails."""
+    moment = _as_of(as_of)
+    click.echo(purge_personal_data(moment).summary())
 
-    @app.cli.command("backup")
-    @click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
-    @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
-                  help="Write booking-<UTC time>.tar in this folder instead of PATH.")
-    @click.option("--keep", type=int, help="With --dir: then keep only the newest KEEP backups there.")
-    def backup_command(path, directory, keep):
-        """Write the database and the uploaded images to one tar file, while the app runs."""
-        from booking import backup
 
-        if (path is None) == (directory is None) or (keep is not None and directory is None):
-            raise click.UsageError("give PATH, or --dir DIR [--keep N]")
-        try:
-            if path is not None:
-                click.echo(backup.create_backup(state().engine.url, path, _uploads()))
-                return
-            done, removed = backup.backup_into(directory, keep, state().engine.url, _uploads())
-        except backup.BackupError as error:
-            raise click.ClickException(str(error)) from error
-        click.echo(done + (f" Removed {len(removed)} older: {', '.join(p.name for p in removed)}." if removed else ""))
+@click.command("backup")
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
+              help="Write booking-<UTC time>.tar in this folder instead of PATH.")
+@click.option("--keep", type=int, help="With --dir: then keep only the newest KEEP backups there.")
+@with_appcontext
+def backup_command(path, directory, keep):
+    """Write the database and the uploaded images to one tar file, while the app runs."""
+    from booking import backup
 
-    @app.cli.command("restore")
-    @click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-    @click.option("--force", is_flag=True, help="Replace everything in a database that is not empty.")
-    def restore_command(archive, force):
-        """Put back the database and the uploaded images of a backup, then upgrade the schema.
-        Stop the app and the worker first."""
-        from booking import backup
+    if (path is None) == (directory is None) or (keep is not None and directory is None):
+        raise click.UsageError("give PATH, or --dir DIR [--keep N]")
+    try:
+        if path is not None:
+            click.echo(backup.create_backup(state().engine.url, path, _uploads()))
+            return
+        done, removed = backup.backup_into(directory, keep, state().engine.url, _uploads())
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(done + (f" Removed {len(removed)} older: {', '.join(p.name for p in removed)}." if removed else ""))
 
-        try:
-            click.echo(backup.restore_backup(state().engine, archive, _uploads(), force=force))
-        except backup.BackupError as error:
-            raise click.ClickException(str(error)) from error
-        upgrade_database(app)
-        click.echo("Database is up to date.")
+
+@click.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace everything in a database that is not empty.")
+@with_appcontext
+def restore_command(archive, force):
+    """Put back the database and the uploaded images of a backup, then upgrade the schema.
+    Stop the app and the worker first."""
+    from booking import backup
+
+    try:
+        click.echo(backup.restore_backup(state().engine, archive, _uploads(), force=force))
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    upgrade_database(current_app)
+    click.echo("Database is up to date.")
 
 
 def _uploads() -> Path:
     from booking.views.staff.whatson import upload_dir
 
     return upload_dir()
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands on `app`."""
+    for command in (init_db, add_closure_command, create_staff_command, add_guide_command, seed_demo, run_jobs_command,
+                    outbox, worker, purge_personal_data_command, backup_command, restore_command):
+        app.cli.add_command(command)
 
 
 def _as_of(text: str | None) -> dt.datetime:
@@ -258,7 +287,7 @@ def run_jobs(moment: dt.datetime) -> list[tuple[str, list[str]]]:
 
     Each job claims its rows one by one, so two runs at once (cron and a worker) never do a thing twice.
     """
-    from booking.context import mail_domain, tour_policy
+    from booking.context import tour_policy
     from booking.services.reminders import ReminderRules, send_tour_reminders, send_visit_reminders
     from booking.services.tours import expire_proposals
     from booking.services.waitlist import run_waitlist_jobs
@@ -267,11 +296,10 @@ def run_jobs(moment: dt.datetime) -> list[tuple[str, list[str]]]:
     reminder_rules = ReminderRules.from_config(current_app.config)
     jobs = [
         ("expired proposals", expire_proposals(db(), policy, moment)),
-        ("visit reminders", send_visit_reminders(db(), reminder_rules, moment, mail_domain())),
-        ("tour reminders", send_tour_reminders(db(), reminder_rules, policy.tour_rules, moment, mail_domain())),
+        ("visit reminders", send_visit_reminders(db(), reminder_rules, moment)),
+        ("tour reminders", send_tour_reminders(db(), reminder_rules, policy.tour_rules, moment)),
     ]
-    jobs += [(f"waiting list, {name}", done) for name, done in run_waitlist_jobs(db(), rules(), moment,
-                                                                                  mail_domain()).items()]
+    jobs += [(f"waiting list, {name}", done) for name, done in run_waitlist_jobs(db(), rules(), moment).items()]
     jobs.append(("erased on request", _finish_erasures(moment)))
     return jobs
 

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from booking.schedule import Rules
-from booking.tours import TourRules
+from booking.tour_rules import TourRules
 
 
 @dataclass
@@ -47,14 +47,10 @@ def close_db(_exc: BaseException | None = None) -> None:
         session.close()
 
 
-def mail_domain() -> str:
-    return current_app.config["MAIL_MESSAGE_ID_DOMAIN"]
-
-
 def tour_policy():
     """What the tour operations need from configuration."""
     from booking.services.tours import Policy
 
     config = current_app.config
     return Policy(rules=rules(), tour_rules=state().tour_rules, museum_email=config["MUSEUM_NOTIFY_EMAIL"],
-                  museum_language=config["MUSEUM_NOTIFY_LANGUAGE"], mail_domain=mail_domain())
+                  museum_language=config["MUSEUM_NOTIFY_LANGUAGE"])

@@ -21,29 +21,26 @@ login_manager.localize_callback = gettext
 # (make_limiter): two apps in one process (tests, or one per "worker") never share a counter unless
 # they share a storage such as Redis.
 
-# Public POSTs, limited per client address: endpoint -> the setting that holds its limits. Endpoints
-# naming the same setting share one count (the booking form and POST /api/bookings are one budget).
-RATE_LIMITED_POSTS = {
-    "public.book": "RATELIMIT_BOOKING",
-    "api.create_booking": "RATELIMIT_BOOKING",
-    "public.groups": "RATELIMIT_GROUP_REQUEST",
-    "api.create_tour_request": "RATELIMIT_GROUP_REQUEST",
-    "links.cancel": "RATELIMIT_MANAGE",
-    "links.move": "RATELIMIT_MANAGE",
-    "links.accept_proposal": "RATELIMIT_MANAGE",
-    "links.refuse_proposal": "RATELIMIT_MANAGE",
-    "links.cancel_request": "RATELIMIT_MANAGE",
-    "public.waitlist": "RATELIMIT_BOOKING",
-    "links.accept_waitlist_offer": "RATELIMIT_MANAGE",
-    "links.leave_waitlist_page": "RATELIMIT_MANAGE",
-    "links.final_numbers": "RATELIMIT_MANAGE",
-    "links.erase": "RATELIMIT_MANAGE",
-    "links.erase_tour": "RATELIMIT_MANAGE",
-    "public.lost_link": "RATELIMIT_SIGN_IN",
-    "staff.login": "RATELIMIT_SIGN_IN",
-    "staff.forgot_password": "RATELIMIT_SIGN_IN",
-    "staff.reset_password": "RATELIMIT_SIGN_IN",
-}
+# Public POSTs are limited per client address by a decorator on each view, where it is defined:
+# renaming or moving a view keeps its limit.
+
+
+def rate_limited(setting: str):
+    """Limit this view's POSTs per client address by the limits in the config `setting`
+    (e.g. "RATELIMIT_BOOKING"); views naming the same setting share one count (the booking form and
+    POST /api/bookings are one budget). Put it under the route decorator."""
+
+    def mark(view):
+        view.rate_limit_setting = setting
+        return view
+
+    return mark
+
+
+def rate_limits(app) -> dict[str, str]:
+    """Each rate-limited endpoint of `app` and the setting of its limits."""
+    return {endpoint: view.rate_limit_setting for endpoint, view in app.view_functions.items()
+            if getattr(view, "rate_limit_setting", None)}
 
 
 def client_address() -> str:
@@ -55,16 +52,14 @@ def client_address() -> str:
 
 
 def make_limiter(app):
-    """A Limiter bound to `app`, with RATE_LIMITED_POSTS applied to the app's view functions."""
+    """A Limiter bound to `app`, applying the limits its views declare with @rate_limited."""
     from flask import current_app
     from flask_limiter import Limiter
 
     limiter = Limiter(key_func=client_address)
     limiter.init_app(app)
-    for endpoint, setting in RATE_LIMITED_POSTS.items():
-        view = app.view_functions.get(endpoint)
-        if view is None:
-            continue
+    for endpoint, setting in rate_limits(app).items():
+        view = app.view_functions[endpoint]
         rule = limiter.shared_limit(lambda setting=setting: current_app.config[setting], scope=setting,
                                     methods=["POST"])
         app.view_functions[endpoint] = rule(view)

@@ -448,12 +448,13 @@ def enqueue_email(
     tour: TourRequest | None = None,
     waitlist: WaitlistEntry | None = None,
     payload: dict[str, Any] | None = None,
-    domain: str = "museumresistance.be",
 ) -> int:
-    """Add an email to the outbox inside the caller's transaction; the worker renders and sends it.
+    """Add an email to the outbox inside the caller's transaction; the worker renders and sends it,
+    or the session's after-commit hook does (booking/notifications/dispatch.py).
 
     One INSERT, run now (rows it refers to that are not in the database yet are flushed first):
     the unit of work would cost a booking more than the statement itself. Returns the row's id.
+    The Message-ID's domain is the session's (set from configuration where the app makes its sessions).
     """
     if any(row is not None and row.id is None for row in (booking, tour, waitlist)):
         session.flush()
@@ -462,12 +463,26 @@ def enqueue_email(
         "booking_id": booking.id if booking is not None else None,
         "tour_id": tour.id if tour is not None else None,
         "waitlist_id": waitlist.id if waitlist is not None else None,
-        "message_id": f"<{uuid.uuid4().hex}@{domain}>", "status": "pending", "attempts": 0,
+        "message_id": f"<{uuid.uuid4().hex}@{session.info[MESSAGE_ID_DOMAIN]}>", "status": "pending", "attempts": 0,
         "next_attempt_at": now, "created_at": now,
     }).scalar_one()
-    # The request delivers what it queued once its transaction has committed (see dispatch).
-    session.info.setdefault("queued_emails", []).append(message_id)
+    queue_delivery(session, message_id)
     return message_id
+
+
+# Keys of Session.info: the Message-ID domain, and the ids of the emails this transaction queued.
+MESSAGE_ID_DOMAIN = "message_id_domain"
+_QUEUED = "queued_emails"
+
+
+def queue_delivery(session: Session, message_id: int) -> None:
+    """Ask for the email to be sent once this transaction commits (nothing is sent if it rolls back)."""
+    session.info.setdefault(_QUEUED, []).append(message_id)
+
+
+def take_queued(session: Session) -> list[int]:
+    """The emails the ended transaction queued, forgotten by the session."""
+    return session.info.pop(_QUEUED, [])
 
 
 class WaitlistEntry(Base):

@@ -11,7 +11,7 @@ import redis
 import sqlalchemy as sa
 
 from booking import create_app
-from booking.extensions import RATE_LIMITED_POSTS
+from booking.extensions import rate_limits
 from booking.models import Booking, OutboxMessage, TourRequest
 from booking.services.bookings import VisitRequest, book_visit
 from booking.views.staff import PUBLIC_ENDPOINTS
@@ -19,7 +19,29 @@ from tests.conftest import BufferedClient, local
 from tests.test_tour_pages import tour_form
 
 REDIS_URL = "redis://127.0.0.1:6379"
-LIMIT_SETTINGS = sorted(set(RATE_LIMITED_POSTS.values()))
+# Each public POST's limit: the views declare it (@rate_limited); this list says what they must declare.
+LIMITED_POSTS = {
+    "public.book": "RATELIMIT_BOOKING",
+    "api.create_booking": "RATELIMIT_BOOKING",
+    "public.waitlist": "RATELIMIT_BOOKING",
+    "public.groups": "RATELIMIT_GROUP_REQUEST",
+    "api.create_tour_request": "RATELIMIT_GROUP_REQUEST",
+    "links.cancel": "RATELIMIT_MANAGE",
+    "links.move": "RATELIMIT_MANAGE",
+    "links.accept_proposal": "RATELIMIT_MANAGE",
+    "links.refuse_proposal": "RATELIMIT_MANAGE",
+    "links.cancel_request": "RATELIMIT_MANAGE",
+    "links.accept_waitlist_offer": "RATELIMIT_MANAGE",
+    "links.leave_waitlist_page": "RATELIMIT_MANAGE",
+    "links.final_numbers": "RATELIMIT_MANAGE",
+    "links.erase": "RATELIMIT_MANAGE",
+    "links.erase_tour": "RATELIMIT_MANAGE",
+    "public.lost_link": "RATELIMIT_SIGN_IN",
+    "staff.login": "RATELIMIT_SIGN_IN",
+    "staff.forgot_password": "RATELIMIT_SIGN_IN",
+    "staff.reset_password": "RATELIMIT_SIGN_IN",
+}
+LIMIT_SETTINGS = sorted(set(LIMITED_POSTS.values()))
 
 
 def visit_form(**changes) -> dict:
@@ -61,7 +83,12 @@ def test_every_public_post_route_has_a_limit(app):
     assert {"public.book", "public.groups", "links.cancel", "links.move", "links.accept_proposal",
             "links.refuse_proposal", "links.cancel_request", "api.create_booking", "api.create_tour_request",
             "staff.login"} <= public_posts
-    assert public_posts <= set(RATE_LIMITED_POSTS), public_posts - set(RATE_LIMITED_POSTS)
+    assert public_posts <= set(rate_limits(app)), public_posts - set(rate_limits(app))
+
+
+def test_each_limited_view_keeps_its_limit_and_its_budget(app):
+    """A view that loses its @rate_limited, or moves to another budget, fails here."""
+    assert rate_limits(app) == LIMITED_POSTS
 
 
 def _post_any(client, endpoint: str, environ: dict | None = None):
@@ -95,7 +122,7 @@ def _post_any(client, endpoint: str, environ: dict | None = None):
     return client.post(path, data=data, environ_base=environ)
 
 
-@pytest.mark.parametrize("endpoint", sorted(RATE_LIMITED_POSTS))
+@pytest.mark.parametrize("endpoint", sorted(LIMITED_POSTS))
 def test_each_public_post_is_refused_after_its_limit_per_address(limited, app, endpoint):
     client = app.test_client()
     first, second = (_post_any(client, endpoint) for _ in range(2))

@@ -373,7 +373,7 @@ _OVERFLOW = """() => {
 
 def _private_path(app, lang: str) -> str:
     """A booking in `lang` with long but plausible details, and the path of its private page."""
-    from booking.context import db, mail_domain, now, rules
+    from booking.context import db, now, rules
     from booking.links import visit_path
     from booking.services.bookings import VisitRequest, book_visit
 
@@ -381,7 +381,7 @@ def _private_path(app, lang: str) -> str:
         booking, _ = book_visit(db(), rules(), now(), VisitRequest(
             start=local("2027-03-02T10:00"), party_size=4, name="Anne-Sophie Vandenbroucke-Delacroix",
             email="anne-sophie.vandenbroucke@example.be", language=lang,
-            note="A wheelchair and a pushchair; one of us is hard of hearing."), mail_domain())
+            note="A wheelchair and a pushchair; one of us is hard of hearing."))
         return visit_path(booking)
 
 

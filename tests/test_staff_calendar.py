@@ -15,7 +15,8 @@ from booking.models import AuditEntry, Booking, Closure, Guide, GuideDuty, Slot,
 from booking.services.attendance import AttendanceError, mark
 from booking.services.bookings import cancel_booking
 from booking.services.occupancy import occupancy_between
-from booking.services.tours import decline_tour, guides_on_duty
+from booking.services.roster import guides_on_duty
+from booking.services.tours import decline_tour
 from tests.conftest import local, signed_in
 
 TUESDAY = dt.date(2027, 3, 16)

@@ -32,8 +32,7 @@ from booking.services.closures import (
     period,
     remove_closure,
 )
-from booking.services.roster import GuideBusy, add_guide, set_guide_active, set_roster
-from booking.services.tours import guides_on_duty
+from booking.services.roster import GuideBusy, add_guide, guides_on_duty, set_guide_active, set_roster
 from tests.conftest import NOW, local, slot_booked
 from tests.smtp import plain_text
 
@@ -418,6 +417,20 @@ def test_guides_are_added_and_deactivated_unless_they_hold_a_group(
     assert guides[0].name not in [g.name for g in guides_on_duty(session, dt.date(2027, 3, 16))]
     assert {"guide.add", "guide.deactivate"} <= set(audit_actions(session))
     add_guide(session, clock.now(), staff_user, "Jan Peeters", ["nl"])
+
+
+def test_the_command_line_adds_a_guide_through_the_audited_roster(runner, session):
+    result = runner.invoke(args=["add-guide", " Marie Dubois ", "--languages", "FR, nl"])
+    assert result.exit_code == 0 and "Added guide Marie Dubois (fr, nl)." in result.output, result.output
+    session.expire_all()
+    [entry] = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "guide.add")).all()
+    assert (entry.staff_id, entry.actor, entry.details["name"], entry.details["languages"]) == (
+        None, "system", "Marie Dubois", ["fr", "nl"])
+    session.commit()
+    again = runner.invoke(args=["add-guide", "marie dubois", "--languages", "fr"])
+    assert again.exit_code != 0 and "guide_exists" in again.output  # the roster's rule, as in the back office
+    refused = runner.invoke(args=["add-guide", "Piet", "--languages", "xx"])
+    assert refused.exit_code != 0 and "--languages" in refused.output
 
 
 # --- the closures page --------------------------------------------------------------------------------

@@ -67,9 +67,9 @@ def _expected_booked(session, hour: str, rules) -> int:
 
 
 def _spanned(tour: TourRequest, rules) -> list:
-    from booking import tours
+    from booking import tour_rules
 
-    return [schedule.to_utc(s) for s in tours.spanned_slots(tour.start, tour.duration_minutes, rules)]
+    return [schedule.to_utc(s) for s in tour_rules.spanned_slots(tour.start, tour.duration_minutes, rules)]
 
 
 def _assert_no_guide_held_twice(session) -> None:

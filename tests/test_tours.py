@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from booking import tours
+from booking import tour_rules
 from booking.models import GuideAssignment, OutboxMessage, TourRequest
 from booking.schedule import Rules
 from booking.services import SlotFull
@@ -24,14 +24,14 @@ from booking.services.tours import (
 from tests.conftest import local, slot_booked
 
 RULES = Rules()
-TOUR_RULES = tours.TourRules()
+TOUR_RULES = tour_rules.TourRules()
 
 
 # --- rules ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("pupils", "guides"), [(1, 1), (19, 1), (20, 1), (21, 2), (40, 2), (41, 3)])
 def test_one_guide_per_twenty_pupils(pupils, guides):
-    assert tours.guides_needed(pupils, TOUR_RULES) == guides
+    assert tour_rules.guides_needed(pupils, TOUR_RULES) == guides
 
 
 @pytest.mark.parametrize(("kind", "pupils", "adults"), [
@@ -39,23 +39,23 @@ def test_one_guide_per_twenty_pupils(pupils, guides):
     ("higher", 40, 0), ("adults", 30, 0),
 ])
 def test_school_classes_need_one_adult_per_fifteen_pupils_and_never_zero(kind, pupils, adults):
-    assert tours.adults_required(kind, pupils, TOUR_RULES) == adults
+    assert tour_rules.adults_required(kind, pupils, TOUR_RULES) == adults
 
 
 def test_group_size_problems_by_field():
-    assert tours.group_problems("secondary", 40, 3, True, 50, TOUR_RULES) == {}
-    assert tours.group_problems("secondary", 41, 3, True, 50, TOUR_RULES) == {"pupils": "pupils_max_guided"}
-    assert tours.group_problems("secondary", 0, 1, True, 50, TOUR_RULES) == {"pupils": "pupils_min"}
-    assert tours.group_problems("primary", 20, 1, True, 50, TOUR_RULES) == {"adults": "adults_ratio"}
-    assert tours.group_problems("primary", 20, 0, False, 50, TOUR_RULES) == {"adults": "adults_ratio"}
-    assert tours.group_problems("adults", 400, 0, False, 50, TOUR_RULES) == {"pupils": "group_too_large"}
-    assert tours.group_problems("adults", 45, 0, False, 50, TOUR_RULES) == {}
+    assert tour_rules.group_problems("secondary", 40, 3, True, 50, TOUR_RULES) == {}
+    assert tour_rules.group_problems("secondary", 41, 3, True, 50, TOUR_RULES) == {"pupils": "pupils_max_guided"}
+    assert tour_rules.group_problems("secondary", 0, 1, True, 50, TOUR_RULES) == {"pupils": "pupils_min"}
+    assert tour_rules.group_problems("primary", 20, 1, True, 50, TOUR_RULES) == {"adults": "adults_ratio"}
+    assert tour_rules.group_problems("primary", 20, 0, False, 50, TOUR_RULES) == {"adults": "adults_ratio"}
+    assert tour_rules.group_problems("adults", 400, 0, False, 50, TOUR_RULES) == {"pupils": "group_too_large"}
+    assert tour_rules.group_problems("adults", 45, 0, False, 50, TOUR_RULES) == {}
 
 
 def test_a_guided_tour_spans_two_hourly_slots():
     start = local("2027-03-16T10:00")
-    assert tours.spanned_slots(start, 120, RULES) == [start, local("2027-03-16T11:00")]
-    assert tours.spanned_slots(start, 60, RULES) == [start]
+    assert tour_rules.spanned_slots(start, 120, RULES) == [start, local("2027-03-16T11:00")]
+    assert tour_rules.spanned_slots(start, 60, RULES) == [start]
 
 
 NOW = local("2027-03-01T09:00")
@@ -74,26 +74,26 @@ NOW = local("2027-03-01T09:00")
     ("2027-08-30T10:00", 120, "too_far"),             # 182 days ahead
 ])
 def test_when_a_group_can_start(start, minutes, problem):
-    assert tours.start_problem(local(start), minutes, NOW, RULES, TOUR_RULES) == problem
+    assert tour_rules.start_problem(local(start), minutes, NOW, RULES, TOUR_RULES) == problem
 
 
 def test_lead_time_counts_brussels_dates_around_midnight():
     start = local("2027-03-15T09:00")
     just_before_midnight = local("2027-03-01T23:59")  # 22:59 UTC, still 1 March in Brussels
     just_after_midnight = local("2027-03-02T00:01")   # 23:01 UTC on 1 March, but 2 March in Brussels
-    assert tours.start_problem(start, 120, just_before_midnight, RULES, TOUR_RULES) is None
-    assert tours.start_problem(start, 120, just_after_midnight, RULES, TOUR_RULES) == "too_soon"
+    assert tour_rules.start_problem(start, 120, just_before_midnight, RULES, TOUR_RULES) is None
+    assert tour_rules.start_problem(start, 120, just_after_midnight, RULES, TOUR_RULES) == "too_soon"
 
 
 def test_teachers_can_cancel_until_seven_days_before():
     start = local("2027-03-16T10:00")
-    assert tours.can_cancel(start, start - dt.timedelta(days=7), TOUR_RULES)
-    assert not tours.can_cancel(start, start - dt.timedelta(days=7) + dt.timedelta(minutes=1), TOUR_RULES)
+    assert tour_rules.can_cancel(start, start - dt.timedelta(days=7), TOUR_RULES)
+    assert not tour_rules.can_cancel(start, start - dt.timedelta(days=7) + dt.timedelta(minutes=1), TOUR_RULES)
 
 
 def test_working_days_skip_weekends_and_holidays():
-    assert tours.working_days_between(dt.date(2027, 3, 1), dt.date(2027, 3, 8), RULES) == 5
-    assert tours.working_days_between(dt.date(2027, 3, 26), dt.date(2027, 4, 2), RULES) == 4  # Easter Monday
+    assert tour_rules.working_days_between(dt.date(2027, 3, 1), dt.date(2027, 3, 8), RULES) == 5
+    assert tour_rules.working_days_between(dt.date(2027, 3, 26), dt.date(2027, 4, 2), RULES) == 4  # Easter Monday
 
 
 # --- operations ----------------------------------------------------------------------------------

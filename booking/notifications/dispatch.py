@@ -1,32 +1,62 @@
-"""Deliver the emails a request queued, after its response, so the visitor never waits for SMTP."""
+"""Deliver the emails a transaction queued once it has committed, by itself: no view asks for it.
+
+An `after_commit` hook on the app's sessions takes the ids `enqueue_email` queued; in a request
+they are sent after its response, so the visitor never waits for SMTP. A transaction that rolls
+back (or a session closed before its commit) sends nothing and forgets its queue. Outside a request
+(command-line jobs, the worker) and with MAIL_DELIVER_AFTER_COMMIT off, the worker sends them;
+it also retries whatever fails here.
+"""
 
 from __future__ import annotations
 
-from flask import after_this_request, current_app
+from flask import Flask, after_this_request, g, has_request_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
-from booking.context import db, now, state
+from booking.models import MESSAGE_ID_DOMAIN, take_queued
+from booking.notifications.message import message_id_domain
 
 
-def deliver_after_commit() -> None:
-    """Send this request's queued emails once the response is out; the worker retries what fails."""
-    ids = db().info.pop("queued_emails", [])
-    if not ids or not current_app.config["MAIL_DELIVER_AFTER_COMMIT"]:
+def init_app(app: Flask, sessions: sessionmaker[Session]) -> None:
+    """Give the app's sessions their Message-ID domain and the hooks that deliver after commit."""
+    sessions.configure(info={MESSAGE_ID_DOMAIN: message_id_domain(app.config)})
+
+    @event.listens_for(sessions, "after_commit")
+    def _committed(session: Session) -> None:
+        ids = take_queued(session)
+        if ids and app.config["MAIL_DELIVER_AFTER_COMMIT"] and has_request_context():
+            _after_response(app, ids)
+
+    @event.listens_for(sessions, "after_transaction_end")
+    def _ended(session: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is None:  # rolled back or closed (a commit has taken its ids already)
+            take_queued(session)
+
+
+def _after_response(app: Flask, ids: list[int]) -> None:
+    """Send `ids` once this request's response is out, with what its other commits queued."""
+    waiting = g.get("emails_after_response")
+    if waiting is not None:
+        waiting.extend(ids)
         return
-    app = current_app._get_current_object()
+    g.emails_after_response = waiting = list(ids)
 
     @after_this_request
     def _schedule(response):
-        def _deliver():
-            from booking.notifications import deliver
-
-            with app.app_context():
-                session = state().sessions()
-                try:
-                    deliver(session, now(), ids=ids)
-                except Exception:  # delivery must never break a response; the worker retries
-                    app.logger.exception("delivery after commit failed")
-                finally:
-                    session.close()
-
-        response.call_on_close(_deliver)
+        g.pop("emails_after_response", None)
+        response.call_on_close(lambda: _deliver(app, waiting))
         return response
+
+
+def _deliver(app: Flask, ids: list[int]) -> None:
+    from booking.context import now, state
+    from booking.notifications import deliver
+
+    with app.app_context():
+        session = state().sessions()
+        try:
+            deliver(session, now(), ids=ids)
+        except Exception:  # delivery must never break a response; the worker retries
+            app.logger.exception("delivery after commit failed")
+        finally:
+            session.close()

@@ -17,7 +17,7 @@ from booking.context import state
 from booking.dates import date_as
 from booking.models import Booking, Closure, OutboxMessage, StaffUser, TourRequest
 from booking.notifications.ics import visit_event_calendar
-from booking.notifications.message import MailMessage
+from booking.notifications.message import MailMessage, message_id_domain
 from booking.presentation import access_offers_of, museum_facts
 from booking.services.tours import numbers_deadline
 
@@ -147,7 +147,7 @@ def _attach_calendar(message, row, *, reference, sequence, start, end, summary, 
     config = current_app.config
     facts = museum_facts(row.language)
     calendar = visit_event_calendar(
-        uid=f"{reference}@{config['MAIL_MESSAGE_ID_DOMAIN']}", sequence=sequence, start=start, end=end,
+        uid=f"{reference}@{message_id_domain(config)}", sequence=sequence, start=start, end=end,
         summary=summary, description=description, location=facts["address_line"], url=url,
         organizer_email=facts["email"], attendee_email=attendee, now=row.created_at, cancelled=cancelled,
         latitude=facts["latitude"], longitude=facts["longitude"],

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from email.quoprimime import header_encode
+from email.utils import parseaddr
 
 import flask_mail
 
 LINE = 78  # RFC 5322: lines SHOULD stay within 78 characters
 ENCODED_WORD = 75  # RFC 2047: an encoded-word is at most 75 characters
+
+
+def message_id_domain(config: Mapping) -> str:
+    """The domain after the @ of Message-IDs and calendar UIDs: MAIL_MESSAGE_ID_DOMAIN, or the
+    domain of the sender's address."""
+    sender = config["MAIL_DEFAULT_SENDER"]
+    address = parseaddr(sender if isinstance(sender, str) else sender[1])[1]
+    return config.get("MAIL_MESSAGE_ID_DOMAIN") or address.rpartition("@")[2]
 
 
 def _encoded_words(text: str, first_room: int, other_room: int) -> list[str]:

@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 
 from booking import schedule
 from booking.db import epoch_seconds, utc_param
-from booking.models import Closure, Slot
+from booking.models import Slot
 from booking.schedule import Rules
 from booking.services import NotBookable
+from booking.services.closed_times import closures_between
 from booking.services.settings import default_capacity_sql
 
 
@@ -48,12 +49,9 @@ class DayView:
         return sum(slot.remaining for slot in self.slots if slot.bookable)
 
 
-# The two reads, built once: a request binds its values and SQLAlchemy reuses the compiled SQL.
+# The slots read, built once: a request binds its values and SQLAlchemy reuses the compiled SQL
+# (the closures read is closed_times.closures_between).
 # Core columns, not the ORM's: plain rows, without the ORM's loading of entities.
-_closure = Closure.__table__
-_CLOSURES = (sa.select(_closure.c.start_at, _closure.c.end_at, _closure.c.reasons, _closure.c.kind)
-             .where(_closure.c.start_at < utc_param("end"), _closure.c.end_at > utc_param("start"))
-             .order_by(_closure.c.start_at))
 _slot = Slot.__table__
 # One row at least, even without slot rows, so the default capacity comes with the slots.
 _one = sa.select(sa.literal(1).label("one")).subquery("one")
@@ -61,14 +59,6 @@ _SLOTS = (sa.select(default_capacity_sql(sa.bindparam("configured", type_=sa.Int
                     _slot.c.capacity, _slot.c.booked)
           .select_from(_one)
           .outerjoin(_slot, sa.and_(_slot.c.start >= utc_param("start"), _slot.c.start < utc_param("end"))))
-
-
-def closures_between(session: Session, start: dt.datetime, end: dt.datetime,
-                     language: str) -> list[schedule.ClosurePeriod]:
-    """Closures (and openings of holidays) overlapping [start, end), with their reason in `language`."""
-    rows = session.connection().execute(_CLOSURES, {"start": start, "end": end})
-    return [schedule.ClosurePeriod(start_at, end_at, Closure.reason_in(reasons, language), kind)
-            for start_at, end_at, reasons, kind in rows]
 
 
 def days_between(
@@ -152,30 +142,3 @@ def check_bookable(
     closure = schedule.closure_for(start, schedule.slot_end(start, rules), closures)
     if closure:
         raise NotBookable("closed", detail=closure.reason)
-
-
-def open_slot_sql(holiday: bool) -> sa.ColumnElement[bool]:
-    """check_bookable's closures as an SQL condition, to put inside another statement: no closure
-    overlaps the slot [:start, :slot_end), and on a public holiday staff opened the whole day
-    [:day_start, :day_end). The calendar's other rules are check_calendar's."""
-    no_closure = ~sa.exists().where(
-        Closure.kind == "closed",
-        Closure.start_at < utc_param("slot_end"),
-        Closure.end_at > utc_param("start"),
-    )
-    if not holiday:
-        return no_closure
-    opened = sa.exists().where(
-        Closure.kind == "opened",
-        Closure.start_at <= utc_param("day_start"),
-        Closure.end_at >= utc_param("day_end"),
-    )
-    return sa.and_(no_closure, opened)
-
-
-def open_slot_params(rules: Rules, start: dt.datetime) -> tuple[bool, dict[str, dt.datetime]]:
-    """Whether open_slot_sql needs its holiday part for `start`, and the values of its parameters."""
-    day = schedule.to_local(start, rules).date()
-    day_start, day_end = schedule.day_bounds(day, rules)
-    holiday = schedule.holiday_name(day, rules) is not None
-    return holiday, {"slot_end": schedule.slot_end(start, rules), "day_start": day_start, "day_end": day_end}

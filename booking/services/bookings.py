@@ -65,8 +65,7 @@ def find_by_request_key(session: Session, request_key: str) -> Booking | None:
     return session.get(Booking, booking_id) if booking_id is not None else None
 
 
-def book_visit(session: Session, rules: Rules, now: dt.datetime, request: VisitRequest,
-               mail_domain: str = "museumresistance.be") -> tuple[Booking, bool]:
+def book_visit(session: Session, rules: Rules, now: dt.datetime, request: VisitRequest) -> tuple[Booking, bool]:
     """Book a visit; returns (booking, created). A repeated request_key returns the first booking.
 
     Raises NotBookable (closed, past, too far, not a slot), SlotFull, or BookingError("party_size").
@@ -101,7 +100,7 @@ def book_visit(session: Session, rules: Rules, now: dt.datetime, request: VisitR
         session.add(booking)
         if booking.email:
             enqueue_email(session, "visit_confirmed", booking=booking, recipient=booking.email,
-                          language=booking.language, now=now, domain=mail_domain)
+                          language=booking.language, now=now)
         return booking, True
 
     return book_once(session, operation, request.request_key)
@@ -171,24 +170,24 @@ def _lock_active(session: Session, booking_id: int, now: dt.datetime) -> Booking
 
 
 def cancel_booking(session: Session, rules: Rules, now: dt.datetime, booking_id: int,
-                   mail_domain: str = "museumresistance.be", by: ByMuseum | None = None) -> Booking:
+                   by: ByMuseum | None = None) -> Booking:
     """Cancel a visit that has not started; frees its places and emails a calendar cancellation.
 
     `by` is set when staff cancel for the visitor: the email and the visitor's page say why, and
     the audit log keeps who did it.
     """
-    return atomic(session, lambda: cancel_in_transaction(session, now, booking_id, mail_domain, by, rules=rules))
+    return atomic(session, lambda: cancel_in_transaction(session, now, booking_id, by, rules=rules))
 
 
 def cancel_in_transaction(session: Session, now: dt.datetime, booking_id: int,
-                          mail_domain: str = "museumresistance.be", by: ByMuseum | None = None,
+                          by: ByMuseum | None = None,
                           rules: Rules | None = None) -> Booking:
     """cancel_booking's work inside the caller's transaction, for operations that cancel several
     visits all or nothing (closing a day). With `rules`, the freed places go to the slot's waiting list."""
     booking = _lock_active(session, booking_id, now)
     release_places(session, booking.start, booking.party_size)
     if rules is not None:
-        offer_freed_places(session, rules, now, booking.start, mail_domain)
+        offer_freed_places(session, rules, now, booking.start)
     booking.status = "cancelled"
     booking.cancelled_at = now
     booking.updated_at = now
@@ -201,13 +200,13 @@ def cancel_in_transaction(session: Session, now: dt.datetime, booking_id: int,
                      reasons=by.reasons)
     if booking.email:
         enqueue_email(session, "visit_cancelled", booking=booking, recipient=booking.email,
-                      language=booking.language, now=now, domain=mail_domain,
+                      language=booking.language, now=now,
                       payload=by.payload() if by else None)
     return booking
 
 
 def move_booking(session: Session, rules: Rules, now: dt.datetime, booking_id: int,
-                 new_start: dt.datetime, mail_domain: str = "museumresistance.be",
+                 new_start: dt.datetime,
                  by: ByMuseum | None = None, email_day_cap: int | None = None) -> Booking:
     """Move a visit to another slot with room: takes the new places and frees the old in one go.
 
@@ -237,14 +236,14 @@ def move_booking(session: Session, rules: Rules, now: dt.datetime, booking_id: i
             raise BookingError("email_day_cap", field="start", detail=str(email_day_cap))
         for name, value in (("start", new_start), ("sequence", sequence), ("updated_at", now)):
             set_committed_value(booking, name, value)  # the row has them already: no UPDATE at the flush
-        offer_freed_places(session, rules, now, old_start, mail_domain)
+        offer_freed_places(session, rules, now, old_start)
         payload = {"previous_start": old_start.isoformat(), **(by.payload() if by else {})}
         if by:
             audit.record(session, now, by.staff, "booking.move", booking=booking, message=by.message,
                          previous_start=old_start.isoformat(), start=new_start.isoformat())
         if booking.email:
             enqueue_email(session, "visit_moved", booking=booking, recipient=booking.email,
-                          language=booking.language, now=now, domain=mail_domain, payload=payload)
+                          language=booking.language, now=now, payload=payload)
         return booking
 
     return atomic(session, operation)

@@ -14,7 +14,8 @@ from booking.db import UTC, atomic, utc_param
 from booking.models import Slot, StaffUser
 from booking.schedule import Rules
 from booking.services import BookingError, audit
-from booking.services.availability import check_bookable, check_calendar, open_slot_params, open_slot_sql
+from booking.services.availability import check_bookable, check_calendar
+from booking.services.closed_times import open_slot_params, open_slot_sql
 from booking.services.settings import DEFAULT_CAPACITY, default_capacity, default_capacity_sql, put_setting
 
 
@@ -37,7 +38,7 @@ def ensure_slot(session: Session, start: dt.datetime, default_capacity: int) -> 
 def _take_statement(dialect: str, guard: bool | None) -> sa.Insert:
     """take_places' statement, built once per dialect: a booking binds its values, nothing more.
 
-    `guard`: None, or the `holiday` of availability.open_slot_sql, whose condition it adds.
+    `guard`: None, or the `holiday` of closed_times.open_slot_sql, whose condition it adds.
     """
     slot = Slot.__table__  # Core, not the ORM: a statement run with parameters would be an ORM bulk insert
     places = sa.bindparam("places", type_=sa.Integer)

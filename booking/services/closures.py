@@ -123,7 +123,7 @@ def close_period(session: Session, policy, now: dt.datetime, staff: StaffUser | 
     `confirmed` names the visits staff saw and agreed to cancel (Affected.keys()); if the visits
     found now differ (none confirmed yet, or one booked meanwhile), nothing is done and
     NeedsConfirmation carries the list to show. Each visitor and teacher is emailed the reason in
-    their own language. `policy` is the tour policy (rules, mail domain).
+    their own language. `policy` is the tour policy (rules, notify address).
     """
     reasons = {code: text.strip() for code, text in reasons.items() if text and text.strip()}
     if not reasons:
@@ -141,7 +141,7 @@ def close_period(session: Session, policy, now: dt.datetime, staff: StaffUser | 
         session.add(closure)
         by = ByMuseum(staff, message, reasons)
         for booking in affected.bookings:
-            cancel_in_transaction(session, now, booking.id, policy.mail_domain, by)
+            cancel_in_transaction(session, now, booking.id, by)
         for tour in affected.tours:
             cancel_tour_for_closure(session, policy, now, tour.id, staff, reasons, message)
         session.flush()

@@ -72,7 +72,7 @@ def check_desk_start(session: Session, rules: Rules, now: dt.datetime, start: dt
 
 
 def book_at_desk(session: Session, rules: Rules, now: dt.datetime, visit: DeskVisit, overrides: Overrides,
-                 staff: StaffUser | None, overbook_max: int, mail_domain: str = "museumresistance.be") -> tuple[
+                 staff: StaffUser | None, overbook_max: int) -> tuple[
                      Booking, bool]:
     """Book a visit for a caller or a walk-in; returns (booking, created).
 
@@ -114,7 +114,7 @@ def book_at_desk(session: Session, rules: Rules, now: dt.datetime, visit: DeskVi
         audit.record(session, now, staff, "booking.create", booking=booking, **details)
         if booking.email:
             enqueue_email(session, "visit_confirmed", booking=booking, recipient=booking.email,
-                          language=booking.language, now=now, domain=mail_domain)
+                          language=booking.language, now=now)
         return booking, True
 
     return book_once(session, operation, visit.request_key)

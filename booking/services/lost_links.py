@@ -44,8 +44,7 @@ def coming_visits(session: Session, address: str, now: dt.datetime) -> tuple[lis
     return list(bookings), list(group_visits)
 
 
-def send_lost_links(session: Session, now: dt.datetime, email: str, language: str, window: dt.timedelta,
-                    mail_domain: str = "museumresistance.be") -> bool:
+def send_lost_links(session: Session, now: dt.datetime, email: str, language: str, window: dt.timedelta) -> bool:
     """Queue the links email if `email` has coming visits and had none such email within `window`.
 
     Returns whether an email was queued; the caller must not tell the visitor.
@@ -63,7 +62,7 @@ def send_lost_links(session: Session, now: dt.datetime, email: str, language: st
         bookings, group_visits = coming_visits(session, address, now)
         if not bookings and not group_visits:
             return False
-        enqueue_email(session, KIND, recipient=address, language=language, now=now, domain=mail_domain,
+        enqueue_email(session, KIND, recipient=address, language=language, now=now,
                       payload={"bookings": [b.id for b in bookings], "tours": [t.id for t in group_visits]})
         return True
 

@@ -16,15 +16,9 @@ from sqlalchemy.orm import Session
 
 from booking import schedule
 from booking.db import utc_param
-from booking.models import Booking, Closure, Guide, GuideAssignment, GuideDuty, Slot, TourRequest
+from booking.models import Booking, Closure, GuideAssignment, Slot, TourRequest
 from booking.schedule import Rules
-
-
-@dataclass(frozen=True)
-class GuideRef:
-    id: int
-    name: str
-    languages: tuple[str, ...]
+from booking.services.roster import GuideRef, guides_on_duty_between
 
 
 @dataclass(frozen=True)
@@ -130,13 +124,6 @@ _CLOSURES = (
     sa.select(Closure.kind, Closure.start_at, Closure.end_at, Closure.reasons)
     .where(Closure.start_at < utc_param("end"), Closure.end_at > utc_param("start")).order_by(Closure.start_at)
 )
-_GUIDES = (
-    sa.select(Guide.id, Guide.name, Guide.language_codes, Guide.active, GuideDuty.day, GuideDuty.on_duty)
-    .outerjoin(GuideDuty, sa.and_(GuideDuty.guide_id == Guide.id,
-                                  GuideDuty.day >= sa.bindparam("first", type_=GuideDuty.day.type),
-                                  GuideDuty.day <= sa.bindparam("last", type_=GuideDuty.day.type)))
-    .order_by(Guide.id)
-)
 
 
 def _slot_rows(session: Session, start: dt.datetime, end: dt.datetime) -> dict:
@@ -165,32 +152,6 @@ def _closures(session: Session, start: dt.datetime, end: dt.datetime, language: 
         period = schedule.ClosurePeriod(row.start_at, row.end_at, Closure.reason_in(row.reasons or {}, language))
         (opened if row.kind == "opened" else closed).append(period)
     return closed, opened
-
-
-def guides_on_duty_between(session: Session, first: dt.date, last: dt.date) -> tuple[dict, dict[int, GuideRef]]:
-    """Each day's guides on duty, as services.tours.guides_on_duty decides them, in one SELECT.
-
-    A day with roster rows has exactly the active guides marked on duty; a day without rows has every
-    active guide. Returns ({day: [GuideRef]}, every guide by id, inactive ones included).
-    """
-    rows = session.connection().execute(_GUIDES, {"first": first, "last": last}).all()
-    guides: dict[int, GuideRef] = {}
-    active: list[int] = []
-    roster: dict[dt.date, dict[int, bool]] = defaultdict(dict)
-    for row in rows:
-        if row.id not in guides:
-            guides[row.id] = GuideRef(row.id, row.name, tuple(c for c in row.language_codes.split(",") if c))
-            if row.active:
-                active.append(row.id)
-        if row.day is not None:
-            roster[row.day][row.id] = row.on_duty
-    on_duty = {}
-    day = first
-    while day <= last:
-        marks = roster.get(day)
-        on_duty[day] = [guides[i] for i in active if not marks or marks.get(i, False)]
-        day += dt.timedelta(days=1)
-    return on_duty, guides
 
 
 def occupancy_between(session: Session, rules: Rules, first: dt.date, last: dt.date,

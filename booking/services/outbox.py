@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from booking.db import atomic
-from booking.models import OutboxMessage, StaffUser
+from booking.models import OutboxMessage, StaffUser, queue_delivery
 from booking.services import BookingError, audit
 
 
@@ -37,6 +37,7 @@ def resend(session: Session, now: dt.datetime, staff: StaffUser | None, message_
         # email of no visit (a waiting list offer, a password link) is never anonymised.
         audit.record(session, now, staff, "email.resend", booking=row.booking, tour=row.tour, kind=row.kind,
                      previous_status=previous)
+        queue_delivery(session, row.id)
         return row
 
     return atomic(session, operation)

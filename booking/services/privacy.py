@@ -27,7 +27,7 @@ from booking.schedule import Rules
 from booking.services import BookingClosed, audit
 from booking.services.bookings import cancel_booking
 from booking.services.tours import Policy, TourStateError, cancel_tour
-from booking.tours import can_cancel
+from booking.tour_rules import can_cancel
 
 
 @dataclass
@@ -202,8 +202,7 @@ def purge_personal_data(session: Session, rules: Rules, now: dt.datetime, retent
     return report
 
 
-def request_visit_erasure(session: Session, rules: Rules, now: dt.datetime, booking_id: int,
-                          mail_domain: str = "museumresistance.be") -> Booking:
+def request_visit_erasure(session: Session, rules: Rules, now: dt.datetime, booking_id: int) -> Booking:
     """The visitor erases their booking's data: a visit still to come is cancelled first (its places
     freed, the cancellation email queued), then the erasure is recorded; `finish_erasures` completes
     it once that email is out."""
@@ -211,7 +210,7 @@ def request_visit_erasure(session: Session, rules: Rules, now: dt.datetime, book
     session.commit()
     if booking.anonymised_at is None and booking.is_active and booking.start > now:
         with contextlib.suppress(BookingClosed):  # started or cancelled meanwhile: nothing to cancel
-            cancel_booking(session, rules, now, booking_id, mail_domain)
+            cancel_booking(session, rules, now, booking_id)
 
     def operation() -> Booking:
         locked = session.get(Booking, booking_id, with_for_update=True, populate_existing=True)

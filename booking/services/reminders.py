@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from booking import tours
 from booking.db import atomic
 from booking.models import Booking, TourRequest, enqueue_email
 from booking.services.tours import numbers_deadline
+from booking.tour_rules import TourRules
 
 
 @dataclass(frozen=True)
@@ -94,8 +94,7 @@ def _claim(session: Session, model, row_id: int, start: dt.datetime, window: dt.
     return result.rowcount == 1
 
 
-def send_visit_reminders(session: Session, rules: ReminderRules, now: dt.datetime,
-                         mail_domain: str = "museumresistance.be") -> list[str]:
+def send_visit_reminders(session: Session, rules: ReminderRules, now: dt.datetime) -> list[str]:
     """Queue the due visit reminders, each once; returns the references reminded by this run."""
     sent = []
     for booking_id, start in due_visit_reminders(session, rules, now):
@@ -104,7 +103,7 @@ def send_visit_reminders(session: Session, rules: ReminderRules, now: dt.datetim
                 return None
             booking = session.get(Booking, booking_id, populate_existing=True)
             enqueue_email(session, "visit_reminder", booking=booking, recipient=booking.email,
-                          language=booking.language, now=now, domain=mail_domain)
+                          language=booking.language, now=now)
             return booking
 
         booking = atomic(session, operation)
@@ -113,8 +112,8 @@ def send_visit_reminders(session: Session, rules: ReminderRules, now: dt.datetim
     return sent
 
 
-def send_tour_reminders(session: Session, rules: ReminderRules, tour_rules: tours.TourRules, now: dt.datetime,
-                        mail_domain: str = "museumresistance.be") -> list[str]:
+def send_tour_reminders(session: Session, rules: ReminderRules, tour_rules: TourRules,
+                        now: dt.datetime) -> list[str]:
     """Ask each due teacher, once, to confirm the final numbers; returns the references asked."""
     sent = []
     for tour_id, start in due_tour_reminders(session, rules, tour_rules.cancel_days_before, now):
@@ -123,8 +122,7 @@ def send_tour_reminders(session: Session, rules: ReminderRules, tour_rules: tour
                 return None
             tour = session.get(TourRequest, tour_id, populate_existing=True)
             enqueue_email(session, "tour_reminder", tour=tour, recipient=tour.email, language=tour.language,
-                          now=now, payload={"deadline": numbers_deadline(tour.start, tour_rules).isoformat()},
-                          domain=mail_domain)
+                          now=now, payload={"deadline": numbers_deadline(tour.start, tour_rules).isoformat()})
             return tour
 
         tour = atomic(session, operation)

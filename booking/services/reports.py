@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from booking import schedule
 from booking.models import Booking, TourRequest
 from booking.schedule import Rules
-from booking.tours import GROUP_KINDS, TOUR_LANGUAGES
+from booking.tour_rules import GROUP_KINDS, TOUR_LANGUAGES
 
 
 @dataclass(frozen=True)

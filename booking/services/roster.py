@@ -1,8 +1,11 @@
-"""The guides: who is on duty each day (the roster), adding a guide, deactivating one."""
+"""The guides: who is on duty each day (the roster, decided here only), adding a guide, deactivating one."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -44,16 +47,72 @@ def all_guides(session: Session) -> list[Guide]:
     return list(session.scalars(sa.select(Guide).order_by(Guide.active.desc(), Guide.name)))
 
 
+# --- who is on duty: the one place that decides it ----------------------------------------------
+
+def _on_duty(active: Iterable[int], marks: Mapping[int, bool] | None) -> list[int]:
+    """The roster's rule: a day staff set has exactly the active guides they marked on duty; a day
+    they did not set (no rows) has every active guide."""
+    return [guide for guide in active if not marks or marks.get(guide, False)]
+
+
+def guides_on_duty(session: Session, day: dt.date) -> list[Guide]:
+    """The active guides working on `day`, in order of id."""
+    marks = dict(session.execute(sa.select(GuideDuty.guide_id, GuideDuty.on_duty).where(GuideDuty.day == day)).all())
+    guides = {g.id: g for g in session.scalars(sa.select(Guide).where(Guide.active.is_(True)).order_by(Guide.id))}
+    return [guides[guide_id] for guide_id in _on_duty(guides, marks)]
+
+
 def on_duty(session: Session, days: list[dt.date]) -> dict[dt.date, set[int]]:
-    """For each day, the ids of the active guides on duty: the day's roster, else every active guide."""
+    """For each day, the ids of the active guides on duty."""
     guides = [guide.id for guide in active_guides(session)]
     rows = session.execute(sa.select(GuideDuty.day, GuideDuty.guide_id, GuideDuty.on_duty)
                            .where(GuideDuty.day.in_(days))).all()
     rostered: dict[dt.date, dict[int, bool]] = {}
     for row in rows:
         rostered.setdefault(row.day, {})[row.guide_id] = row.on_duty
-    return {day: {g for g in guides if rostered[day].get(g, False)} if day in rostered else set(guides)
-            for day in days}
+    return {day: set(_on_duty(guides, rostered.get(day))) for day in days}
+
+
+@dataclass(frozen=True)
+class GuideRef:
+    """A guide as the day views show them (services/occupancy.py), without loading the row."""
+
+    id: int
+    name: str
+    languages: tuple[str, ...]
+
+
+_GUIDES = (
+    sa.select(Guide.id, Guide.name, Guide.language_codes, Guide.active, GuideDuty.day, GuideDuty.on_duty)
+    .outerjoin(GuideDuty, sa.and_(GuideDuty.guide_id == Guide.id,
+                                  GuideDuty.day >= sa.bindparam("first", type_=GuideDuty.day.type),
+                                  GuideDuty.day <= sa.bindparam("last", type_=GuideDuty.day.type)))
+    .order_by(Guide.id)
+)
+
+
+def guides_on_duty_between(session: Session, first: dt.date, last: dt.date) -> tuple[dict, dict[int, GuideRef]]:
+    """Each day's guides on duty, as guides_on_duty decides them, in one SELECT (for the day views).
+
+    Returns ({day: [GuideRef]}, every guide by id, inactive ones included).
+    """
+    rows = session.connection().execute(_GUIDES, {"first": first, "last": last}).all()
+    guides: dict[int, GuideRef] = {}
+    active: list[int] = []
+    roster: dict[dt.date, dict[int, bool]] = defaultdict(dict)
+    for row in rows:
+        if row.id not in guides:
+            guides[row.id] = GuideRef(row.id, row.name, tuple(c for c in row.language_codes.split(",") if c))
+            if row.active:
+                active.append(row.id)
+        if row.day is not None:
+            roster[row.day][row.id] = row.on_duty
+    duty = {}
+    day = first
+    while day <= last:
+        duty[day] = [guides[i] for i in _on_duty(active, roster.get(day))]
+        day += dt.timedelta(days=1)
+    return duty, guides
 
 
 def _assignments(session: Session, rules: Rules, day: dt.date, guide_ids: set[int]):

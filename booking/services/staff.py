@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from booking.db import atomic
-from booking.models import Guide, OutboxMessage, StaffSession, StaffUser, enqueue_email
+from booking.models import OutboxMessage, StaffSession, StaffUser, enqueue_email
 from booking.services import BookingError, audit
 
 # Compared against when the email is unknown, so both answers take the same time.
@@ -78,14 +78,24 @@ def _set_password(user: StaffUser, password: str, now: dt.datetime) -> None:
     user.locked_until = None
 
 
-def create_staff(session: Session, email: str, password: str, role: str = "staff", name: str = "") -> StaffUser:
+def _new_account_email(email: str, role: str) -> str:
+    """The address of an account about to be made, normalised; an unknown role is refused."""
     email = _normalise(email)
     if role not in StaffUser.ROLES:
         raise AccountError("role", field="role")
+    return email
+
+
+def _refuse_taken(session: Session, email: str) -> None:
+    if session.scalar(sa.select(StaffUser.id).where(StaffUser.email == email)):
+        raise AccountError("staff_exists", field="email")
+
+
+def create_staff(session: Session, email: str, password: str, role: str = "staff", name: str = "") -> StaffUser:
+    email = _new_account_email(email, role)
 
     def operation() -> StaffUser:
-        if session.scalar(sa.select(StaffUser.id).where(StaffUser.email == email)):
-            raise AccountError("staff_exists", field="email")
+        _refuse_taken(session, email)
         user = StaffUser(email=email, name=name, role=role, password_hash=generate_password_hash(password))
         session.add(user)
         return user
@@ -345,13 +355,10 @@ def create_account(session: Session, now: dt.datetime, admin: StaffUser, email: 
     The account starts with a random password that nobody sees, so no password travels by email or
     over the admin's shoulder.
     """
-    email = _normalise(email)
-    if role not in StaffUser.ROLES:
-        raise AccountError("role", field="role")
+    email = _new_account_email(email, role)
 
     def operation() -> StaffUser:
-        if session.scalar(sa.select(StaffUser.id).where(StaffUser.email == email)):
-            raise AccountError("staff_exists", field="email")
+        _refuse_taken(session, email)
         user = StaffUser(email=email, name=name.strip(), role=role, created_at=now,
                          password_hash=generate_password_hash(secrets.token_urlsafe(32)))
         session.add(user)
@@ -431,11 +438,3 @@ def send_reset(session: Session, now: dt.datetime, admin: StaffUser, user_id: in
 
 
 # --- guides ----------------------------------------------------------------------------------------
-
-def add_guide(session: Session, name: str, languages: list[str]) -> Guide:
-    def operation() -> Guide:
-        guide = Guide(name=name.strip(), language_codes=",".join(languages))
-        session.add(guide)
-        return guide
-
-    return atomic(session, operation)

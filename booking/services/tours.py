@@ -9,15 +9,28 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from booking import schedule, tours
+from booking import schedule
 from booking.access import NONE, AccessNeeds
 from booking.db import atomic, flush_or_retry
-from booking.models import Closure, Guide, GuideAssignment, GuideDuty, StaffUser, TourRequest, enqueue_email
+from booking.models import Guide, GuideAssignment, StaffUser, TourRequest, enqueue_email
 from booking.references import GROUP_PREFIX, new_reference
 from booking.schedule import Rules
 from booking.services import BookingError, audit
 from booking.services.capacity import change_places, moving_changes
-from booking.tours import TourRules
+from booking.services.closed_times import closed_by_staff, opened_days
+from booking.services.roster import guides_on_duty
+from booking.tour_rules import (
+    GROUP_KINDS,
+    TOUR_LANGUAGES,
+    TourRules,
+    can_cancel,
+    duration,
+    group_problems,
+    guides_needed,
+    spanned_slots,
+    start_problem,
+    working_days_between,
+)
 
 
 @dataclass(frozen=True)
@@ -28,7 +41,6 @@ class Policy:
     tour_rules: TourRules
     museum_email: str
     museum_language: str
-    mail_domain: str = "museumresistance.be"
 
 
 @dataclass(frozen=True)
@@ -89,13 +101,6 @@ class _Unfit(Exception):
         self.reason = reason
 
 
-def guides_on_duty(session: Session, day: dt.date) -> list[Guide]:
-    """The active guides working on `day`: the day's roster if staff set one, else every active guide."""
-    roster = dict(session.execute(sa.select(GuideDuty.guide_id, GuideDuty.on_duty).where(GuideDuty.day == day)).all())
-    guides = session.scalars(sa.select(Guide).where(Guide.active.is_(True)).order_by(Guide.id))
-    return [guide for guide in guides if not roster or roster.get(guide.id, False)]
-
-
 def _busy_guide_ids(session: Session, slots: list[dt.datetime], tour_id: int | None) -> set[int]:
     query = sa.select(GuideAssignment.guide_id).where(GuideAssignment.start.in_(slots))
     if tour_id is not None:
@@ -106,7 +111,7 @@ def _busy_guide_ids(session: Session, slots: list[dt.datetime], tour_id: int | N
 def free_guides(session: Session, rules: Rules, start: dt.datetime, minutes: int, language: str,
                 tour_id: int | None = None) -> list[Guide]:
     """Guides on duty who speak `language` and hold nothing in those hours, least versatile first."""
-    slots = tours.spanned_slots(start, minutes, rules)
+    slots = spanned_slots(start, minutes, rules)
     busy = _busy_guide_ids(session, slots, tour_id)
     day = schedule.to_local(start, rules).date()
     speaking = [g for g in guides_on_duty(session, day) if g.speaks(language) and g.id not in busy]
@@ -115,7 +120,7 @@ def free_guides(session: Session, rules: Rules, start: dt.datetime, minutes: int
 
 
 def _pick_guides(session, rules, tour_rules, start, minutes, pupils, language, tour_id=None) -> list[Guide]:
-    needed = tours.guides_needed(pupils, tour_rules)
+    needed = guides_needed(pupils, tour_rules)
     day = schedule.to_local(start, rules).date()
     speakers = [g for g in guides_on_duty(session, day) if g.speaks(language)]
     if len(speakers) < needed:
@@ -126,36 +131,15 @@ def _pick_guides(session, rules, tour_rules, start, minutes, pupils, language, t
     return free[:needed]
 
 
-def _closed_by_staff(session: Session, start: dt.datetime, minutes: int) -> bool:
-    end = start + dt.timedelta(minutes=minutes)
-    return session.scalar(
-        sa.select(sa.func.count()).select_from(Closure)
-        .where(Closure.kind == "closed", Closure.start_at < end, Closure.end_at > start)
-    ) > 0
-
-
-def _opened_days(session: Session, rules: Rules, starts: list[dt.datetime]) -> set[dt.date]:
-    """Which of the days of `starts` are holidays staff opened exceptionally."""
-    if not starts:
-        return set()
-    bounds = [schedule.day_bounds(schedule.to_local(start, rules).date(), rules) for start in starts]
-    rows = session.execute(
-        sa.select(Closure.start_at, Closure.end_at).where(
-            Closure.kind == "opened", Closure.start_at < max(end for _s, end in bounds),
-            Closure.end_at > min(start for start, _e in bounds))
-    ).all()
-    return schedule.opened_days([schedule.ClosurePeriod(r.start_at, r.end_at, "", "opened") for r in rows], rules)
-
-
 def _try_hold(session, policy: Policy, start, minutes, people, guided, pupils, language,
               old_slots=(), tour_id=None) -> list[Guide]:
     """Take the places (and pick the guides) for one start inside a savepoint; _Unfit if it does not fit."""
     rules = policy.rules
-    if _closed_by_staff(session, start, minutes):
+    if closed_by_staff(session, start, minutes):
         raise _Unfit("closed")
     guides = (_pick_guides(session, rules, policy.tour_rules, start, minutes, pupils, language, tour_id)
               if guided else [])
-    new_slots = tours.spanned_slots(start, minutes, rules)
+    new_slots = spanned_slots(start, minutes, rules)
     savepoint = session.begin_nested()
     if not change_places(session, moving_changes(list(old_slots), new_slots, people), rules.slot_capacity):
         savepoint.rollback()
@@ -169,13 +153,13 @@ def _assign(session: Session, tour: TourRequest, guides: list[Guide], rules: Rul
     tour.assignments.clear()
     session.flush()
     for guide in guides:
-        for slot in tours.spanned_slots(tour.start, tour.duration_minutes, rules):
+        for slot in spanned_slots(tour.start, tour.duration_minutes, rules):
             tour.assignments.append(GuideAssignment(guide=guide, start=slot))
     flush_or_retry(session)
 
 
 def _release(session: Session, tour: TourRequest, rules: Rules) -> None:
-    slots = tours.spanned_slots(tour.start, tour.duration_minutes, rules)
+    slots = spanned_slots(tour.start, tour.duration_minutes, rules)
     change_places(session, moving_changes(slots, [], tour.people), rules.slot_capacity)
     tour.assignments.clear()
 
@@ -187,19 +171,19 @@ def validate_application(app: TourApplication, policy: Policy, now: dt.datetime,
     `opened`: holidays staff opened exceptionally, open like any weekday.
     """
     rules, tour_rules = policy.rules, policy.tour_rules
-    errors = tours.group_problems(app.group_kind, app.pupils, app.adults, app.guided, rules.slot_capacity,
+    errors = group_problems(app.group_kind, app.pupils, app.adults, app.guided, rules.slot_capacity,
                                   tour_rules)
-    if app.group_kind not in tours.GROUP_KINDS:
+    if app.group_kind not in GROUP_KINDS:
         errors["group_kind"] = "group_kind"
-    if app.guided and app.tour_language not in tours.TOUR_LANGUAGES:
+    if app.guided and app.tour_language not in TOUR_LANGUAGES:
         errors["tour_language"] = "tour_language"
     if not app.starts:
         errors["start_1"] = "start_missing"
-    minutes = tours.duration(app.guided, app.duration_minutes, tour_rules)
+    minutes = duration(app.guided, app.duration_minutes, tour_rules)
     if not app.guided and minutes not in tour_rules.self_guided_minutes:
         errors["duration_minutes"] = "duration"
     for index, start in enumerate(app.starts, start=1):
-        problem = tours.start_problem(start, minutes, now, rules, tour_rules, opened)
+        problem = start_problem(start, minutes, now, rules, tour_rules, opened)
         if problem:
             errors[f"start_{index}"] = problem
     return errors
@@ -219,10 +203,10 @@ def request_tour(session: Session, policy: Policy, now: dt.datetime, app: TourAp
         existing = find_tour_by_request_key(session, app.request_key)
         if existing:
             return existing, False
-    errors = validate_application(app, policy, now, _opened_days(session, policy.rules, app.starts))
+    errors = validate_application(app, policy, now, opened_days(session, policy.rules, app.starts))
     if errors:
         raise TourInputError(errors)
-    minutes = tours.duration(app.guided, app.duration_minutes, policy.tour_rules)
+    minutes = duration(app.guided, app.duration_minutes, policy.tour_rules)
     starts = [start.astimezone(schedule.UTC) for start in app.starts]
 
     def operation() -> TourRequest:
@@ -265,14 +249,13 @@ def _email(session, policy: Policy, now, tour: TourRequest, kind: str, payload: 
     if not tour.email:  # a group staff entered without an email address
         return
     enqueue_email(session, kind, tour=tour, recipient=tour.email, language=tour.language, now=now,
-                  payload=payload, domain=policy.mail_domain)
+                  payload=payload)
 
 
 def _notify_museum(session, policy: Policy, now, tour: TourRequest, event: str) -> None:
     if policy.museum_email:
         enqueue_email(session, "museum_tour_update", tour=tour, recipient=policy.museum_email,
-                      language=policy.museum_language, now=now, payload={"event": event},
-                      domain=policy.mail_domain)
+                      language=policy.museum_language, now=now, payload={"event": event})
 
 
 def _locked(session: Session, tour_id: int, allowed: tuple[str, ...]) -> TourRequest:
@@ -302,7 +285,7 @@ def confirm_tour(session: Session, policy: Policy, now: dt.datetime, tour_id: in
 
 
 def _reassign(session: Session, policy: Policy, tour: TourRequest, guide_ids: list[int]) -> None:
-    needed = tours.guides_needed(tour.pupils, policy.tour_rules)
+    needed = guides_needed(tour.pupils, policy.tour_rules)
     if len(set(guide_ids)) != needed:
         raise TourStateError("guide_count", field="guides", detail=str(needed))
     free = {g.id: g for g in free_guides(session, policy.rules, tour.start, tour.duration_minutes,
@@ -335,14 +318,14 @@ def propose_time(session: Session, policy: Policy, now: dt.datetime, tour_id: in
 
     def operation() -> TourRequest:
         tour = _locked(session, tour_id, ("pending", "proposed"))
-        problem = tours.start_problem(new_start, tour.duration_minutes, now, policy.rules,
+        problem = start_problem(new_start, tour.duration_minutes, now, policy.rules,
                                       _staff_lead_rules(policy.tour_rules),
-                                      _opened_days(session, policy.rules, [new_start]))
+                                      opened_days(session, policy.rules, [new_start]))
         if problem:
             raise TourStateError(problem, field="start")
         if new_start == tour.start:
             raise TourStateError("same_time", field="start")
-        old_slots = tours.spanned_slots(tour.start, tour.duration_minutes, policy.rules)
+        old_slots = spanned_slots(tour.start, tour.duration_minutes, policy.rules)
         tour.assignments.clear()
         session.flush()
         try:
@@ -402,7 +385,7 @@ def cancel_tour(session: Session, policy: Policy, now: dt.datetime, tour_id: int
 
     def operation() -> TourRequest:
         tour = _locked(session, tour_id, TourRequest.HOLDING)
-        if not tours.can_cancel(tour.start, now, policy.tour_rules):
+        if not can_cancel(tour.start, now, policy.tour_rules):
             raise TourStateError("too_late_to_cancel")
         was_confirmed = tour.status == "confirmed"
         _release(session, tour, policy.rules)
@@ -464,7 +447,7 @@ def staff_queue(session: Session, policy: Policy, now: dt.datetime) -> list[Queu
     today = schedule.local_today(now, policy.rules)
     entries = []
     for tour in rows:
-        waited = tours.working_days_between(schedule.to_local(tour.created_at, policy.rules).date(), today,
+        waited = working_days_between(schedule.to_local(tour.created_at, policy.rules).date(), today,
                                             policy.rules)
         flagged = tour.status == "pending" and waited > policy.tour_rules.flag_after_working_days
         entries.append(QueueEntry(tour, waited, flagged, tour.guides))
@@ -487,7 +470,7 @@ def create_confirmed_tour(session: Session, policy: Policy, now: dt.datetime, ap
         existing = find_tour_by_request_key(session, app.request_key)
         if existing:
             return existing, False
-    minutes = tours.duration(app.guided, app.duration_minutes, policy.tour_rules)
+    minutes = duration(app.guided, app.duration_minutes, policy.tour_rules)
     start = app.starts[0].astimezone(schedule.UTC)
 
     def operation() -> TourRequest:
@@ -596,7 +579,7 @@ def _resize_guides(session: Session, policy: Policy, tour: TourRequest, pupils: 
     refuses the whole change. A concurrent holder of the same guide makes the operation retry.
     """
     session.refresh(tour, ["assignments"])
-    needed = tours.guides_needed(pupils, policy.tour_rules)
+    needed = guides_needed(pupils, policy.tour_rules)
     current = _by_versatility(tour.guides)
     if needed < len(current):
         released = current[needed:]
@@ -614,7 +597,7 @@ def _resize_guides(session: Session, policy: Policy, tour: TourRequest, pupils: 
         raise TourStateError("numbers_no_guide", field="pupils")
     added = free[:needed - len(current)]
     for guide in added:
-        for slot in tours.spanned_slots(tour.start, tour.duration_minutes, policy.rules):
+        for slot in spanned_slots(tour.start, tour.duration_minutes, policy.rules):
             tour.assignments.append(GuideAssignment(guide=guide, start=slot))
     flush_or_retry(session)
     return added, []
@@ -635,7 +618,7 @@ def change_group_size(session: Session, policy: Policy, now: dt.datetime, tour_i
         tour = _locked(session, tour_id, ("confirmed",))
         if not can_change_numbers(tour, now, policy.tour_rules):
             raise TourStateError("too_late_to_change")
-        errors = tours.group_problems(tour.group_kind, pupils, adults, tour.guided, policy.rules.slot_capacity,
+        errors = group_problems(tour.group_kind, pupils, adults, tour.guided, policy.rules.slot_capacity,
                                       policy.tour_rules)
         if errors:
             raise TourInputError(errors)
@@ -643,7 +626,7 @@ def change_group_size(session: Session, policy: Policy, now: dt.datetime, tour_i
             raise TourStateError("numbers_unchanged", field="pupils")
         old = {"pupils": tour.pupils, "adults": tour.adults}
         delta = pupils + adults - tour.people
-        slots = tours.spanned_slots(tour.start, tour.duration_minutes, policy.rules)
+        slots = spanned_slots(tour.start, tour.duration_minutes, policy.rules)
         if delta and not change_places(session, {slot: delta for slot in slots}, policy.rules.slot_capacity):
             raise TourStateError("numbers_capacity", field="pupils")  # the transaction is rolled back
         added, released = _resize_guides(session, policy, tour, pupils) if tour.guided else ([], [])
@@ -655,7 +638,7 @@ def change_group_size(session: Session, policy: Policy, now: dt.datetime, tour_i
             _email(session, policy, now, tour, "tour_numbers_changed", payload)
         if policy.museum_email:
             enqueue_email(session, "museum_tour_update", tour=tour, recipient=policy.museum_email,
-                          language=policy.museum_language, now=now, payload=payload, domain=policy.mail_domain)
+                          language=policy.museum_language, now=now, payload=payload)
         return tour
 
     return atomic(session, operation)

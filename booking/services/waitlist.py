@@ -36,8 +36,7 @@ class WaitRequest:
     language: str
 
 
-def join_waitlist(session: Session, rules: Rules, now: dt.datetime, request: WaitRequest,
-                  mail_domain: str = "museumresistance.be") -> WaitlistEntry:
+def join_waitlist(session: Session, rules: Rules, now: dt.datetime, request: WaitRequest) -> WaitlistEntry:
     """Put a visitor on the slot's waiting list; only while the slot lacks the places and an offer can still come."""
     if not rules.party_min <= request.people <= rules.party_max:
         raise BookingError("party_size", field="party_size")
@@ -62,14 +61,13 @@ def join_waitlist(session: Session, rules: Rules, now: dt.datetime, request: Wai
         session.add(entry)
         flush_or_retry(session)
         enqueue_email(session, "waitlist_joined", waitlist=entry, recipient=entry.email, language=entry.language,
-                      now=now, domain=mail_domain)
+                      now=now)
         return entry
 
     return atomic(session, operation)
 
 
-def offer_freed_places(session: Session, rules: Rules, now: dt.datetime, start: dt.datetime,
-                       mail_domain: str = "museumresistance.be") -> list[WaitlistEntry]:
+def offer_freed_places(session: Session, rules: Rules, now: dt.datetime, start: dt.datetime) -> list[WaitlistEntry]:
     """Offer the slot's free places to the first waiting entries that fit, in the order they joined.
 
     Runs inside the caller's transaction (a cancellation, a move, the periodic job). Each offer
@@ -102,19 +100,18 @@ def offer_freed_places(session: Session, rules: Rules, now: dt.datetime, start: 
             continue
         session.refresh(entry)
         enqueue_email(session, "waitlist_offer", waitlist=entry, recipient=entry.email, language=entry.language,
-                      now=now, domain=mail_domain)
+                      now=now)
         offered.append(entry)
     return offered
 
 
-def offer_places(session: Session, rules: Rules, now: dt.datetime, start: dt.datetime,
-                 mail_domain: str = "museumresistance.be") -> list[WaitlistEntry]:
+def offer_places(session: Session, rules: Rules, now: dt.datetime, start: dt.datetime) -> list[WaitlistEntry]:
     """offer_freed_places in a transaction of its own."""
-    return atomic(session, lambda: offer_freed_places(session, rules, now, start, mail_domain))
+    return atomic(session, lambda: offer_freed_places(session, rules, now, start))
 
 
 def _give_back(session: Session, rules: Rules, now: dt.datetime, entry_id: int, status: str,
-               from_statuses: tuple[str, ...], mail_domain: str) -> WaitlistEntry | None:
+               from_statuses: tuple[str, ...]) -> WaitlistEntry | None:
     """Close an entry; if it held an offer, give its places back and offer them to the next in line."""
     entry = session.get(WaitlistEntry, entry_id, populate_existing=True)
     if entry is None or entry.status not in from_statuses:
@@ -128,19 +125,18 @@ def _give_back(session: Session, rules: Rules, now: dt.datetime, entry_id: int, 
         return None
     if was_offered:
         release_places(session, entry.start, entry.people)
-        offer_freed_places(session, rules, now, entry.start, mail_domain)
+        offer_freed_places(session, rules, now, entry.start)
     session.refresh(entry)
     return entry
 
 
-def leave_waitlist(session: Session, rules: Rules, now: dt.datetime, entry_id: int,
-                   mail_domain: str = "museumresistance.be") -> WaitlistEntry:
+def leave_waitlist(session: Session, rules: Rules, now: dt.datetime, entry_id: int) -> WaitlistEntry:
     """The visitor leaves the list (or turns down an offer): held places go to the next in line."""
 
     def operation() -> WaitlistEntry:
         entry = session.get(WaitlistEntry, entry_id, populate_existing=True)
         status = "declined" if entry is not None and entry.status == "offered" else "left"
-        closed = _give_back(session, rules, now, entry_id, status, ACTIVE, mail_domain)
+        closed = _give_back(session, rules, now, entry_id, status, ACTIVE)
         if closed is None:
             raise BookingClosed("waitlist_closed")
         return closed
@@ -149,7 +145,7 @@ def leave_waitlist(session: Session, rules: Rules, now: dt.datetime, entry_id: i
 
 
 def accept_offer(session: Session, rules: Rules, now: dt.datetime, entry_id: int,
-                 mail_domain: str = "museumresistance.be", email_day_cap: int | None = None) -> Booking:
+                 email_day_cap: int | None = None) -> Booking:
     """Turn a valid offer into a booking of the places it holds; raises BookingClosed otherwise.
 
     `email_day_cap` (the visitor's link): refused with BookingError("email_day_cap") while the address
@@ -184,14 +180,13 @@ def accept_offer(session: Session, rules: Rules, now: dt.datetime, entry_id: int
         session.execute(sa.update(WaitlistEntry).where(WaitlistEntry.id == entry_id)
                         .values(booking_id=booking.id).execution_options(synchronize_session=False))
         enqueue_email(session, "visit_confirmed", booking=booking, recipient=booking.email,
-                      language=booking.language, now=now, domain=mail_domain)
+                      language=booking.language, now=now)
         return booking
 
     return atomic(session, operation)
 
 
-def expire_offers(session: Session, rules: Rules, now: dt.datetime,
-                  mail_domain: str = "museumresistance.be") -> list[str]:
+def expire_offers(session: Session, rules: Rules, now: dt.datetime) -> list[str]:
     """Close the offers whose time is up, each in its own transaction, passing their places on."""
     due = session.scalars(sa.select(WaitlistEntry.id).where(
         WaitlistEntry.status == "offered", WaitlistEntry.offer_expires_at <= now)).all()
@@ -199,20 +194,19 @@ def expire_offers(session: Session, rules: Rules, now: dt.datetime,
     expired = []
     for entry_id in due:
         entry = atomic(session, lambda entry_id=entry_id: _give_back(
-            session, rules, now, entry_id, "expired", ("offered",), mail_domain))
+            session, rules, now, entry_id, "expired", ("offered",)))
         if entry is not None:
             expired.append(entry.reference)
     return expired
 
 
-def offer_all(session: Session, rules: Rules, now: dt.datetime,
-              mail_domain: str = "museumresistance.be") -> list[str]:
+def offer_all(session: Session, rules: Rules, now: dt.datetime) -> list[str]:
     """Offer free places in every slot that has people waiting (after capacity raises, group cancellations...)."""
     cutoff = now + dt.timedelta(minutes=rules.offer_cutoff_minutes)
     starts = session.scalars(sa.select(WaitlistEntry.start).where(
         WaitlistEntry.status == "waiting", WaitlistEntry.start > cutoff).distinct()).all()
     session.commit()
-    return [entry.reference for start in starts for entry in offer_places(session, rules, now, start, mail_domain)]
+    return [entry.reference for start in starts for entry in offer_places(session, rules, now, start)]
 
 
 def close_past_entries(session: Session, now: dt.datetime) -> list[str]:
@@ -228,11 +222,10 @@ def close_past_entries(session: Session, now: dt.datetime) -> list[str]:
     return atomic(session, operation)
 
 
-def run_waitlist_jobs(session: Session, rules: Rules, now: dt.datetime,
-                      mail_domain: str = "museumresistance.be") -> dict[str, list[str]]:
+def run_waitlist_jobs(session: Session, rules: Rules, now: dt.datetime) -> dict[str, list[str]]:
     """What run-jobs does for the waiting list: expire offers, offer what is free, close past entries."""
-    return {"offers expired": expire_offers(session, rules, now, mail_domain),
-            "offers made": offer_all(session, rules, now, mail_domain),
+    return {"offers expired": expire_offers(session, rules, now),
+            "offers made": offer_all(session, rules, now),
             "entries closed": close_past_entries(session, now)}
 
 

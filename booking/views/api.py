@@ -12,12 +12,12 @@ from wtforms.validators import AnyOf, InputRequired
 
 from booking import schedule
 from booking.access import CODES as ACCESS_CODES
-from booking.context import db, mail_domain, now, rules, tour_policy
+from booking.context import db, now, rules, tour_policy
+from booking.extensions import rate_limited
 from booking.forms import TourRequestForm, VisitForm
 from booking.i18n import best_language
 from booking.messages import explain, explain_tour
 from booking.models import LANGUAGES, Booking
-from booking.notifications.dispatch import deliver_after_commit
 from booking.services import BookingError, SlotFull
 from booking.services.availability import days_between
 from booking.services.bookings import VisitRequest, book_visit
@@ -204,6 +204,7 @@ def _json_body(fields: tuple[str, ...]) -> tuple[dict, MultiDict]:
 
 
 @bp.post("/bookings")
+@rate_limited("RATELIMIT_BOOKING")
 def create_booking():
     """Book a visit. 201 with the booking; 409 slot_full; 422 with field errors for anything else."""
     _body, formdata = _json_body(("start", "party_size", "name", "email", "language", "note", "access_needs",
@@ -216,19 +217,17 @@ def create_booking():
     if len(key) > 80:
         return _errors({"Idempotency-Key": gettext("Use at most 80 characters.")})
     try:
-        booking, created = book_visit(db(), rules(), now(), VisitRequest(
+        booking, _created = book_visit(db(), rules(), now(), VisitRequest(
             start=form.start.data, party_size=form.party_size.data, name=form.name.data,
             email=form.email.data, language=form.language.data, note=form.note.data or "",
             access_needs=form.access_needs_value(),
             request_key=f"api:{key}" if key else None,
             email_day_cap=current_app.config["MAX_BOOKINGS_PER_EMAIL_PER_DAY"],
-        ), mail_domain())
+        ))
     except SlotFull as error:
         return jsonify({"error": "slot_full", "message": explain(error)}), 409
     except BookingError as error:
         return _errors({error.field or "start": explain(error)})
-    if created:
-        deliver_after_commit()
     g.log_reference = booking.reference
     return jsonify(_booking_json(booking)), 201
 
@@ -257,6 +256,7 @@ _TOUR_FIELDS = ("kind", "duration_minutes", "organisation", "address", "postcode
 
 
 @bp.post("/tour-requests")
+@rate_limited("RATELIMIT_GROUP_REQUEST")
 def create_tour_request():
     """Request a group visit. 201 pending; 409 with a reason when no time fits; 422 for bad input."""
     body, formdata = _json_body(_TOUR_FIELDS)
@@ -291,7 +291,6 @@ def create_tour_request():
     except NoTimeFits as error:
         return jsonify({"error": "no_time_fits", "reason": error.reason, "reasons": error.reasons,
                         "message": explain_tour(error.reason)}), 409
-    deliver_after_commit()
     g.log_reference = tour.reference
     return jsonify({"reference": tour.reference, "status": tour.status, "start": _iso(tour.start)}), 201
 

@@ -12,11 +12,11 @@ from flask_babel import lazy_gettext as _l
 
 from booking import schedule
 from booking.context import db, now, rules, tour_policy
+from booking.extensions import rate_limited
 from booking.forms import ConfirmForm, FinalNumbersForm, TourRequestForm, required_fields
 from booking.links import tour_path
 from booking.messages import explain_tour
 from booking.models import TourRequest
-from booking.notifications.dispatch import deliver_after_commit
 from booking.presentation import access_offers_of
 from booking.references import GROUP_PREFIX, normalise_reference
 from booking.services.roster import any_active_guide
@@ -33,7 +33,7 @@ from booking.services.tours import (
     request_tour,
 )
 from booking.tokens import token_matches
-from booking.tours import can_cancel, cancel_deadline
+from booking.tour_rules import can_cancel, cancel_deadline
 from booking.views.public import bp, links_bp
 
 # Errors the service reports by field, shown next to the form field they concern.
@@ -58,6 +58,7 @@ def application_from(form: TourRequestForm, language: str, starts: list, request
 
 
 @bp.route("/groups", methods=["GET", "POST"])
+@rate_limited("RATELIMIT_GROUP_REQUEST")
 def groups():
     """The request form; a request that fits is held and the teacher lands on its private page.
 
@@ -93,7 +94,6 @@ def groups():
             status = 409
         else:
             if created:
-                deliver_after_commit()
                 flash(gettext("Your request is received. We hold this time for your group until we answer; "
                               "we have sent a summary to %(email)s.", email=tour.email), "success")
             return redirect(tour_path(tour))
@@ -164,25 +164,30 @@ def _tour_action(reference: str, token: str, action, success):
             flash(explain_tour(error.code, error.detail), "error")
         else:
             flash(str(success), "success")
-        deliver_after_commit()  # an expired proposal also queues its emails
     return redirect(url_for("links.tour_page", reference=tour.reference, token=token))
 
 
 @links_bp.post("/g/<reference>/<token>/accept")
+@rate_limited("RATELIMIT_MANAGE")
 def accept_proposal(reference: str, token: str):
-    return _tour_action(reference, token,
-                        lambda tour: answer_proposal(db(), tour_policy(), now(), tour.id, accept=True),
-                        _l("Thank you: your group visit is confirmed. We have sent you the details."))
+    return _answer(reference, token, True,
+                   _l("Thank you: your group visit is confirmed. We have sent you the details."))
 
 
 @links_bp.post("/g/<reference>/<token>/refuse")
+@rate_limited("RATELIMIT_MANAGE")
 def refuse_proposal(reference: str, token: str):
+    return _answer(reference, token, False, _l("You declined the time we proposed. We no longer hold it."))
+
+
+def _answer(reference: str, token: str, accept: bool, success):
+    """The teacher's answer to the time staff proposed."""
     return _tour_action(reference, token,
-                        lambda tour: answer_proposal(db(), tour_policy(), now(), tour.id, accept=False),
-                        _l("You declined the time we proposed. We no longer hold it."))
+                        lambda tour: answer_proposal(db(), tour_policy(), now(), tour.id, accept=accept), success)
 
 
 @links_bp.route("/g/<reference>/<token>/cancel", methods=["GET", "POST"])
+@rate_limited("RATELIMIT_MANAGE")
 def cancel_request(reference: str, token: str):
     """Asks once more (a page of its own, no JavaScript needed); its button's post cancels."""
     if request.method == "GET":
@@ -196,6 +201,7 @@ def cancel_request(reference: str, token: str):
 
 
 @links_bp.post("/g/<reference>/<token>/numbers")
+@rate_limited("RATELIMIT_MANAGE")
 def final_numbers(reference: str, token: str):
     """The teacher's final numbers: changed and confirmed by email, or the page again with the reason."""
     tour = load_tour(reference, token)
@@ -217,10 +223,10 @@ def final_numbers(reference: str, token: str):
         else:  # too late, or no longer confirmed: the page no longer shows the form
             flash(explain_tour(error.code, error.detail), "error")
         return redirect(url_for("links.tour_page", reference=tour.reference, token=token))
-    deliver_after_commit()
     flash(gettext("Your numbers are updated. We have sent you a confirmation and told the museum."), "success")
     return redirect(url_for("links.tour_page", reference=tour.reference, token=token))
 @links_bp.route("/g/<reference>/<token>/delete", methods=["GET", "POST"])
+@rate_limited("RATELIMIT_MANAGE")
 def erase_tour(reference: str, token: str):
     """Delete my data, for a group visit: cancelled first while it may still be cancelled from here."""
     from booking.services.privacy import request_tour_erasure

@@ -6,14 +6,15 @@ import datetime as dt
 
 from flask import current_app, g, render_template, request
 
-from booking.context import db, mail_domain, now
+from booking.context import db, now
+from booking.extensions import rate_limited
 from booking.forms import LostLinkForm
-from booking.notifications.dispatch import deliver_after_commit
 from booking.services.lost_links import send_lost_links
 from booking.views.public import bp
 
 
 @bp.route("/lost-link", methods=["GET", "POST"])
+@rate_limited("RATELIMIT_SIGN_IN")
 def lost_link():
     """The answer is the same whether or not the address has bookings, and whether or not it was
     throttled (one email per address every LOST_LINK_MINUTES, see services/lost_links.py)."""
@@ -23,6 +24,5 @@ def lost_link():
     if not form.validate_on_submit():
         return render_template("public/lost_link.html", form=form, sent=False), 422
     window = dt.timedelta(minutes=current_app.config["LOST_LINK_MINUTES"])
-    if send_lost_links(db(), now(), form.email.data, g.lang, window, mail_domain()):
-        deliver_after_commit()
+    send_lost_links(db(), now(), form.email.data, g.lang, window)
     return render_template("public/lost_link.html", form=form, sent=True)

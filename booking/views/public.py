@@ -14,14 +14,13 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import MultiDict
 
 from booking import schedule
-from booking.context import db, mail_domain, now, rules
-from booking.extensions import retry_after_seconds
+from booking.context import db, now, rules
+from booking.extensions import rate_limited, retry_after_seconds
 from booking.forms import ConfirmForm, MoveForm, VisitForm
 from booking.i18n import best_language
 from booking.links import visit_path
 from booking.messages import explain
 from booking.models import Booking
-from booking.notifications.dispatch import deliver_after_commit
 from booking.presentation import access_offers_of
 from booking.references import normalise_reference
 from booking.services import BookingClosed, BookingError
@@ -172,6 +171,7 @@ def _slot_summary(form: VisitForm):
 
 
 @bp.route("/book", methods=["GET", "POST"])
+@rate_limited("RATELIMIT_BOOKING")
 def book():
     """The booking form for one slot; a valid post books and redirects to the booking's page.
 
@@ -198,13 +198,12 @@ def book():
                 access_needs=form.access_needs_value(),
                 request_key=form.request_key(),
                 email_day_cap=current_app.config["MAX_BOOKINGS_PER_EMAIL_PER_DAY"],
-            ), mail_domain())
+            ))
         except BookingError as error:
             form[error.field or "start"].errors = [explain(error)]
             status = 409 if error.code == "slot_full" else 422
         else:
             if created:
-                deliver_after_commit()
                 flash(gettext("Your visit is booked. We have sent a confirmation to %(email)s.",
                               email=booking.email), "success")
             else:
@@ -251,6 +250,7 @@ def manage(reference: str, token: str):
 
 
 @links_bp.route("/b/<reference>/<token>/cancel", methods=["GET", "POST"])
+@rate_limited("RATELIMIT_MANAGE")
 def cancel(reference: str, token: str):
     """Asks once more (a page of its own, no JavaScript needed); its button's post cancels."""
     booking = load_visit(reference, token)
@@ -262,16 +262,16 @@ def cancel(reference: str, token: str):
                                back=url_for("links.manage", reference=booking.reference, token=token))
     if form.validate_on_submit():
         try:
-            cancel_booking(db(), rules(), now(), booking.id, mail_domain())
+            cancel_booking(db(), rules(), now(), booking.id)
         except BookingClosed as error:
             flash(explain(error), "error")
         else:
-            deliver_after_commit()
             flash(gettext("Your visit is cancelled. We have sent you a confirmation."), "success")
     return redirect(url_for("links.manage", reference=booking.reference, token=token))
 
 
 @links_bp.route("/b/<reference>/<token>/move", methods=["GET", "POST"])
+@rate_limited("RATELIMIT_MANAGE")
 def move(reference: str, token: str):
     """Choose a day, then a slot with room; the post moves the booking in one transaction.
 
@@ -287,13 +287,12 @@ def move(reference: str, token: str):
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                move_booking(db(), rules(), now(), booking.id, form.start.data, mail_domain(),
+                move_booking(db(), rules(), now(), booking.id, form.start.data,
                              email_day_cap=current_app.config["MAX_BOOKINGS_PER_EMAIL_PER_DAY"])
             except BookingError as error:
                 form.start.errors = [explain(error)]
                 status = 409 if error.code == "slot_full" else 422
             else:
-                deliver_after_commit()
                 flash(gettext("Your visit has moved. We have sent you the new details."), "success")
                 return redirect(url_for("links.manage", reference=booking.reference, token=token))
         else:
@@ -328,7 +327,6 @@ def erase_and_deliver(booking=None, tour=None) -> None:
     from booking.notifications import deliver
     from booking.services.privacy import finish_erasures, pending_email_ids
 
-    db().info.pop("queued_emails", None)  # sent here, before the address is erased
     ids = pending_email_ids(db(), booking=booking, tour=tour)
     if ids:
         deliver(db(), now(), ids=ids)
@@ -336,6 +334,7 @@ def erase_and_deliver(booking=None, tour=None) -> None:
 
 
 @links_bp.route("/b/<reference>/<token>/delete", methods=["GET", "POST"])
+@rate_limited("RATELIMIT_MANAGE")
 def erase(reference: str, token: str):
     """Delete my data: a confirmation page, then the visit (if still to come) is cancelled and erased."""
     booking = load_visit(reference, token)
@@ -346,7 +345,7 @@ def erase(reference: str, token: str):
     if form.validate_on_submit():
         from booking.services.privacy import request_visit_erasure
 
-        request_visit_erasure(db(), rules(), now(), booking.id, mail_domain())
+        request_visit_erasure(db(), rules(), now(), booking.id)
         erase_and_deliver(booking=booking)
         return redirect(back)
     return render_template("public/erase.html", form=form, back=back, reference=booking.reference,

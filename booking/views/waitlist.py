@@ -10,12 +10,12 @@ from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 
 from booking import schedule
-from booking.context import db, mail_domain, now, rules
+from booking.context import db, now, rules
+from booking.extensions import rate_limited
 from booking.forms import ConfirmForm, WaitlistForm
 from booking.links import visit_path, waitlist_path
 from booking.messages import explain
 from booking.models import WaitlistEntry
-from booking.notifications.dispatch import deliver_after_commit
 from booking.references import normalise_reference
 from booking.services import BookingClosed, BookingError
 from booking.services.waitlist import PREFIX, WaitRequest, accept_offer, expire_offers, join_waitlist, leave_waitlist
@@ -29,6 +29,7 @@ def waitlist_opens_before(moment: dt.datetime) -> dt.datetime:
 
 
 @bp.route("/waitlist", methods=["GET", "POST"])
+@rate_limited("RATELIMIT_BOOKING")
 def waitlist():
     form = WaitlistForm()
     status = 200
@@ -41,7 +42,7 @@ def waitlist():
         try:
             entry = join_waitlist(db(), rules(), now(), WaitRequest(
                 start=form.start.data, people=form.party_size.data, name=form.name.data, email=form.email.data,
-                language=g.lang), mail_domain())
+                language=g.lang))
         except BookingError as error:
             if error.code == "waitlist_places_free":
                 flash(explain(error), "info")
@@ -49,7 +50,6 @@ def waitlist():
             form[error.field or "start"].errors = [explain(error)]
             status = 422
         else:
-            deliver_after_commit()
             flash(gettext("You are on the waiting list. We have sent a confirmation to %(email)s.",
                           email=entry.email), "success")
             return redirect(waitlist_path(entry))
@@ -73,8 +73,7 @@ def load_entry(reference: str, token: str) -> WaitlistEntry:
 def waitlist_entry(reference: str, token: str):
     entry = load_entry(reference, token)
     if entry.status == "offered" and entry.offer_expires_at <= now():
-        expire_offers(db(), rules(), now(), mail_domain())
-        deliver_after_commit()
+        expire_offers(db(), rules(), now())
         db().refresh(entry)
     booking_link = visit_path(entry.booking) if entry.booking is not None else None
     return render_template("public/waitlist.html", entry=entry, token=token, form=ConfirmForm(),
@@ -82,35 +81,34 @@ def waitlist_entry(reference: str, token: str):
 
 
 @links_bp.post("/w/<reference>/<token>/accept")
+@rate_limited("RATELIMIT_MANAGE")
 def accept_waitlist_offer(reference: str, token: str):
     entry = load_entry(reference, token)
     if ConfirmForm().validate_on_submit():
         try:
-            booking = accept_offer(db(), rules(), now(), entry.id, mail_domain(),
+            booking = accept_offer(db(), rules(), now(), entry.id,
                                    email_day_cap=current_app.config["MAX_BOOKINGS_PER_EMAIL_PER_DAY"])
         except BookingError as error:  # closed, expired, or the address's most bookings that day
             if error.code == "offer_expired":
-                expire_offers(db(), rules(), now(), mail_domain())
+                expire_offers(db(), rules(), now())
             flash(explain(error), "error")
         else:
-            deliver_after_commit()
             flash(gettext("Your visit is booked. We have sent a confirmation to %(email)s.", email=booking.email),
                   "success")
             return redirect(visit_path(booking))
-        deliver_after_commit()
     return redirect(url_for("links.waitlist_entry", reference=entry.reference, token=token))
 
 
 @links_bp.post("/w/<reference>/<token>/leave")
+@rate_limited("RATELIMIT_MANAGE")
 def leave_waitlist_page(reference: str, token: str):
     entry = load_entry(reference, token)
     if ConfirmForm().validate_on_submit():
         try:
-            leave_waitlist(db(), rules(), now(), entry.id, mail_domain())
+            leave_waitlist(db(), rules(), now(), entry.id)
         except BookingClosed as error:
             flash(explain(error), "error")
         else:
-            deliver_after_commit()
             flash(gettext("You have left the waiting list."), "success")
     return redirect(url_for("links.waitlist_entry", reference=entry.reference, token=token))
 

@@ -10,6 +10,7 @@ from flask import Response, abort, current_app, g, request, send_from_directory
 from flask_babel import gettext
 
 from booking.context import db, now
+from booking.notifications.message import message_id_domain
 from booking.presentation import museum_facts
 from booking.services.whatson import events_from
 from booking.views.public import links_bp
@@ -37,7 +38,7 @@ def events_feed():
     calendar.add("prodid", "-//Musee national de la Resistance//Events//EN")
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", gettext("Events at the %(museum)s", museum=facts["name"]))
-    domain = current_app.config["MAIL_MESSAGE_ID_DOMAIN"]
+    domain = message_id_domain(current_app.config)
     for item in events_from(db(), now() - dt.timedelta(days=30)):
         event = icalendar.Event()
         event.add("uid", f"event-{item.id}@{domain}")

@@ -16,7 +16,6 @@ from booking.dates import date_as
 from booking.forms import ChangePasswordForm, ConfirmForm, StaffAccountForm, StaffRoleForm
 from booking.i18n import current_language
 from booking.models import AuditEntry, StaffUser
-from booking.notifications.dispatch import deliver_after_commit
 from booking.services import staff as service
 from booking.views.staff import admin_only, bp
 from booking.views.staff.auth import AUTH_FINGERPRINT
@@ -80,7 +79,6 @@ def accounts():
             form.email.errors = [_explain(error)]
             status = 400
         else:
-            deliver_after_commit()
             flash(gettext("The account %(email)s is created; it has been emailed a link to choose a password.",
                           email=user.email), "success")
             return redirect(url_for("staff.accounts", lang=request.args.get("lang")))
@@ -103,7 +101,6 @@ def _account_action(user_id: int, action: Callable[[StaffUser], StaffUser], succ
         except service.AccountError as error:
             flash(_explain(error), "error")
         else:
-            deliver_after_commit()
             flash(success % {"email": user.email}, "success")
     # An admin who has just given up the role (or been disabled) can no longer see the list.
     target = "staff.accounts" if _me().is_admin and _me().active else "staff.index"

@@ -10,10 +10,9 @@ from flask_babel import format_time, gettext, ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from booking.context import db, now
-from booking.extensions import login_manager
+from booking.extensions import login_manager, rate_limited
 from booking.forms import ForgotPasswordForm, LoginForm, NewPasswordForm
 from booking.i18n import current_language
-from booking.notifications.dispatch import deliver_after_commit
 from booking.services import staff as accounts
 from booking.views.staff import PUBLIC_ENDPOINTS, SESSION_TOKEN, bp, public
 
@@ -83,6 +82,7 @@ def _refusal(refused: accounts.SignInRefused) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
+@rate_limited("RATELIMIT_SIGN_IN")
 def login():
     form = LoginForm()
     status = 200
@@ -120,12 +120,12 @@ def logout_everywhere():
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @public
+@rate_limited("RATELIMIT_SIGN_IN")
 def forgot_password():
     """Ask for a reset link; the answer is the same whether or not the address has an account."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         accounts.request_password_reset(db(), now(), form.email.data, current_language())
-        deliver_after_commit()
         hours = current_app.config["STAFF_RESET_HOURS"]
         flash(ngettext("If an account exists for this address, we have sent it a link to choose a new "
                        "password. The link works for %(num)s hour.",
@@ -137,6 +137,7 @@ def forgot_password():
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 @public
+@rate_limited("RATELIMIT_SIGN_IN")
 def reset_password(token: str):
     """The page an emailed link opens: choose a new password, once, before the link expires."""
     config = current_app.config

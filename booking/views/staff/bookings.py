@@ -18,13 +18,11 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from booking import schedule
-from booking import tours as tour_rules_module
 from booking.audit_sentences import email_label, email_status_label, override_label, sentence, when
-from booking.context import db, mail_domain, now, rules, tour_policy
+from booking.context import db, now, rules, tour_policy
 from booking.forms import BookingSearchForm, DeskBookingForm, DeskGroupForm, GuidesForm, StaffCancelForm, StaffMoveForm
 from booking.messages import explain, explain_tour
 from booking.models import AuditEntry, Booking, Guide, OutboxMessage, StaffUser, TourRequest
-from booking.notifications.dispatch import deliver_after_commit
 from booking.references import GROUP_PREFIX, normalise_reference
 from booking.services import BookingError
 from booking.services.bookings import ByMuseum, cancel_booking, move_booking
@@ -38,6 +36,7 @@ from booking.services.tours import (
     change_guides,
     free_guides,
 )
+from booking.tour_rules import guides_needed
 from booking.views.staff import bp
 
 SEARCH_LIMIT = 100
@@ -185,7 +184,7 @@ def _render_booking(item: Booking | TourRequest, status: int = 200, cancel_form=
     else:
         context["can_cancel"] = item.holds and item.start > moment
         context["can_change_guides"] = item.guided and item.status == "confirmed" and item.start > moment
-        context["guides_needed"] = tour_rules_module.guides_needed(item.pupils, tour_policy().tour_rules)
+        context["guides_needed"] = guides_needed(item.pupils, tour_policy().tour_rules)
         choices = _guide_choices(item) if context["can_change_guides"] else []
         if guides_form is not None and guides_form.guides.data is not None:  # keep what staff ticked
             choices = [(guide_id, name, guide_id in guides_form.guides.data) for guide_id, name, _held in choices]
@@ -222,22 +221,29 @@ def booking_cancel(reference: str):
         return _render_booking(item, 422, cancel_form=form)
     try:
         if isinstance(item, Booking):
-            cancel_booking(db(), rules(), now(), item.id, mail_domain(), by=ByMuseum(_staff(), form.message.data or ""))
+            cancel_booking(db(), rules(), now(), item.id, by=ByMuseum(_staff(), form.message.data or ""))
         else:
             cancel_tour_by_staff(db(), tour_policy(), now(), item.id, _staff(), form.message.data or "")
     except BookingError as error:
         form.message.errors = [_refusal(error)]
         return _render_booking(_find(reference), 409, cancel_form=form, error=form.message.errors[0])
-    deliver_after_commit()
-    flash(_done_message(item, gettext("%(reference)s is cancelled."),
-                        gettext("%(reference)s is cancelled; %(email)s has been emailed.")), "success")
-    return redirect(url_for("staff.booking", reference=item.reference))
+    return _done(item, gettext("%(reference)s is cancelled."),
+                 gettext("%(reference)s is cancelled; %(email)s has been emailed."))
 
 
 def _done_message(item: Booking | TourRequest, without_email: str, with_email: str) -> str:
     if item.email:
         return with_email % {"reference": item.reference, "email": item.email}
     return without_email % {"reference": item.reference}
+
+
+def _done(item: Booking | TourRequest, without_email: str, with_email: str, created: bool = True):
+    """Say what was done (or, for a booking form sent twice, that it was already), then show the record."""
+    if created:
+        flash(_done_message(item, without_email, with_email), "success")
+    else:
+        flash(gettext("This booking was already made; here it is."), "info")
+    return redirect(url_for("staff.booking", reference=item.reference))
 
 
 @bp.post("/bookings/<reference>/move")
@@ -251,15 +257,13 @@ def booking_move(reference: str):
         return _render_booking(item, 422, move_form=form)
     start = schedule.local_datetime(form.date.data, dt.time.fromisoformat(form.time.data), rules())
     try:
-        move_booking(db(), rules(), now(), item.id, start, mail_domain(),
+        move_booking(db(), rules(), now(), item.id, start,
                      by=ByMuseum(_staff(), form.message.data or ""))
     except BookingError as error:
         form.date.errors = [explain(error)]
         return _render_booking(_find(reference), 409, move_form=form, error=form.date.errors[0])
-    deliver_after_commit()
-    flash(_done_message(item, gettext("%(reference)s is moved."),
-                        gettext("%(reference)s is moved; %(email)s has been emailed.")), "success")
-    return redirect(url_for("staff.booking", reference=item.reference))
+    return _done(item, gettext("%(reference)s is moved."),
+                 gettext("%(reference)s is moved; %(email)s has been emailed."))
 
 
 @bp.post("/bookings/<reference>/guides")
@@ -305,19 +309,13 @@ def new_booking():
                           request_key=form.request_key())
         try:
             item, created = book_at_desk(db(), rules(), now(), visit, overrides, _staff(),
-                                         current_app.config["STAFF_OVERBOOK_MAX"], mail_domain())
+                                         current_app.config["STAFF_OVERBOOK_MAX"])
         except BookingError as error:
             _desk_error(form, error)
             status = 409 if error.code in ("slot_full", "overbook_limit") else 422
         else:
-            if created:
-                deliver_after_commit()
-                flash(_done_message(item, gettext("%(reference)s is booked."),
-                                    gettext("%(reference)s is booked; the confirmation goes to %(email)s.")),
-                      "success")
-            else:
-                flash(gettext("This booking was already made; here it is."), "info")
-            return redirect(url_for("staff.booking", reference=item.reference))
+            return _done(item, gettext("%(reference)s is booked."),
+                         gettext("%(reference)s is booked; the confirmation goes to %(email)s."), created)
     else:
         status = 422
     return render_template("staff/new_booking.html", form=form,
@@ -381,14 +379,8 @@ def new_group():
             form[_GROUP_FIELDS.get(error.field or "start", "date")].errors = [_refusal(error)]
             status = 409
         else:
-            if created:
-                deliver_after_commit()
-                flash(_done_message(tour, gettext("%(reference)s is confirmed."),
-                                    gettext("%(reference)s is confirmed; the confirmation goes to %(email)s.")),
-                      "success")
-            else:
-                flash(gettext("This booking was already made; here it is."), "info")
-            return redirect(url_for("staff.booking", reference=tour.reference))
+            return _done(tour, gettext("%(reference)s is confirmed."),
+                         gettext("%(reference)s is confirmed; the confirmation goes to %(email)s."), created)
     else:
         status = 422
     return render_template("staff/new_group.html", form=form), status

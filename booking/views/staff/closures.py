@@ -12,7 +12,6 @@ from booking.context import db, now, rules, tour_policy
 from booking.dates import date_as
 from booking.forms import ClosureForm, ConfirmForm
 from booking.i18n import current_language
-from booking.notifications.dispatch import deliver_after_commit
 from booking.services.closures import (
     ClosureError,
     NeedsConfirmation,
@@ -97,7 +96,6 @@ def closures():
     except ClosureError as error:
         form[error.field or "first_day"].errors = [explain_closure(error)]
         return _page(form, 422)
-    deliver_after_commit()
     if affected.count:
         flash(ngettext("The museum is closed: %(period)s. %(num)s visit was cancelled and told why.",
                        "The museum is closed: %(period)s. %(num)s visits were cancelled and told why.",

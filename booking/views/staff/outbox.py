@@ -8,7 +8,6 @@ from flask_login import current_user
 
 from booking.context import db, now
 from booking.forms import ConfirmForm
-from booking.notifications.dispatch import deliver_after_commit
 from booking.services import BookingError
 from booking.services.outbox import resend, undelivered
 from booking.views.staff import bp
@@ -29,7 +28,5 @@ def resend_email(message_id: int):
     except BookingError:
         flash(gettext("This email is no longer waiting to be sent."), "error")
     else:
-        db().info.setdefault("queued_emails", []).append(row.id)
-        deliver_after_commit()
         flash(gettext("The email to %(recipient)s is queued again.", recipient=row.recipient), "success")
     return redirect(url_for("staff.outbox"))

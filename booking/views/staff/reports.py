@@ -14,6 +14,7 @@ from booking.context import db, now, rules, state
 from booking.forms import ExportRangeForm, PersonExportForm, StatsPeriodForm
 from booking.i18n import LANGUAGE_NAMES, current_language, group_kind_label, tour_status_label
 from booking.models import Booking, Closure, TourRequest
+from booking.notifications.message import message_id_domain
 from booking.presentation import access_needs_line
 from booking.services import exports as export_service
 from booking.services import reports
@@ -200,7 +201,7 @@ def feed(secret: str):
     tour_rules = state().tour_rules
     window = export_service.feed_window(moment, rules(), max(rules().horizon_days, tour_rules.max_days_ahead))
     tours, closures = export_service.feed_contents(session, window)
-    domain = current_app.config["MAIL_MESSAGE_ID_DOMAIN"]
+    domain = message_id_domain(current_app.config)
     language = current_language()
     events = [_tour_event(tour, domain) for tour in tours] + [_closure_event(c, domain, language) for c in closures]
     body = export_service.feed_calendar(events, name=gettext("Museum: group visits and closures"), now=moment,

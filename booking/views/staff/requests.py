@@ -14,7 +14,6 @@ from booking.context import db, now, rules, tour_policy
 from booking.forms import DecisionForm
 from booking.messages import explain_tour
 from booking.models import TourRequest
-from booking.notifications.dispatch import deliver_after_commit
 from booking.services.tours import TourStateError, confirm_tour, decline_tour, free_guides, propose_time, staff_queue
 from booking.views.staff import bp
 
@@ -57,7 +56,6 @@ def _decide(tour_id: int, action, success: str):
         except TourStateError as error:
             flash(f"{tour.reference}: {explain_tour(error.code, error.detail)}", "error")
         else:
-            deliver_after_commit()
             flash(success % {"reference": tour.reference}, "success")
     return redirect(url_for("staff.requests"))
 
