@@ -147,3 +147,34 @@ def test_check_in_on_a_tablet_updates_the_row_without_a_reload(live_server, brow
         actions = session.scalars(sa.select(AuditEntry.details).where(AuditEntry.action == "booking.attendance")
                                   .order_by(AuditEntry.id)).all()
         assert actions == [{"attendance": "arrived", "previous": None}, {"attendance": None, "previous": "arrived"}]
+
+
+def test_walk_in_buttons_count_on_a_tablet_without_a_reload(live_server, browser: Browser, session):
+    from booking.models import Slot
+    from booking.services.staff import create_staff
+
+    app = live_server.app
+    with app.app_context():
+        create_staff(session, STAFF_EMAIL, STAFF_PASSWORD)
+    context = browser.new_context(locale="en-GB", timezone_id="Europe/Brussels", **TABLET)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        sign_in(page, live_server.url)
+        page.get_by_role("link", name=re.compile(r"Mon 1 Mar")).click()
+        hour = page.locator("#slot-1000-walk-ins")
+        page.evaluate("() => { window.notReloaded = true; }")
+        hour.get_by_role("button", name="+1 walk-in").tap()
+        expect(hour.locator(".attendance")).to_have_text("1 walk-in (without a booking)")
+        hour = page.locator("#slot-1000-walk-ins")
+        hour.get_by_label("Walk-ins").fill("4")
+        hour.get_by_role("button", name="Add").tap()
+        expect(page.locator("#slot-1000-walk-ins .attendance")).to_have_text("5 walk-ins (without a booking)")
+        page.locator("#slot-1000-walk-ins").get_by_role("button", name="−1 (undo)").tap()
+        expect(page.locator("#slot-1000-walk-ins .attendance")).to_have_text("4 walk-ins (without a booking)")
+        assert page.evaluate("() => window.notReloaded") is True
+    finally:
+        context.close()
+    with app.app_context():
+        session.expire_all()
+        assert session.scalars(sa.select(Slot.walk_ins)).all() == [4]
