@@ -341,3 +341,10 @@ def test_statistics_and_their_csv_show_visitors_with_and_without_a_booking(
         "3", "9")
     week_row = next(r for r in rows if r and r[0] == "2027-W09")
     assert dict(zip(header[1:], week_row[1:], strict=True))["Walk-ins (visitors without a booking)"] == "9"
+
+
+def test_a_refused_walk_in_is_explained_in_french_with_its_narrow_space(staff_client):
+    staff_client.post("/staff/day/2027-03-01/walk-ins?lang=fr", data={"time": "10:00", "people": "0"})
+    page = staff_client.get("/staff/day/2027-03-01?lang=fr").get_data(as_text=True)
+    assert "10:00\u202f: Indiquez un nombre de 1 à 50." in page
+    assert "0 entrée (sans réservation)" in page  # French counts 0 in the singular

@@ -12,7 +12,7 @@ from flask_login import current_user
 from booking import schedule
 from booking.context import db, now, rules
 from booking.forms import START_TIMES, CheckInForm, WalkInForm, WalkInUndoForm
-from booking.i18n import current_language
+from booking.i18n import colon, current_language
 from booking.models import Booking, TourRequest
 from booking.services.attendance import AttendanceError, mark
 from booking.services.occupancy import DayOccupancy, SlotOccupancy, day_bookings, occupancy_between
@@ -191,7 +191,7 @@ def _walk_in_answer(date: dt.date, form, change):
         html = render_template("staff/_walkins.html", walk=walk, can_mark=date <= _today())
         return jsonify(walk_ins=walk.walk_ins, error=error, html=html), 409 if error else 200
     if error:
-        flash(f"{start.strftime('%H:%M')}: {error}", "error")
+        flash(f"{colon(start.strftime('%H:%M'))} {error}", "error")
     return redirect(url_for("staff.day", day=date.isoformat(), _anchor=anchor))
 
 
