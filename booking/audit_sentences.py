@@ -247,6 +247,36 @@ def _capacity_default(d: dict) -> list[str]:
     return said
 
 
+def _kept_back_slot(d: dict) -> list[str]:
+    [(start, old)] = d["old"].items()
+    return [ngettext("Kept %(num)s place back for walk-ins at %(time)s (it was %(old)s).",
+                     "Kept %(num)s places back for walk-ins at %(time)s (it was %(old)s).",
+                     d["new"], time=_moment(start), old=old)]
+
+
+def _kept_back_day(d: dict) -> list[str]:
+    return [ngettext("Kept %(num)s place back for walk-ins in every hour of %(day)s.",
+                     "Kept %(num)s places back for walk-ins in every hour of %(day)s.", d["new"], day=_day(d["day"]))]
+
+
+def _kept_back_default(d: dict) -> list[str]:
+    said = [ngettext("Set the places kept back for walk-ins to %(num)s an hour by default (it was %(old)s).",
+                     "Set the places kept back for walk-ins to %(num)s an hour by default (it was %(old)s).",
+                     d["new"], old=d["old"])]
+    if d.get("slots_changed"):
+        said.append(ngettext("%(num)s coming hour follows it.", "%(num)s coming hours follow it.", d["slots_changed"]))
+    return said
+
+
+def _walk_in(d: dict) -> list[str]:
+    if d.get("people", 0) < 0:
+        said = gettext("Took back one walk-in counted at %(time)s.", time=_moment(d["slot"]))
+    else:
+        said = ngettext("Counted %(num)s walk-in at %(time)s.", "Counted %(num)s walk-ins at %(time)s.",
+                        d["people"], time=_moment(d["slot"]))
+    return [said, ngettext("%(num)s walk-in in that hour.", "%(num)s walk-ins in that hour.", d.get("total", 0))]
+
+
 def _guide_add(d: dict) -> list[str]:
     return [gettext("Added the guide %(name)s, who gives tours in %(languages)s.",
                     name=d["name"], languages=_languages(d.get("languages") or []))]
@@ -326,6 +356,11 @@ SENTENCES: dict[str, Callable[[dict], list[str]]] = {
     "capacity.slot": _capacity_slot,
     "capacity.day": _capacity_day,
     "capacity.default": _capacity_default,
+    "kept_back.slot": _kept_back_slot,
+    "kept_back.day": _kept_back_day,
+    "kept_back.default": _kept_back_default,
+    "walkin.add": _walk_in,
+    "walkin.undo": _walk_in,
     "guide.add": _guide_add,
     "guide.edit": _guide_edit,
     "guide.activate": lambda d: [gettext("Brought back the guide %(name)s.", name=d["name"])],

@@ -648,6 +648,37 @@ class DefaultCapacityForm(Form):
     capacity = IntegerField(_l("Places in each hour"), validators=_capacity_validators)
 
 
+class KeptBackForm(Form):
+    """Places kept back for visitors without a booking: by default, for a whole day, or for one hour."""
+
+    scope = SelectField(_l("For"), choices=[
+        SelectChoice("default", _l("Every hour by default")), SelectChoice("day", _l("A whole day")),
+        SelectChoice("hour", _l("One hour"))], default="day")
+    date = DateField(_l("Date"), validators=[Optional()])
+    time = SelectField(_l("Arrival time"), choices=START_TIMES, default="10:00")
+    kept_back = IntegerField(_l("Places kept back"), validators=_capacity_validators)
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.scope.data in ("day", "hour") and self.date.data is None and not self.date.errors:
+            self.date.errors = [_l("Choose a date.")]  # Optional() stops the field's own validators
+            return False
+        return valid
+
+
+class WalkInForm(Form):
+    """Visitors let in at the desk without a booking, in one hour of the day."""
+
+    time = SelectField(_l("Arrival time"), choices=START_TIMES)
+    people = IntegerField(_l("Walk-ins"), validators=[
+        InputRequired(_l("Give a number of people.")),
+        NumberRange(min=1, max=50, message=_l("Give a number from 1 to 50."))])
+
+
+class WalkInUndoForm(Form):
+    time = SelectField(_l("Arrival time"), choices=START_TIMES)
+
+
 class GuideForm(Form):
     name = StringField(_l("Name"), filters=[_strip],
                        validators=[DataRequired(_l("Please give the guide's name.")), Length(max=100), plain_name])

@@ -63,6 +63,8 @@ class Slot(Base):
         sa.CheckConstraint("booked >= 0", name="slot_booked_not_negative"),
         sa.CheckConstraint("booked <= capacity", name="slot_not_overbooked"),
         sa.CheckConstraint("capacity >= 0", name="slot_capacity_not_negative"),
+        sa.CheckConstraint("kept_back >= 0 AND kept_back <= capacity", name="slot_kept_back_within_capacity"),
+        sa.CheckConstraint("walk_ins >= 0", name="slot_walk_ins_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -71,10 +73,20 @@ class Slot(Base):
     # False: the slot follows the default capacity, and a change of the default updates it.
     capacity_custom: Mapped[bool] = mapped_column(default=False)
     booked: Mapped[int] = mapped_column(default=0)
+    # Places online bookings, the API and waiting-list offers leave for visitors without a booking;
+    # the desk may use them. False in kept_back_custom: the slot follows the default (setting table).
+    kept_back: Mapped[int] = mapped_column(default=0, server_default="0")
+    kept_back_custom: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # People who came in without a booking, counted at the desk (see WalkIn); never in `booked`.
+    walk_ins: Mapped[int] = mapped_column(default=0, server_default="0")
 
     @property
     def remaining(self) -> int:
         return max(self.capacity - self.booked, 0)
+
+    @property
+    def remaining_online(self) -> int:
+        return max(self.capacity - self.kept_back - self.booked, 0)
 
 
 class Booking(AccessNeedsColumns, Base):
@@ -389,6 +401,25 @@ class AuditEntry(Base):
     staff: Mapped[StaffUser | None] = relationship()
     booking: Mapped[Booking | None] = relationship()
     tour: Mapped[TourRequest | None] = relationship()
+
+
+class WalkIn(Base):
+    """One tap at the desk: `people` who came into a slot without a booking (+1 … +50), or −1 to
+    undo a mistaken tap. Slot.walk_ins holds their running total."""
+
+    __tablename__ = "walk_in"
+    __table_args__ = (
+        sa.CheckConstraint("people <> 0 AND people >= -1 AND people <= 50", name="walk_in_people_known"),
+        sa.Index("ix_walk_in_start", "start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    start: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    people: Mapped[int]
+    staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id", ondelete="SET NULL"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    staff: Mapped[StaffUser | None] = relationship()
 
 
 class Setting(Base):

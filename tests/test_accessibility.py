@@ -167,7 +167,8 @@ def _staff_page(page: Page, base: str, lang: str, path: str) -> None:
 
 def _staff_day(page: Page, base: str, lang: str) -> None:
     _staff_page(page, base, lang, "/staff/day/2027-03-01")
-    expect(page.locator("form.checkin-form")).to_have_count(1)
+    expect(page.locator("form.checkin-form[action*='/checkin/']")).to_have_count(1)
+    expect(page.locator(".walk-ins form.checkin-form")).to_have_count(16)  # +1 and +n in each of 8 hours
 
 
 def _embed_demo(page: Page, base: str, lang: str) -> None:

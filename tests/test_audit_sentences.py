@@ -175,6 +175,11 @@ def examples(booking_start: str, tour_start: str) -> dict[str, dict]:
         "capacity.slot": {"old": {start: 50}, "new": 30},
         "capacity.day": {"old": {start: 50, later: 50}, "new": 1, "day": "2027-03-02"},
         "capacity.default": {"old": 50, "new": 40, "slots_changed": 120},
+        "kept_back.slot": {"old": {start: 0}, "new": 5},
+        "kept_back.day": {"old": {start: 0, later: 0}, "new": 4, "day": "2027-03-02"},
+        "kept_back.default": {"old": 0, "new": 3, "slots_changed": 12},
+        "walkin.add": {"slot": start, "people": 3, "total": 7},
+        "walkin.undo": {"slot": start, "people": -1, "total": 6},
         "guide.add": {"guide_id": 1, "name": "Marie Dubois", "languages": ["fr", "de"]},
         "guide.edit": {"guide_id": 1, "name": "Marie Dupont", "before": {"name": "Marie Dubois", "languages": ["fr"]},
                        "after": {"name": "Marie Dupont", "languages": ["fr", "nl"]}},
@@ -218,8 +223,9 @@ def audit_rows(text: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def logged(app, session, clock, book, request_tour, guides, admin_user):
-    """One entry of every action, as an admin signed in sees them."""
+def logged(app, session, clock, book, request_tour, guides, admin_user, monkeypatch):
+    """One entry of every action, as an admin signed in sees them (on one page: there are more than 50)."""
+    monkeypatch.setattr("booking.views.staff.accounts.AUDIT_PAGE_SIZE", 200)
     booking = book("2027-03-02T10:00")
     tour = request_tour("2027-03-16T10:00")
     admin = session.get(type(admin_user), admin_user.id)

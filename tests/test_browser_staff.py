@@ -7,6 +7,7 @@ SQLite only (tests/browser_fixtures.py).
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -112,6 +113,20 @@ def test_a_typical_day_sheet_prints_on_one_a4_page(live_server, browser: Browser
     assert pages == 1, f"the day sheet prints on {pages} pages (see {tmp_path / 'day-sheet.pdf'})"
 
 
+@contextmanager
+def todays_page_on_a_tablet(browser: Browser, base: str):
+    """A tablet signed in, on the day page of today (Monday 1 March 2027)."""
+    context = browser.new_context(locale="en-GB", timezone_id="Europe/Brussels", **TABLET)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        sign_in(page, base)
+        page.get_by_role("link", name=re.compile(r"Mon 1 Mar")).click()
+        yield page
+    finally:
+        context.close()
+
+
 def test_check_in_on_a_tablet_updates_the_row_without_a_reload(live_server, browser: Browser, session):
     from booking.context import now, rules
     from booking.models import AuditEntry, Booking
@@ -124,12 +139,7 @@ def test_check_in_on_a_tablet_updates_the_row_without_a_reload(live_server, brow
             start=local("2027-03-01T10:00"), party_size=2, name="Anne Martin", email="anne@example.be",
             language="fr"))
         create_staff(session, STAFF_EMAIL, STAFF_PASSWORD)
-    context = browser.new_context(locale="en-GB", timezone_id="Europe/Brussels", **TABLET)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    try:
-        sign_in(page, live_server.url)
-        page.get_by_role("link", name=re.compile(r"Mon 1 Mar")).click()
+    with todays_page_on_a_tablet(browser, live_server.url) as page:
         row = page.locator(f"#booking-{booking.id}")
         page.evaluate("() => { window.notReloaded = true; }")
         row.get_by_role("button", name="Arrived").tap()
@@ -139,11 +149,33 @@ def test_check_in_on_a_tablet_updates_the_row_without_a_reload(live_server, brow
         row.get_by_role("button", name="Undo").tap()
         expect(row.get_by_role("button", name="No-show")).to_be_visible()
         assert page.evaluate("() => window.notReloaded") is True
-    finally:
-        context.close()
     with app.app_context():
         session.expire_all()
         assert session.get(Booking, booking.id).attendance is None
         actions = session.scalars(sa.select(AuditEntry.details).where(AuditEntry.action == "booking.attendance")
                                   .order_by(AuditEntry.id)).all()
         assert actions == [{"attendance": "arrived", "previous": None}, {"attendance": None, "previous": "arrived"}]
+
+
+def test_walk_in_buttons_count_on_a_tablet_without_a_reload(live_server, browser: Browser, session):
+    from booking.models import Slot
+    from booking.services.staff import create_staff
+
+    app = live_server.app
+    with app.app_context():
+        create_staff(session, STAFF_EMAIL, STAFF_PASSWORD)
+    with todays_page_on_a_tablet(browser, live_server.url) as page:
+        hour = page.locator("#slot-1000-walk-ins")
+        page.evaluate("() => { window.notReloaded = true; }")
+        hour.get_by_role("button", name="+1 walk-in").tap()
+        expect(hour.locator(".attendance")).to_have_text("1 walk-in (without a booking)")
+        hour = page.locator("#slot-1000-walk-ins")
+        hour.get_by_label("Walk-ins").fill("4")
+        hour.get_by_role("button", name="Add").tap()
+        expect(page.locator("#slot-1000-walk-ins .attendance")).to_have_text("5 walk-ins (without a booking)")
+        page.locator("#slot-1000-walk-ins").get_by_role("button", name="−1 (undo)").tap()
+        expect(page.locator("#slot-1000-walk-ins .attendance")).to_have_text("4 walk-ins (without a booking)")
+        assert page.evaluate("() => window.notReloaded") is True
+    with app.app_context():
+        session.expire_all()
+        assert session.scalars(sa.select(Slot.walk_ins)).all() == [4]

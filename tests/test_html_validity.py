@@ -69,7 +69,7 @@ def every_page(app, client, staff_client, admin_client, session, book, request_t
                                                                "access_needs": "other"}).get_data(as_text=True)
     pages["groups, with errors"] = client.post("/fr/groups", data={"kind": "guided", "access_needs": "other",
                                                                    }).get_data(as_text=True)
-    staff_paths = ["/staff/login", "/staff/calendar?date=2027-03-01", "/staff/day/2027-03-02",
+    staff_paths = ["/staff/login", "/staff/calendar?date=2027-03-01", "/staff/day/2027-03-02", "/staff/day/2027-03-01",
                    "/staff/day/2027-03-02/sheet", "/staff/day/2027-03-16", "/staff/requests", "/staff/bookings?q=NMR",
                    f"/staff/bookings/{booking.id}", "/staff/bookings/new", "/staff/groups/new", "/staff/closures",
                    "/staff/capacity", "/staff/stats", "/staff/exports", "/staff/whatson", "/staff/outbox",

@@ -184,7 +184,8 @@ def test_the_statistics_download_has_the_same_figures(staff_client, seeded):
     assert dict(zip(header[3:], total[3:], strict=True)) == {
         "Individual bookings": "4", "Individual visitors": "10", "Groups": "2",
         "Group visitors (pupils and adults)": "39", "Visitors in all": "49", "Arrived": "3", "No-shows": "2",
-        "No-show rate (%)": "40.0", "Started, attendance not marked": "1"}
+        "No-show rate (%)": "40.0", "Started, attendance not marked": "1",
+        "Visitors checked in with a booking": "26", "Walk-ins (visitors without a booking)": "0"}
     weeks = [r[0] for r in rows if r and re.fullmatch(r"\d{4}-W\d\d", r[0])]
     assert weeks == ["2027-W05", "2027-W06", "2027-W07", "2027-W08"]
     assert ["Self-guided", "1", "17"] in rows

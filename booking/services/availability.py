@@ -14,7 +14,7 @@ from booking.models import Slot
 from booking.schedule import Rules
 from booking.services import NotBookable
 from booking.services.closed_times import closures_between
-from booking.services.settings import default_capacity_sql
+from booking.services.settings import default_capacity_sql, default_kept_back_sql
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,8 @@ class DayView:
 _slot = Slot.__table__
 # One row at least, even without slot rows, so the default capacity comes with the slots.
 _one = sa.select(sa.literal(1).label("one")).subquery("one")
-_SLOTS = (sa.select(default_capacity_sql(sa.bindparam("configured", type_=sa.Integer)), epoch_seconds(_slot.c.start),
-                    _slot.c.capacity, _slot.c.booked)
+_SLOTS = (sa.select(default_capacity_sql(sa.bindparam("configured", type_=sa.Integer)), default_kept_back_sql(),
+                    epoch_seconds(_slot.c.start), _slot.c.capacity, _slot.c.booked, _slot.c.kept_back)
           .select_from(_one)
           .outerjoin(_slot, sa.and_(_slot.c.start >= utc_param("start"), _slot.c.start < utc_param("end"))))
 
@@ -69,9 +69,10 @@ def days_between(
     range_end = schedule.to_utc(schedule.local_datetime(last + dt.timedelta(days=1), dt.time.min, rules))
     rows = session.connection().execute(
         _SLOTS, {"configured": rules.slot_capacity, "start": range_start, "end": range_end}).all()
-    default_capacity = rows[0][0] if rows else rules.slot_capacity
+    default = (rows[0][0], 0, rows[0][1]) if rows else (rules.slot_capacity, 0, 0)
     # By the start's epoch seconds: far cheaper to read than 180 datetimes.
-    stored = {seconds: (capacity, booked) for _default, seconds, capacity, booked in rows if seconds is not None}
+    stored = {seconds: (capacity, booked, kept_back)
+              for _capacity, _kept_back, seconds, capacity, booked, kept_back in rows if seconds is not None}
     closures = closures_between(session, range_start, range_end, language)
     opened = schedule.opened_days(closures, rules)
     today = schedule.local_today(now, rules)
@@ -90,21 +91,21 @@ def days_between(
             days.append(DayView(day, open=False, closed_kind=kind, closed_reason=name, in_window=in_window))
         else:
             starts = [dt.datetime.combine(day, time, tzinfo=tz).astimezone(schedule.UTC) for time in times]
-            days.append(_open_day(day, starts, step, default_capacity, stored, closures, now, in_window))
+            days.append(_open_day(day, starts, step, default, stored, closures, now, in_window))
         day += dt.timedelta(days=1)
     return days
 
 
-def _open_day(day, starts, step, default_capacity, stored, closures, now, in_window) -> DayView:
+def _open_day(day, starts, step, default, stored, closures, now, in_window) -> DayView:
     slots = []
     for start in starts:
         end = start + step
-        capacity, booked = stored.get(int(start.timestamp()), (default_capacity, 0))
+        capacity, booked, kept_back = stored.get(int(start.timestamp()), default)
         closure = schedule.closure_for(start, end, closures) if closures else None
         if closure:
             slots.append(SlotView(start, end, capacity, 0, False, closure.reason))
             continue
-        remaining = max(capacity - booked, 0)
+        remaining = max(capacity - kept_back - booked, 0)  # the kept-back places are the desk's
         # In the window: the day is within the horizon and the slot has not started.
         slots.append(SlotView(start, end, capacity, remaining, remaining > 0 and in_window and start > now))
     if slots and all(slot.closed_reason is not None for slot in slots):

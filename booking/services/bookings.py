@@ -224,7 +224,8 @@ def move_booking(session: Session, rules: Rules, now: dt.datetime, booking_id: i
         check_bookable(session, rules, now, new_start, booking.language)
         old_start = booking.start
         changes = moving_changes([old_start], [new_start], booking.party_size)
-        if not change_places(session, changes, rules.slot_capacity):
+        # The visitor's own move leaves the kept-back places alone; staff may use them, as at the desk.
+        if not change_places(session, changes, rules.slot_capacity, keep_back=by is None):
             raise SlotFull()
         capped = email_day_cap is not None and bool(booking.email) and not same_local_day(old_start, new_start, rules)
         limits = email_day_limits(rules, new_start, booking.email, email_day_cap) if capped else {}

@@ -77,7 +77,8 @@ def book_at_desk(session: Session, rules: Rules, now: dt.datetime, visit: DeskVi
     """Book a visit for a caller or a walk-in; returns (booking, created).
 
     Without an override the visitors' rules apply, with their refusals (NotBookable, SlotFull,
-    BookingError("party_size")). With "capacity", the slot takes up to `overbook_max` places beyond
+    BookingError("party_size")), but the places kept back for visitors without a booking are free
+    to the desk. With "capacity", the slot takes up to `overbook_max` places beyond
     the capacity it had before any desk overbooking: its capacity is raised by the overflow in the
     same statement that books, so booked <= capacity still holds. Emails only when an email is given.
     """
@@ -93,7 +94,7 @@ def book_at_desk(session: Session, rules: Rules, now: dt.datetime, visit: DeskVi
                 return existing, False
         check_desk_start(session, rules, now, start, visit.language, overrides.lead_time)
         overflow = 0
-        if not take_places(session, start, visit.party_size, rules.slot_capacity):
+        if not take_places(session, start, visit.party_size, rules.slot_capacity, keep_back=False):
             if not overrides.capacity:
                 raise SlotFull()
             overflow = _overbook(session, rules, start, visit.party_size, overbook_max)

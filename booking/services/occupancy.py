@@ -19,6 +19,7 @@ from booking.db import utc_param
 from booking.models import Booking, Closure, GuideAssignment, Slot, TourRequest
 from booking.schedule import Rules
 from booking.services.roster import GuideRef, guides_on_duty_between
+from booking.services.settings import default_capacity_sql, default_kept_back_sql
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class SlotOccupancy:
     booked: int  # every place taken: individual visitors and groups
     individuals: int  # people in confirmed individual bookings
     bookings: int  # how many confirmed individual bookings
+    kept_back: int = 0  # places online bookings leave for visitors without a booking
+    walk_ins: int = 0  # people the desk counted in without a booking (not in `booked`)
     groups: list[GroupHold] = field(default_factory=list)
     guides_used: list[GuideRef] = field(default_factory=list)
     guides_free: list[GuideRef] = field(default_factory=list)
@@ -51,7 +54,17 @@ class SlotOccupancy:
 
     @property
     def remaining(self) -> int:
+        """Places the desk may still book, the kept-back ones included."""
         return max(self.capacity - self.booked, 0)
+
+    @property
+    def remaining_online(self) -> int:
+        return max(self.capacity - self.kept_back - self.booked, 0)
+
+    @property
+    def kept_back_left(self) -> int:
+        """Kept-back places not yet used by walk-ins: walk-ins use the kept-back places first."""
+        return max(self.kept_back - self.walk_ins, 0)
 
     @property
     def group_people(self) -> int:
@@ -90,6 +103,10 @@ class DayOccupancy:
         return sum(slot.bookings for slot in self.slots)
 
     @property
+    def walk_ins(self) -> int:
+        return sum(slot.walk_ins for slot in self.slots)
+
+    @property
     def groups(self) -> list[GroupHold]:
         """The day's groups in order of start, each once."""
         return [group for slot in self.slots for group in slot.groups if not group.continued]
@@ -108,10 +125,16 @@ _CONFIRMED = (
     .where(Booking.status == "confirmed", Booking.start >= utc_param("start"), Booking.start < utc_param("end"))
     .group_by(Booking.start).subquery()
 )
+_slot = Slot.__table__
+# One row at least, even without slot rows, so the defaults come with the slots (see availability.py).
+_one = sa.select(sa.literal(1).label("one")).subquery("one")
 _SLOT_ROWS = (
-    sa.select(Slot.start, Slot.capacity, Slot.booked, _CONFIRMED.c.people, _CONFIRMED.c.bookings)
-    .outerjoin(_CONFIRMED, _CONFIRMED.c.start == Slot.start)
-    .where(Slot.start >= utc_param("start"), Slot.start < utc_param("end"))
+    sa.select(default_capacity_sql(sa.bindparam("configured", type_=sa.Integer)).label("default_capacity"),
+              default_kept_back_sql().label("default_kept_back"), _slot.c.start, _slot.c.capacity, _slot.c.booked,
+              _slot.c.kept_back, _slot.c.walk_ins, _CONFIRMED.c.people, _CONFIRMED.c.bookings)
+    .select_from(_one)
+    .outerjoin(_slot, sa.and_(_slot.c.start >= utc_param("start"), _slot.c.start < utc_param("end")))
+    .outerjoin(_CONFIRMED, _CONFIRMED.c.start == _slot.c.start)
 )
 _HOLDING_TOURS = (
     sa.select(TourRequest, GuideAssignment.guide_id, GuideAssignment.start.label("hour"))
@@ -126,10 +149,13 @@ _CLOSURES = (
 )
 
 
-def _slot_rows(session: Session, start: dt.datetime, end: dt.datetime) -> dict:
-    """start -> (capacity, booked, individual people, bookings); one SELECT."""
-    rows = session.connection().execute(_SLOT_ROWS, {"start": start, "end": end})
-    return {row.start: (row.capacity, row.booked, row.people or 0, row.bookings or 0) for row in rows}
+def _slot_rows(session: Session, start: dt.datetime, end: dt.datetime, configured: int) -> tuple[dict, tuple]:
+    """(start -> (capacity, booked, individual people, bookings, kept back, walk-ins), the same for a
+    slot without a row: the defaults); one SELECT."""
+    rows = session.connection().execute(_SLOT_ROWS, {"start": start, "end": end, "configured": configured}).all()
+    default = (rows[0].default_capacity, 0, 0, 0, rows[0].default_kept_back, 0)
+    return {row.start: (row.capacity, row.booked, row.people or 0, row.bookings or 0, row.kept_back, row.walk_ins)
+            for row in rows if row.start is not None}, default
 
 
 def _holding_tours(session: Session, start: dt.datetime, end: dt.datetime):
@@ -158,7 +184,7 @@ def occupancy_between(session: Session, rules: Rules, first: dt.date, last: dt.d
                       language: str = "en") -> list[DayOccupancy]:
     """Every day from `first` to `last`, each with all its slots; four SELECTs whatever the range."""
     range_start, range_end = _day_bounds(first, last, rules)
-    stored = _slot_rows(session, range_start, range_end)
+    stored, default = _slot_rows(session, range_start, range_end, rules.slot_capacity)
     tours, held = _holding_tours(session, range_start, range_end)
     closed, opened = _closures(session, range_start, range_end, language)
     on_duty, guides = guides_on_duty_between(session, first, last)
@@ -186,9 +212,9 @@ def occupancy_between(session: Session, rules: Rules, first: dt.date, last: dt.d
             local_start = schedule.local_datetime(day, time, rules)
             start = schedule.to_utc(local_start)
             end = start + step
-            capacity, booked, individuals, bookings = stored.get(start, (rules.slot_capacity, 0, 0, 0))
+            capacity, booked, individuals, bookings, kept_back, walk_ins = stored.get(start, default)
             used_ids = sorted(set(used_by_hour.get(start, ())))
-            slot = SlotOccupancy(start, local_start, end, capacity, booked, individuals, bookings,
+            slot = SlotOccupancy(start, local_start, end, capacity, booked, individuals, bookings, kept_back, walk_ins,
                                  groups=groups_by_hour.get(start, []),
                                  guides_used=[guides[i] for i in used_ids if i in guides],
                                  guides_free=[g for g in on_duty[day] if g.id not in used_ids])

@@ -1,7 +1,8 @@
 """Figures for the museum's reports to its funders: visitors, groups and no-shows per week and month.
 
 Two GROUP BY statements read the period, whatever its length: individual visits grouped by slot
-start and attendance, group visits by start, attendance, kind and language. The rows that come
+start and attendance (with, in the same statement, each slot's walk-ins: people the desk let in
+without a booking), group visits by start, attendance, kind and language. The rows that come
 back (at most one per slot and attendance) are then put into Brussels weeks and months in Python:
 bucketing by local date in SQL would need different functions on SQLite and PostgreSQL, and a
 museum's year is a few thousand slot rows.
@@ -19,9 +20,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from booking import schedule
-from booking.models import Booking, TourRequest
+from booking.models import Booking, Slot, TourRequest
 from booking.schedule import Rules
 from booking.tour_rules import GROUP_KINDS, TOUR_LANGUAGES
+
+WALK_INS = "walk_in"  # the attendance column of the walk-in rows in the visits' statement
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,8 @@ class Figures:
     visitors: int = 0  # their people
     groups: int = 0
     group_people: int = 0  # pupils + adults
+    checked_in: int = 0  # people of the visits and groups marked arrived: visitors with a booking
+    walk_ins: int = 0  # visitors without a booking, counted in at the desk
     visit_attendance: Attendance = field(default_factory=Attendance)
     group_attendance: Attendance = field(default_factory=Attendance)
 
@@ -166,11 +171,13 @@ def _buckets(period: Period, key) -> dict[str, Bucket]:
 def visit_statistics(session: Session, rules: Rules, now: dt.datetime, period: Period) -> Report:
     """The figures of `period`, per month, per ISO week, by group kind and by tour language."""
     low, high = period.bounds(rules)
-    visit_rows = session.execute(
+    visit_rows = session.execute(sa.union_all(
         sa.select(Booking.start, Booking.attendance, sa.func.count(), sa.func.sum(Booking.party_size))
         .where(Booking.status == "confirmed", Booking.start >= low, Booking.start < high)
-        .group_by(Booking.start, Booking.attendance)
-    ).all()
+        .group_by(Booking.start, Booking.attendance),
+        sa.select(Slot.start, sa.literal(WALK_INS, sa.String(8)), sa.literal(0), Slot.walk_ins)
+        .where(Slot.walk_ins > 0, Slot.start >= low, Slot.start < high),
+    )).all()
     group_rows = session.execute(
         sa.select(TourRequest.start, TourRequest.attendance, TourRequest.group_kind, TourRequest.guided,
                   TourRequest.tour_language, sa.func.count(), sa.func.sum(TourRequest.pupils + TourRequest.adults))
@@ -191,13 +198,21 @@ def visit_statistics(session: Session, rules: Rules, now: dt.datetime, period: P
         return [total, months[month_key(day)].figures, weeks[week_key(day)].figures]
 
     for start, attendance, visits, people in visit_rows:
+        if attendance == WALK_INS:
+            for figures in rows_of(start):
+                figures.walk_ins += int(people)
+            continue
         for figures in rows_of(start):
+            if attendance == "arrived":
+                figures.checked_in += int(people or 0)
             figures.bookings += visits
             figures.visitors += int(people or 0)
             figures.visit_attendance.count(attendance, start < now, visits)
     for start, attendance, kind, guided, language, groups, people in group_rows:
         people = int(people or 0)
         for figures in rows_of(start):
+            if attendance == "arrived":
+                figures.checked_in += people
             figures.groups += groups
             figures.group_people += people
             figures.group_attendance.count(attendance, start < now, groups)

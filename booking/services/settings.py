@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from booking.models import Setting
 
 DEFAULT_CAPACITY = "default_capacity"
+DEFAULT_KEPT_BACK = "default_kept_back"
 
 
 def get_setting(session: Session, key: str, default: Any = None) -> Any:
@@ -33,12 +34,25 @@ def default_capacity(session: Session, configured: int) -> int:
     return int(get_setting(session, DEFAULT_CAPACITY, configured))
 
 
+def default_kept_back(session: Session) -> int:
+    """Places kept back in a slot that has no number of its own: staff's setting, else none."""
+    return int(get_setting(session, DEFAULT_KEPT_BACK, 0))
+
+
+def _integer_setting_sql(key: str, fallback) -> sa.ColumnElement[int]:
+    stored = sa.select(sa.cast(sa.cast(Setting.value, sa.Text), sa.Integer)).where(Setting.key == key).scalar_subquery()
+    return sa.func.coalesce(stored, fallback)
+
+
 def default_capacity_sql(configured: int) -> sa.ColumnElement[int]:
     """The same as default_capacity(), as an SQL expression to put inside another statement.
 
     The booking statement and the availability read use it, so staff's default costs them no
     statement of their own. JSON is read as text, then as an integer: SQLite and PostgreSQL alike.
     """
-    stored = (sa.select(sa.cast(sa.cast(Setting.value, sa.Text), sa.Integer))
-              .where(Setting.key == DEFAULT_CAPACITY).scalar_subquery())
-    return sa.func.coalesce(stored, configured)
+    return _integer_setting_sql(DEFAULT_CAPACITY, configured)
+
+
+def default_kept_back_sql() -> sa.ColumnElement[int]:
+    """default_kept_back() as an SQL expression, like default_capacity_sql()."""
+    return _integer_setting_sql(DEFAULT_KEPT_BACK, 0)

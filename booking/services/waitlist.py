@@ -22,6 +22,7 @@ from booking.services import BookingClosed, BookingError, NotBookable
 from booking.services.availability import check_bookable
 from booking.services.capacity import release_places, take_places
 from booking.services.email_cap import email_day_limits, under_email_day_cap
+from booking.services.settings import default_capacity, default_kept_back
 
 PREFIX = "WL-"
 ACTIVE = ("waiting", "offered")
@@ -47,9 +48,10 @@ def join_waitlist(session: Session, rules: Rules, now: dt.datetime, request: Wai
         check_bookable(session, rules, now, start, request.language)
         if schedule.offer_expiry(start, now, rules) is None:
             raise NotBookable("waitlist_too_late")
-        capacity, booked = session.execute(
-            sa.select(Slot.capacity, Slot.booked).where(Slot.start == start)).first() or (rules.slot_capacity, 0)
-        if capacity - booked >= request.people:
+        row = session.execute(sa.select(Slot.capacity, Slot.booked, Slot.kept_back).where(Slot.start == start)).first()
+        capacity, booked, kept_back = row or (default_capacity(session, rules.slot_capacity), 0,
+                                              default_kept_back(session))
+        if capacity - kept_back - booked >= request.people:
             raise BookingError("waitlist_places_free")
         duplicate = session.scalar(sa.select(WaitlistEntry.id).where(
             WaitlistEntry.start == start, sa.func.lower(WaitlistEntry.email) == email.lower(),

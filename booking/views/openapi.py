@@ -222,8 +222,10 @@ def openapi_document(config) -> dict:
                     "properties": {
                         "start": {"type": "string", "format": "date-time"},
                         "end": {"type": "string", "format": "date-time"},
-                        "capacity": {"type": "integer"},
-                        "remaining": {"type": "integer"},
+                        "capacity": {"type": "integer", "description": "people the museum takes in that hour"},
+                        "remaining": {"type": "integer", "minimum": 0, "description": (
+                            "places left to book: the capacity less the places staff keep back for visitors "
+                            "without a booking, less those booked")},
                         "bookable": {"type": "boolean"},
                     },
                 },

@@ -7,7 +7,7 @@ beforehand, and IF NOT EXISTS lets this pass. SQLite needs nothing stored: booki
 registers its folding function on each connection.
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-03
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision = '0014'
-down_revision = '0012'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

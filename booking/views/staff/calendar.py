@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext
@@ -10,11 +11,12 @@ from flask_login import current_user
 
 from booking import schedule
 from booking.context import db, now, rules
-from booking.forms import CheckInForm
-from booking.i18n import current_language
+from booking.forms import START_TIMES, CheckInForm, WalkInForm, WalkInUndoForm
+from booking.i18n import colon, current_language
 from booking.models import Booking, TourRequest
 from booking.services.attendance import AttendanceError, mark
-from booking.services.occupancy import DayOccupancy, day_bookings, occupancy_between
+from booking.services.occupancy import DayOccupancy, SlotOccupancy, day_bookings, occupancy_between
+from booking.services.walkins import WalkInError, add_walk_ins, undo_walk_in, walk_in_counts
 from booking.views.staff import bp
 
 
@@ -89,7 +91,7 @@ def day(day: str):
     waiting = slot_lists(db(), [slot.start for slot in occupancy.slots])
     return render_template("staff/day.html", day=occupancy, bookings=bookings, today=_today(), waiting=waiting,
                            can_mark=date <= _today(), previous=_neighbour_open_day(date, -1),
-                           next=_neighbour_open_day(date, 1))
+                           next=_neighbour_open_day(date, 1), walk_in_block=walk_in_block)
 
 
 @bp.get("/day/<day>/sheet")
@@ -144,3 +146,65 @@ def check_in_booking(booking_id: int):
 def check_in_tour(tour_id: int):
     """Mark a group arrived or no-show, or undo the mark; back to its row on the day page."""
     return _check_in(TourRequest, tour_id, "tour")
+
+
+# --- walk-ins -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class WalkInBlock:
+    """What staff/_walkins.html shows of one hour."""
+
+    day: str  # YYYY-MM-DD
+    time: str  # HH:MM, local
+    anchor: str  # the slot's fragment on the day page
+    walk_ins: int
+    kept_back: int
+
+    @property
+    def kept_back_left(self) -> int:
+        return max(self.kept_back - self.walk_ins, 0)
+
+
+def walk_in_block(slot: SlotOccupancy) -> WalkInBlock:
+    return WalkInBlock(slot.local_start.date().isoformat(), slot.local_start.strftime("%H:%M"), slot.anchor,
+                       slot.walk_ins, slot.kept_back)
+
+
+def _walk_in_answer(date: dt.date, form, change):
+    """Run `change(start)` for the hour the form names; back to that hour, or JSON for checkin.js."""
+    error = None
+    time = form.time.data if form.time.data in START_TIMES else None
+    if not form.validate_on_submit() or time is None:
+        error = "; ".join(str(message) for messages in form.errors.values() for message in messages) or \
+            gettext("Please check the form.")
+    start = schedule.local_datetime(date, dt.time.fromisoformat(time or "09:00"), rules())
+    if error is None:
+        try:
+            change(start)
+        except WalkInError as refusal:
+            error = {"future": gettext("Walk-ins of a later day cannot be counted yet."),
+                     "none": gettext("No walk-in is counted in this hour."),
+                     }.get(refusal.code, gettext("Please check the form."))
+    anchor = "slot-" + start.strftime("%H%M")
+    if request.accept_mimetypes.best == "application/json":
+        walk = WalkInBlock(date.isoformat(), start.strftime("%H:%M"), anchor, *walk_in_counts(db(), start))
+        html = render_template("staff/_walkins.html", walk=walk, can_mark=date <= _today())
+        return jsonify(walk_ins=walk.walk_ins, error=error, html=html), 409 if error else 200
+    if error:
+        flash(f"{colon(start.strftime('%H:%M'))} {error}", "error")
+    return redirect(url_for("staff.day", day=date.isoformat(), _anchor=anchor))
+
+
+@bp.post("/day/<day>/walk-ins")
+def walk_ins_add(day: str):
+    """Count people let in without a booking (+1 or +n, 1–50) in an hour of the day; back to that hour."""
+    form = WalkInForm()
+    return _walk_in_answer(_day_or_404(day), form, lambda start: add_walk_ins(
+        db(), rules(), now(), current_user._get_current_object(), start, form.people.data))
+
+
+@bp.post("/day/<day>/walk-ins/undo")
+def walk_ins_undo(day: str):
+    """Take back one walk-in counted by mistake in an hour of the day; back to that hour."""
+    return _walk_in_answer(_day_or_404(day), WalkInUndoForm(), lambda start: undo_walk_in(
+        db(), rules(), now(), current_user._get_current_object(), start))

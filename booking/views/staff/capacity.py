@@ -11,16 +11,29 @@ from flask_login import current_user
 from booking import schedule
 from booking.context import db, now, rules
 from booking.dates import date_as
-from booking.forms import ConfirmForm, DayCapacityForm, DefaultCapacityForm, GuideForm, RosterForm, SlotCapacityForm
+from booking.forms import (
+    ConfirmForm,
+    DayCapacityForm,
+    DefaultCapacityForm,
+    GuideForm,
+    KeptBackForm,
+    RosterForm,
+    SlotCapacityForm,
+)
 from booking.i18n import current_language
 from booking.models import Guide
 from booking.services import BookingError
 from booking.services.capacity import (
     CapacityBelowBooked,
+    CapacityBelowKeptBack,
+    TooManyKeptBack,
     custom_slots,
     set_day_capacity,
+    set_day_kept_back,
     set_default_capacity,
+    set_default_kept_back,
     set_slot_capacity,
+    set_slot_kept_back,
 )
 from booking.services.roster import (
     GuideBusy,
@@ -33,7 +46,7 @@ from booking.services.roster import (
     update_guide,
     week_days,
 )
-from booking.services.settings import default_capacity
+from booking.services.settings import default_capacity, default_kept_back
 from booking.views.staff import bp
 
 
@@ -46,11 +59,33 @@ def _when(moment: dt.datetime) -> str:
     return f"{date_as(local.date(), 'day_no_year')} {local.strftime('%H:%M')}"
 
 
-def below_booked_message(error: CapacityBelowBooked) -> str:
+def below_booked_message(error: CapacityBelowBooked | CapacityBelowKeptBack) -> str:
+    if isinstance(error, CapacityBelowKeptBack):
+        if error.default is not None:
+            return ngettext("%(num)s place is kept back by default: the default capacity cannot go below %(num)s.",
+                            "%(num)s places are kept back by default: the default capacity cannot go below %(num)s.",
+                            error.default)
+        return " ".join(
+            ngettext("%(when)s keeps %(num)s place back: the capacity cannot go below %(num)s.",
+                     "%(when)s keeps %(num)s places back: the capacity cannot go below %(num)s.", kept,
+                     when=_when(start))
+            for start, kept in error.slots)
     return " ".join(
         ngettext("%(when)s has %(num)s place taken: the capacity cannot go below %(num)s.",
                  "%(when)s has %(num)s places taken: the capacity cannot go below %(num)s.", booked, when=_when(start))
         for start, booked in error.slots)
+
+
+def too_many_kept_back_message(error: TooManyKeptBack) -> str:
+    if error.default_capacity is not None:
+        return ngettext("The default capacity is %(num)s place: no more can be kept back by default.",
+                        "The default capacity is %(num)s places: no more can be kept back by default.",
+                        error.default_capacity)
+    return " ".join(
+        ngettext("%(when)s has %(taken)s of %(capacity)s places taken: at most %(num)s can be kept back.",
+                 "%(when)s has %(taken)s of %(capacity)s places taken: at most %(num)s can be kept back.",
+                 capacity - booked, when=_when(start), taken=booked, capacity=capacity)
+        for start, capacity, booked in error.slots)
 
 
 def _week(text: str | None) -> dt.date:
@@ -65,7 +100,7 @@ def _week(text: str | None) -> dt.date:
 
 
 def _page(status: int = 200, *, slot_form=None, day_form=None, default_form=None, guide_form=None,
-          roster_form=None, week: dt.date | None = None, busy=None):
+          roster_form=None, week: dt.date | None = None, busy=None, kept_back_form=None):
     session, the_rules = db(), rules()
     week = week or _week(request.args.get("week"))
     days = week_days(week, the_rules)
@@ -81,6 +116,8 @@ def _page(status: int = 200, *, slot_form=None, day_form=None, default_form=None
         day_form=day_form or DayCapacityForm(prefix="day", formdata=None),
         default_form=default_form, guide_form=guide_form or GuideForm(prefix="guide", formdata=None),
         default_capacity=default_capacity(session, the_rules.slot_capacity), custom=custom_slots(session, now()),
+        default_kept_back=default_kept_back(session),
+        kept_back_form=kept_back_form or KeptBackForm(prefix="kept", formdata=None),
         week=week, days=days, duty=duty, guides=active_guides(session), every_guide=all_guides(session),
         previous_week=week - dt.timedelta(days=7), next_week=week + dt.timedelta(days=7), busy=busy or [],
         holidays={day: schedule.holiday_name(day, the_rules, current_language()) for day in days},
@@ -100,7 +137,7 @@ def capacity_default():
         return _page(422, default_form=form)
     try:
         changed = set_default_capacity(db(), rules(), now(), _staff(), form.capacity.data)
-    except CapacityBelowBooked as error:
+    except (CapacityBelowBooked, CapacityBelowKeptBack) as error:
         form.capacity.errors = [below_booked_message(error)]
         return _page(422, default_form=form)
     flash(" ".join([
@@ -119,7 +156,7 @@ def capacity_slot():
     start = schedule.local_datetime(form.date.data, dt.time.fromisoformat(form.time.data), rules())
     try:
         set_slot_capacity(db(), rules(), now(), _staff(), start, form.capacity.data)
-    except CapacityBelowBooked as error:
+    except (CapacityBelowBooked, CapacityBelowKeptBack) as error:
         form.capacity.errors = [below_booked_message(error)]
         return _page(422, slot_form=form)
     flash(ngettext("%(when)s now has %(num)s place.", "%(when)s now has %(num)s places.", form.capacity.data,
@@ -134,12 +171,43 @@ def capacity_day():
         return _page(422, day_form=form)
     try:
         set_day_capacity(db(), rules(), now(), _staff(), form.date.data, form.capacity.data)
-    except CapacityBelowBooked as error:
+    except (CapacityBelowBooked, CapacityBelowKeptBack) as error:
         form.capacity.errors = [below_booked_message(error)]
         return _page(422, day_form=form)
     flash(ngettext("Every hour of %(day)s now has %(num)s place.", "Every hour of %(day)s now has %(num)s places.",
                    form.capacity.data, day=date_as(form.date.data)), "success")
     return redirect(url_for("staff.capacity"))
+
+
+@bp.post("/capacity/kept-back")
+def capacity_kept_back():
+    """Places kept back for visitors without a booking: by default, for a whole day or for one hour."""
+    form = KeptBackForm(prefix="kept")
+    if not form.validate_on_submit():
+        return _page(422, kept_back_form=form)
+    places, session, museum = form.kept_back.data, db(), rules()
+    try:
+        if form.scope.data == "default":
+            changed = set_default_kept_back(session, museum, now(), _staff(), places)
+            message = " ".join([
+                ngettext("By default, %(num)s place is now kept back in each hour.",
+                         "By default, %(num)s places are now kept back in each hour.", places),
+                ngettext("%(num)s slot to come is updated.", "%(num)s slots to come are updated.", changed)])
+        elif form.scope.data == "day":
+            set_day_kept_back(session, museum, now(), _staff(), form.date.data, places)
+            message = ngettext("Every hour of %(day)s now keeps %(num)s place back.",
+                               "Every hour of %(day)s now keeps %(num)s places back.", places,
+                               day=date_as(form.date.data))
+        else:
+            start = schedule.local_datetime(form.date.data, dt.time.fromisoformat(form.time.data), museum)
+            set_slot_kept_back(session, museum, now(), _staff(), start, places)
+            message = ngettext("%(when)s now keeps %(num)s place back.", "%(when)s now keeps %(num)s places back.",
+                               places, when=_when(start))
+    except TooManyKeptBack as error:
+        form.kept_back.errors = [too_many_kept_back_message(error)]
+        return _page(422, kept_back_form=form)
+    flash(message, "success")
+    return redirect(url_for("staff.capacity") + "#kept-back")
 
 
 @bp.post("/roster")

@@ -66,7 +66,8 @@ def _figure_header(first: str) -> list[str]:
     return [first, gettext("From"), gettext("To"), gettext("Individual bookings"), gettext("Individual visitors"),
             gettext("Groups"), gettext("Group visitors (pupils and adults)"), gettext("Visitors in all"),
             gettext("Arrived"), gettext("No-shows"), gettext("No-show rate (%)"),
-            gettext("Started, attendance not marked")]
+            gettext("Started, attendance not marked"), gettext("Visitors checked in with a booking"),
+            gettext("Walk-ins (visitors without a booking)")]
 
 
 def _figure_cells(key: str, first_day: dt.date | None, last_day: dt.date | None, f: reports.Figures) -> list:
@@ -74,7 +75,7 @@ def _figure_cells(key: str, first_day: dt.date | None, last_day: dt.date | None,
     rate = attendance.no_show_rate
     return [key, first_day.isoformat() if first_day else "", last_day.isoformat() if last_day else "",
             f.bookings, f.visitors, f.groups, f.group_people, f.people, attendance.arrived, attendance.no_shows,
-            "" if rate is None else format_decimal(rate * 100, "0.0"), attendance.unmarked]
+            "" if rate is None else format_decimal(rate * 100, "0.0"), attendance.unmarked, f.checked_in, f.walk_ins]
 
 
 @bp.get("/stats.csv")
