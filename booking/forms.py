@@ -205,17 +205,21 @@ def required_fields(form: Form) -> list:
             and any(isinstance(v, InputRequired | DataRequired) for v in f.validators)]
 
 
-class TourRequestForm(AccessNeedsFields, Form):
-    """A teacher's request for a group visit: the group, the times wanted, and how to reach them."""
+class GroupKindFields:
+    """A group visit's kind, and the length of a self-guided one: the teacher's form and the desk's."""
 
-    form_id = HiddenField()
     kind = RadioField(_l("Kind of visit"), choices=[SelectChoice("guided", _l("Guided tour (2 hours, with a guide)")),
                                                    SelectChoice("self_guided", _l("Self-guided visit (no guide)"))],
                       default="guided", validators=[InputRequired(_l("Choose the kind of visit."))])
     duration_minutes = RadioField(_l("Length of a self-guided visit"),
                                   choices=[SelectChoice("60", _l("1 hour")), SelectChoice("120", _l("2 hours"))],
-                                  default="120",
-                                  validators=[Optional()])
+                                  default="120", validators=[Optional()])
+
+
+class TourRequestForm(GroupKindFields, AccessNeedsFields, Form):
+    """A teacher's request for a group visit: the group, the times wanted, and how to reach them."""
+
+    form_id = HiddenField()
     start_1_date = DateField(_l("Preferred date"), validators=[InputRequired(_l("Choose a date."))])
     start_1_time = SelectField(_l("Preferred start time"), choices=START_TIMES, default="10:00")
     start_2_date = DateField(_l("First alternative date (optional)"), validators=[Optional()])
@@ -475,18 +479,12 @@ class DeskBookingForm(AccessNeedsFields, Form):
         return one_time_key("desk", self.form_id.data)
 
 
-class DeskGroupForm(AccessNeedsFields, Form):
+class DeskGroupForm(GroupKindFields, AccessNeedsFields, Form):
     """A group visit staff enter for a caller or a walk-in group, confirmed at once."""
 
     OVERRIDE_FIELDS = ("override_lead_time", "override_group_size")
 
     form_id = HiddenField()
-    kind = RadioField(_l("Kind of visit"), choices=[SelectChoice("guided", _l("Guided tour (2 hours, with a guide)")),
-                                                   SelectChoice("self_guided", _l("Self-guided visit (no guide)"))],
-                      default="guided", validators=[InputRequired(_l("Choose the kind of visit."))])
-    duration_minutes = RadioField(_l("Length of a self-guided visit"),
-                                  choices=[SelectChoice("60", _l("1 hour")), SelectChoice("120", _l("2 hours"))],
-                                  default="120", validators=[Optional()])
     date = DateField(_l("Date"), validators=[InputRequired(_l("Choose a date."))])
     time = SelectField(_l("Start time"), choices=START_TIMES, default="10:00")
     organisation = StringField(_l("School or organisation"), filters=[_strip], validators=[

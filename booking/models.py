@@ -55,7 +55,22 @@ class AccessNeedsColumns:
             setattr(self, name, value)
 
 
-class Slot(Base):
+class PlacesLeft:
+    """What an hour has left, from its `capacity`, `booked` and `kept_back`: a slot row, or the staff
+    calendar's view of an hour."""
+
+    @property
+    def remaining(self) -> int:
+        """Places the desk may still book, the kept-back ones included."""
+        return max(self.capacity - self.booked, 0)
+
+    @property
+    def remaining_online(self) -> int:
+        """Places online bookings, the API and waiting-list offers may take."""
+        return max(self.capacity - self.kept_back - self.booked, 0)
+
+
+class Slot(PlacesLeft, Base):
     """One hour of the calendar, created when first booked; `booked` never exceeds `capacity`."""
 
     __tablename__ = "slot"
@@ -79,14 +94,6 @@ class Slot(Base):
     kept_back_custom: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # People who came in without a booking, counted at the desk (see WalkIn); never in `booked`.
     walk_ins: Mapped[int] = mapped_column(default=0, server_default="0")
-
-    @property
-    def remaining(self) -> int:
-        return max(self.capacity - self.booked, 0)
-
-    @property
-    def remaining_online(self) -> int:
-        return max(self.capacity - self.kept_back - self.booked, 0)
 
 
 class Booking(AccessNeedsColumns, Base):

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from booking import schedule
 from booking.db import utc_param
-from booking.models import Booking, Closure, GuideAssignment, Slot, TourRequest
+from booking.models import Booking, Closure, GuideAssignment, PlacesLeft, Slot, TourRequest
 from booking.schedule import Rules
 from booking.services.roster import GuideRef, guides_on_duty_between
 from booking.services.settings import default_capacity_sql, default_kept_back_sql
@@ -36,7 +36,7 @@ class GroupHold:
 
 
 @dataclass
-class SlotOccupancy:
+class SlotOccupancy(PlacesLeft):
     start: dt.datetime  # UTC
     local_start: dt.datetime  # in the museum's time zone
     end: dt.datetime
@@ -51,15 +51,6 @@ class SlotOccupancy:
     guides_free: list[GuideRef] = field(default_factory=list)
     closed_kind: str | None = None  # "weekend", "holiday" or "closure"
     closed_reason: str | None = None  # the holiday's name or the reason staff gave
-
-    @property
-    def remaining(self) -> int:
-        """Places the desk may still book, the kept-back ones included."""
-        return max(self.capacity - self.booked, 0)
-
-    @property
-    def remaining_online(self) -> int:
-        return max(self.capacity - self.kept_back - self.booked, 0)
 
     @property
     def kept_back_left(self) -> int:

@@ -193,6 +193,18 @@ def find_tour_by_request_key(session: Session, request_key: str) -> TourRequest 
     return session.scalars(sa.select(TourRequest).where(TourRequest.request_key == request_key)).first()
 
 
+def _once(session: Session, operation, request_key: str | None) -> tuple[TourRequest, bool]:
+    """Run `operation` in a transaction: (its tour, True); or, when a request with the same one-time
+    key won the race to the unique index, (that request, False) — the same request sent twice."""
+    try:
+        return atomic(session, operation), True
+    except IntegrityError:
+        existing = find_tour_by_request_key(session, request_key) if request_key else None
+        if existing is None:
+            raise
+        return existing, False
+
+
 def request_tour(session: Session, policy: Policy, now: dt.datetime, app: TourApplication) -> tuple[TourRequest, bool]:
     """Hold the first requested time that fits and store the request as pending; emails follow.
 
@@ -236,13 +248,7 @@ def request_tour(session: Session, policy: Policy, now: dt.datetime, app: TourAp
             return tour
         raise NoTimeFits(reasons)
 
-    try:
-        return atomic(session, operation), True
-    except IntegrityError:
-        existing = find_tour_by_request_key(session, app.request_key) if app.request_key else None
-        if existing is None:
-            raise
-        return existing, False
+    return _once(session, operation, app.request_key)
 
 
 def _email(session, policy: Policy, now, tour: TourRequest, kind: str, payload: dict | None = None) -> None:
@@ -380,6 +386,18 @@ def answer_proposal(session: Session, policy: Policy, now: dt.datetime, tour_id:
     return tour
 
 
+def _cancel(session: Session, policy: Policy, now: dt.datetime, tour: TourRequest) -> str:
+    """The one cancellation of a tour holding its time (the teacher's, staff's, a closure's): its places
+    and guides freed, its calendar entry's sequence raised. Returns the status it had."""
+    previous = tour.status
+    _release(session, tour, policy.rules)
+    tour.status = "cancelled"
+    tour.proposal_expires_at = None
+    tour.sequence += 1
+    tour.updated_at = now
+    return previous
+
+
 def cancel_tour(session: Session, policy: Policy, now: dt.datetime, tour_id: int) -> TourRequest:
     """The teacher cancels from their link, until `cancel_days_before` days before the visit."""
 
@@ -387,12 +405,7 @@ def cancel_tour(session: Session, policy: Policy, now: dt.datetime, tour_id: int
         tour = _locked(session, tour_id, TourRequest.HOLDING)
         if not can_cancel(tour.start, now, policy.tour_rules):
             raise TourStateError("too_late_to_cancel")
-        was_confirmed = tour.status == "confirmed"
-        _release(session, tour, policy.rules)
-        tour.status = "cancelled"
-        tour.proposal_expires_at = None
-        tour.sequence += 1
-        tour.updated_at = now
+        was_confirmed = _cancel(session, policy, now, tour) == "confirmed"
         _email(session, policy, now, tour, "tour_cancelled", {"was_confirmed": was_confirmed})
         _notify_museum(session, policy, now, tour, "cancelled")
         return tour
@@ -502,13 +515,7 @@ def create_confirmed_tour(session: Session, policy: Policy, now: dt.datetime, ap
         _email(session, policy, now, tour, "tour_confirmed")
         return tour
 
-    try:
-        return atomic(session, operation), True
-    except IntegrityError:
-        existing = find_tour_by_request_key(session, app.request_key) if app.request_key else None
-        if existing is None:
-            raise
-        return existing, False
+    return _once(session, operation, app.request_key)
 
 
 def cancel_tour_by_staff(session: Session, policy: Policy, now: dt.datetime, tour_id: int,
@@ -520,12 +527,7 @@ def cancel_tour_by_staff(session: Session, policy: Policy, now: dt.datetime, tou
         tour = _locked(session, tour_id, TourRequest.HOLDING)
         if tour.start <= now:
             raise TourStateError("started")
-        previous = tour.status
-        _release(session, tour, policy.rules)
-        tour.status = "cancelled"
-        tour.proposal_expires_at = None
-        tour.sequence += 1
-        tour.updated_at = now
+        previous = _cancel(session, policy, now, tour)
         audit.record(session, now, staff, "tour.cancel", tour=tour, message=message, previous_status=previous)
         _email(session, policy, now, tour, "tour_cancelled",
                {"was_confirmed": previous == "confirmed", "by_museum": True, "message": message})
@@ -652,12 +654,7 @@ def cancel_tour_for_closure(session: Session, policy: Policy, now: dt.datetime, 
     from booking.services import audit
 
     tour = _locked(session, tour_id, TourRequest.HOLDING)
-    was_confirmed = tour.status == "confirmed"
-    _release(session, tour, policy.rules)
-    tour.status = "cancelled"
-    tour.proposal_expires_at = None
-    tour.sequence += 1
-    tour.updated_at = now
+    was_confirmed = _cancel(session, policy, now, tour) == "confirmed"
     audit.record(session, now, staff, "tour.cancel", tour=tour, message=message, reasons=reasons,
                  was_confirmed=was_confirmed)
     if tour.email:

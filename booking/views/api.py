@@ -30,8 +30,8 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 COMING_DAYS = 21  # the availability asked without dates: today and the next 20 days
 
 
-class ApiVisitForm(VisitForm):
-    """The booking form's checks, fed from JSON; no CSRF (no cookies), no consent box, no form id."""
+class FedFromJson:
+    """A page's form fed from JSON: no CSRF (no cookies), no consent box, no form id, no honeypot."""
 
     class Meta:
         csrf = False
@@ -39,6 +39,11 @@ class ApiVisitForm(VisitForm):
     form_id = None
     consent = None
     website = None  # the pages' honeypot
+
+
+class ApiVisitForm(FedFromJson, VisitForm):
+    """The booking form's checks, fed from JSON."""
+
     language = StringField(validators=[InputRequired(), AnyOf(LANGUAGES, message="Use one of: fr, nl, en, de.")])
 
 
@@ -237,15 +242,9 @@ def openapi():
     return jsonify(openapi_document(current_app.config))
 
 
-class ApiTourForm(TourRequestForm):
+class ApiTourForm(FedFromJson, TourRequestForm):
     """The request form's checks fed from JSON: `starts` is a list of ISO datetimes instead of date fields."""
 
-    class Meta:
-        csrf = False
-
-    form_id = None
-    consent = None
-    website = None  # the pages' honeypot
     start_1_date = start_1_time = start_2_date = start_2_time = start_3_date = start_3_time = None
     language = StringField(validators=[InputRequired(), AnyOf(LANGUAGES, message="Use one of: fr, nl, en, de.")])
 
