@@ -76,6 +76,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         accessibility,
         api,
         embed,
+        errors,
         groups,
         health,
         lost_links,
@@ -90,6 +91,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(public.links_bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(errors.bp)
     csrf.exempt(api.bp)  # JSON without cookies: no CSRF token to check
     make_limiter(app)  # after the blueprints: it wraps their public POST views
 

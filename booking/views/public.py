@@ -9,13 +9,12 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
-from flask_babel import format_timedelta, gettext
-from flask_wtf.csrf import CSRFError
+from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 
 from booking import schedule
 from booking.context import db, now, rules
-from booking.extensions import rate_limited, retry_after_seconds
+from booking.extensions import rate_limited
 from booking.forms import ConfirmForm, MoveForm, VisitForm
 from booking.i18n import best_language
 from booking.links import visit_path
@@ -160,7 +159,7 @@ def day(day: str):
 
 # --- booking ------------------------------------------------------------------------------------
 
-def _slot_summary(form: VisitForm):
+def slot_summary(form: VisitForm):
     """The chosen slot with its places left, for the form's heading; None if the start is unreadable."""
     start = form.start.data
     if start is None or not schedule.is_slot_start(start, rules()):
@@ -211,7 +210,7 @@ def book():
             return redirect(visit_path(booking))
     else:
         status = 422
-    return render_template("public/book.html", form=form, slot=_slot_summary(form)), status
+    return render_template("public/book.html", form=form, slot=slot_summary(form)), status
 
 
 # --- a booking's private page -------------------------------------------------------------------
@@ -351,69 +350,3 @@ def erase(reference: str, token: str):
     return render_template("public/erase.html", form=form, back=back, reference=booking.reference,
                            cancels=_changeable(booking),
                            action=url_for("links.erase", reference=booking.reference, token=token))
-
-
-# --- errors -------------------------------------------------------------------------------------
-
-def _error_language() -> None:
-    if not g.get("lang"):
-        parts = request.path.strip("/").split("/")
-        g.lang = parts[0] if parts and parts[0] in current_app.config["LANGUAGES"] else best_language()
-
-
-@links_bp.app_errorhandler(404)
-def not_found(error):
-    if request.path.startswith("/api/"):
-        return {"error": "not_found", "message": "No such resource."}, 404
-    _error_language()
-    return render_template("public/error.html", title=gettext("Page not found"),
-                           message=gettext("This page does not exist, or this link is no longer valid.")), 404
-
-
-@links_bp.app_errorhandler(405)
-def method_not_allowed(error):
-    allow = {"Allow": ", ".join(error.valid_methods or ())}  # RFC 9110: a 405 says what is allowed
-    if request.path.startswith("/api/"):
-        return {"error": "method_not_allowed", "message": "Method not allowed."}, 405, allow
-    _error_language()
-    return render_template("public/error.html", title=gettext("Not allowed"),
-                           message=gettext("This page cannot be used like that.")), 405, allow
-
-
-@links_bp.app_errorhandler(CSRFError)
-def csrf_failed(error):
-    """An expired or forged form: show it again, with what was typed, and a fresh token."""
-    _error_language()
-    message = gettext("This form has expired. Please check your details and send it again.")
-    if request.endpoint == "public.book":
-        form = VisitForm(formdata=request.form, meta={"csrf": True})
-        form.form_id.data = form.form_id.data or uuid.uuid4().hex
-        return render_template("public/book.html", form=form, slot=_slot_summary(form),
-                               form_error=message), 400
-    return render_template("public/error.html", title=gettext("Form expired"), message=message), 400
-
-
-@links_bp.app_errorhandler(429)
-def too_many_requests(error):
-    """A rate limit refused the request: say so, and when to try again (Retry-After for programs)."""
-    seconds = retry_after_seconds()
-    headers = {"Retry-After": str(seconds)}
-    if request.path.startswith("/api/"):
-        return {"error": "rate_limited", "retry_after": seconds,
-                "message": "Too many requests from this address; retry after the number of seconds given."
-                }, 429, headers
-    _error_language()
-    shown = seconds if seconds < 60 else -(-seconds // 60) * 60  # whole minutes, rounded up
-    delay = format_timedelta(dt.timedelta(seconds=shown), threshold=1, add_direction=False)
-    return render_template("public/error.html", title=gettext("Too many attempts"), message=gettext(
-        "We received too many requests from your connection in a short time, so this one was not processed. "
-        "Please try again in %(delay)s.", delay=delay)), 429, headers
-
-
-@links_bp.app_errorhandler(500)
-def server_error(error):
-    if request.path.startswith("/api/"):
-        return {"error": "server_error", "message": "Something went wrong on our side."}, 500
-    _error_language()
-    return render_template("public/error.html", title=gettext("Something went wrong"),
-                           message=gettext("Please try again in a moment, or call us.")), 500

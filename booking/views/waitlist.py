@@ -20,7 +20,7 @@ from booking.references import normalise_reference
 from booking.services import BookingClosed, BookingError
 from booking.services.waitlist import PREFIX, WaitRequest, accept_offer, expire_offers, join_waitlist, leave_waitlist
 from booking.tokens import token_matches
-from booking.views.public import _slot_summary, bp, links_bp
+from booking.views.public import bp, links_bp, slot_summary
 
 
 def waitlist_opens_before(moment: dt.datetime) -> dt.datetime:
@@ -55,7 +55,7 @@ def waitlist():
             return redirect(waitlist_path(entry))
     else:
         status = 422
-    return render_template("public/waitlist_join.html", form=form, slot=_slot_summary(form)), status
+    return render_template("public/waitlist_join.html", form=form, slot=slot_summary(form)), status
 
 
 def load_entry(reference: str, token: str) -> WaitlistEntry:
