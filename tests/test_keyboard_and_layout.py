@@ -392,6 +392,9 @@ def test_no_page_is_wider_than_a_320_pixel_screen(live_server, browser: Browser,
     pages |= {"groups": f"/{lang}/groups", "day": f"/{lang}/visit/2027-03-02",
               "booking": _private_path(live_server.app, lang)}
     page = _new_page(browser, locale=lang, **NARROW)
+    # Once in CI, GET /de/visit took 11.4 s on the server (not again in four runs since; cause not found):
+    # this test measures widths, not speed, so a slow page may take longer to arrive.
+    page.set_default_navigation_timeout(3 * TIMEOUT_MS)
     measured = {}
     for name, path in pages.items():
         response = page.goto(base + path)
