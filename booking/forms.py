@@ -137,7 +137,8 @@ class AccessNeedsFields:
 
     access_needs = SelectMultipleField(
         _l("Access needs (optional)"), choices=[SelectChoice(code, ACCESS_NEED_LABELS[code]) for code in CODES],
-        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(), validators=[Optional()])
+        # No Optional(): it would stop at an empty value ("") before the choices are checked.
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     access_needs_other = StringField(
         _l("The other need"), filters=[_strip],
         validators=[Length(max=OTHER_MAX_LENGTH, message=_l("Please keep this to %(max)d characters at most.")),
