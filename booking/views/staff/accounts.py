@@ -6,13 +6,12 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import format_time, gettext
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from booking.audit_sentences import sentence
+from booking.audit_sentences import sentence, when
 from booking.context import db, now
-from booking.dates import date_as
 from booking.forms import ChangePasswordForm, ConfirmForm, StaffAccountForm, StaffRoleForm
 from booking.i18n import current_language
 from booking.models import AuditEntry, StaffUser
@@ -28,7 +27,7 @@ def _me() -> StaffUser:
 
 
 def _when(moment) -> str:
-    return f"{date_as(moment, 'short_date')}, {format_time(moment, 'HH:mm')}" if moment else "—"
+    return when(moment) if moment else "—"
 
 
 def _explain(error: service.AccountError) -> str:
