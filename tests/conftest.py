@@ -216,9 +216,9 @@ def guides(session):
 @pytest.fixture
 def policy(app):
     with app.app_context():
-        from booking.context import tour_policy
+        from booking.context import policy
 
-        return tour_policy()
+        return policy()
 
 
 @pytest.fixture

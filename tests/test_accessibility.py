@@ -67,7 +67,7 @@ def private(live_server, session, guides) -> Private:
     """A visit on Tuesday 2 March at 10:00 and one today, a pending guided tour, a confirmed one, one with another
     time proposed, a staff account."""
     from booking.access import AccessNeeds
-    from booking.context import now, rules, tour_policy
+    from booking.context import now, policy, rules
     from booking.links import tour_path, visit_path
     from booking.services.bookings import VisitRequest, book_visit
     from booking.services.staff import create_staff
@@ -87,14 +87,14 @@ def private(live_server, session, guides) -> Private:
             start=local("2027-03-02T10:00"), party_size=3, name="Anne Martin", email="anne@example.be",
             language=BOOKING_LANGUAGE, note="Une poussette.",
             access_needs=AccessNeeds.of(["mobility", "other"], "Un chien guide")))
-        pending, _ = request_tour(session, tour_policy(), now(),
+        pending, _ = request_tour(session, policy(), now(),
                                   tour_application("2027-03-16T10:00", "Athénée Royal d'Anderlecht"))
-        confirmed, _ = request_tour(session, tour_policy(), now(),
+        confirmed, _ = request_tour(session, policy(), now(),
                                     tour_application("2027-03-23T13:00", "Sint-Jozefscollege"))
-        confirm_tour(session, tour_policy(), now(), confirmed.id)
-        proposed, _ = request_tour(session, tour_policy(), now(),
+        confirm_tour(session, policy(), now(), confirmed.id)
+        proposed, _ = request_tour(session, policy(), now(),
                                    tour_application("2027-03-30T10:00", "Koninklijk Atheneum"))
-        propose_time(session, tour_policy(), now(), proposed.id, local("2027-03-31T10:00"))
+        propose_time(session, policy(), now(), proposed.id, local("2027-03-31T10:00"))
         # Today's visit, so that the staff day page shows its check-in buttons.
         book_visit(session, rules(), now(), VisitRequest(
             start=local("2027-03-01T11:00"), party_size=2, name="Luc Peeters", email="luc@example.be",

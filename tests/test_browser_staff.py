@@ -52,7 +52,7 @@ def sign_in(page: Page, base: str) -> None:
 @pytest.fixture
 def typical_day(live_server, session, guides) -> str:
     """Tuesday 16 March: four groups (three guided) and forty individual bookings, long names and needs."""
-    from booking.context import now, rules, tour_policy
+    from booking.context import now, policy, rules
     from booking.models import Booking
     from booking.services import SlotFull
     from booking.services.bookings import VisitRequest, book_visit
@@ -67,7 +67,7 @@ def typical_day(live_server, session, guides) -> str:
     ]
     with live_server.app.app_context():
         for index, (start, guided, language, pupils, organisation, kind) in enumerate(groups):
-            tour, _ = request_tour(session, tour_policy(), now(), TourApplication(
+            tour, _ = request_tour(session, policy(), now(), TourApplication(
                 guided=guided, starts=[local(start)], organisation=organisation,
                 contact_name="Sophie Lambert-Vandamme", email="sophie@school.example", phone="+32 470 11 22 33",
                 pupils=pupils, adults=2, group_kind=kind, language="fr", tour_language=language,
@@ -75,7 +75,7 @@ def typical_day(live_server, session, guides) -> str:
                 needs="Two pupils use wheelchairs; one is hard of hearing and stays near the guide." if index % 2
                 else "Allergies: no food in the rooms; a quiet break halfway, please."))
             if index < 3:
-                confirm_tour(session, tour_policy(), now(), tour.id)
+                confirm_tour(session, policy(), now(), tour.id)
         hours = [f"2027-03-16T{hour:02d}:00" for hour in range(9, 17)]
         booked = 0
         attempt = 0

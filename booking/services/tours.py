@@ -13,6 +13,7 @@ from booking import schedule
 from booking.access import NONE, AccessNeeds
 from booking.db import atomic, flush_or_retry
 from booking.models import Guide, GuideAssignment, StaffUser, TourRequest, enqueue_email
+from booking.policy import Policy
 from booking.references import GROUP_PREFIX, new_reference
 from booking.schedule import Rules
 from booking.services import BookingError, audit
@@ -31,16 +32,6 @@ from booking.tour_rules import (
     start_problem,
     working_days_between,
 )
-
-
-@dataclass(frozen=True)
-class Policy:
-    """What tour operations need to know besides the session and the clock."""
-
-    rules: Rules
-    tour_rules: TourRules
-    museum_email: str
-    museum_language: str
 
 
 @dataclass(frozen=True)

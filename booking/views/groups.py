@@ -11,7 +11,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from booking import schedule
-from booking.context import db, now, rules, tour_policy
+from booking.context import db, now, policy, rules
 from booking.extensions import rate_limited
 from booking.forms import ConfirmForm, FinalNumbersForm, TourRequestForm, required_fields
 from booking.links import tour_path
@@ -82,7 +82,7 @@ def groups():
     elif form.validate_on_submit():
         try:
             starts = [start for _field, start in form.starts(rules().tz)]
-            tour, created = request_tour(db(), tour_policy(), now(),
+            tour, created = request_tour(db(), policy(), now(),
                                          application_from(form, g.lang, starts, form.request_key()))
         except TourInputError as error:
             for field, code in error.errors.items():
@@ -101,7 +101,7 @@ def groups():
         status = 422
     return render_template("public/groups.html", form=form, no_guide=None if guides else no_guide_notice(),
                            length=form_length(form), closing=rules().closing_time.strftime("%H:%M"),
-                           guided_minutes=tour_policy().tour_rules.guided_minutes), status
+                           guided_minutes=policy().tour_rules.guided_minutes), status
 
 
 def _field_for(field: str, code: str) -> str:
@@ -140,16 +140,16 @@ def tour_page(reference: str, token: str):
 
 
 def _render_tour_page(tour: TourRequest, token: str, numbers_form: FinalNumbersForm | None = None):
-    policy = tour_policy()
+    settings = policy()
     if numbers_form is None:
         numbers_form = FinalNumbersForm(formdata=None, pupils=tour.pupils, adults=tour.adults)
     return render_template(
         "public/tour.html", tour=tour, token=token, form=ConfirmForm(),
-        can_cancel=tour.holds and can_cancel(tour.start, now(), policy.tour_rules),
+        can_cancel=tour.holds and can_cancel(tour.start, now(), settings.tour_rules),
         started=tour.start <= now(), requested=[schedule.parse_start(s, rules()) for s in tour.requested_starts],
-        numbers_form=numbers_form, can_change_numbers=can_change_numbers(tour, now(), policy.tour_rules),
-        numbers_deadline=numbers_deadline(tour.start, policy.tour_rules),
-        cancel_deadline=cancel_deadline(tour.start, policy.tour_rules),
+        numbers_form=numbers_form, can_change_numbers=can_change_numbers(tour, now(), settings.tour_rules),
+        numbers_deadline=numbers_deadline(tour.start, settings.tour_rules),
+        cancel_deadline=cancel_deadline(tour.start, settings.tour_rules),
         access_offers=access_offers_of(tour, g.lang, db()),
     )
 
@@ -183,7 +183,7 @@ def refuse_proposal(reference: str, token: str):
 def _answer(reference: str, token: str, accept: bool, success):
     """The teacher's answer to the time staff proposed."""
     return _tour_action(reference, token,
-                        lambda tour: answer_proposal(db(), tour_policy(), now(), tour.id, accept=accept), success)
+                        lambda tour: answer_proposal(db(), policy(), now(), tour.id, accept=accept), success)
 
 
 @links_bp.route("/g/<reference>/<token>/cancel", methods=["GET", "POST"])
@@ -193,10 +193,10 @@ def cancel_request(reference: str, token: str):
     if request.method == "GET":
         tour = load_tour(reference, token)
         back = url_for("links.tour_page", reference=tour.reference, token=token)
-        if not (tour.holds and can_cancel(tour.start, now(), tour_policy().tour_rules)):
+        if not (tour.holds and can_cancel(tour.start, now(), policy().tour_rules)):
             return redirect(back)
         return render_template("public/cancel_tour.html", tour=tour, form=ConfirmForm(), back=back)
-    return _tour_action(reference, token, lambda tour: cancel_tour(db(), tour_policy(), now(), tour.id),
+    return _tour_action(reference, token, lambda tour: cancel_tour(db(), policy(), now(), tour.id),
                         _l("Your group visit is cancelled. We have sent you a confirmation."))
 
 
@@ -209,7 +209,7 @@ def final_numbers(reference: str, token: str):
     if not form.validate_on_submit():
         return _render_tour_page(tour, token, form), 422
     try:
-        change_group_size(db(), tour_policy(), now(), tour.id, form.pupils.data, form.adults.data)
+        change_group_size(db(), policy(), now(), tour.id, form.pupils.data, form.adults.data)
     except TourInputError as error:
         for field, code in error.errors.items():
             form[field].errors = [explain_tour(code)]
@@ -239,7 +239,7 @@ def erase_tour(reference: str, token: str):
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            request_tour_erasure(db(), tour_policy(), now(), tour.id)
+            request_tour_erasure(db(), policy(), now(), tour.id)
         except TourStateError as error:
             flash(explain_tour(error.code, error.detail), "error")
         else:

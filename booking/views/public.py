@@ -13,7 +13,7 @@ from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 
 from booking import schedule
-from booking.context import db, now, rules
+from booking.context import db, now, policy, rules
 from booking.extensions import rate_limited
 from booking.forms import ConfirmForm, MoveForm, VisitForm
 from booking.i18n import best_language
@@ -196,7 +196,7 @@ def book():
                 email=form.email.data, language=g.lang, note=form.note.data or "",
                 access_needs=form.access_needs_value(),
                 request_key=form.request_key(),
-                email_day_cap=current_app.config["MAX_BOOKINGS_PER_EMAIL_PER_DAY"],
+                email_day_cap=policy().email_day_cap,
             ))
         except BookingError as error:
             form[error.field or "start"].errors = [explain(error)]
@@ -287,7 +287,7 @@ def move(reference: str, token: str):
         if form.validate_on_submit():
             try:
                 move_booking(db(), rules(), now(), booking.id, form.start.data,
-                             email_day_cap=current_app.config["MAX_BOOKINGS_PER_EMAIL_PER_DAY"])
+                             email_day_cap=policy().email_day_cap)
             except BookingError as error:
                 form.start.errors = [explain(error)]
                 status = 409 if error.code == "slot_full" else 422

@@ -10,7 +10,7 @@ from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 
 from booking import schedule
-from booking.context import db, now, rules
+from booking.context import db, now, policy, rules
 from booking.extensions import rate_limited
 from booking.forms import ConfirmForm, WaitlistForm
 from booking.links import visit_path, waitlist_path
@@ -87,7 +87,7 @@ def accept_waitlist_offer(reference: str, token: str):
     if ConfirmForm().validate_on_submit():
         try:
             booking = accept_offer(db(), rules(), now(), entry.id,
-                                   email_day_cap=current_app.config["MAX_BOOKINGS_PER_EMAIL_PER_DAY"])
+                                   email_day_cap=policy().email_day_cap)
         except BookingError as error:  # closed, expired, or the address's most bookings that day
             if error.code == "offer_expired":
                 expire_offers(db(), rules(), now())

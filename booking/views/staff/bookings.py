@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from booking import schedule
 from booking.audit_sentences import email_label, email_status_label, override_label, sentence, when
-from booking.context import db, now, rules, tour_policy
+from booking.context import db, now, policy, rules
 from booking.forms import BookingSearchForm, DeskBookingForm, DeskGroupForm, GuidesForm, StaffCancelForm, StaffMoveForm
 from booking.messages import explain, explain_tour
 from booking.models import AuditEntry, Booking, Guide, OutboxMessage, StaffUser, TourRequest
@@ -184,7 +184,7 @@ def _render_booking(item: Booking | TourRequest, status: int = 200, cancel_form=
     else:
         context["can_cancel"] = item.holds and item.start > moment
         context["can_change_guides"] = item.guided and item.status == "confirmed" and item.start > moment
-        context["guides_needed"] = guides_needed(item.pupils, tour_policy().tour_rules)
+        context["guides_needed"] = guides_needed(item.pupils, policy().tour_rules)
         choices = _guide_choices(item) if context["can_change_guides"] else []
         if guides_form is not None and guides_form.guides.data is not None:  # keep what staff ticked
             choices = [(guide_id, name, guide_id in guides_form.guides.data) for guide_id, name, _held in choices]
@@ -223,7 +223,7 @@ def booking_cancel(reference: str):
         if isinstance(item, Booking):
             cancel_booking(db(), rules(), now(), item.id, by=ByMuseum(_staff(), form.message.data or ""))
         else:
-            cancel_tour_by_staff(db(), tour_policy(), now(), item.id, _staff(), form.message.data or "")
+            cancel_tour_by_staff(db(), policy(), now(), item.id, _staff(), form.message.data or "")
     except BookingError as error:
         form.message.errors = [_refusal(error)]
         return _render_booking(_find(reference), 409, cancel_form=form, error=form.message.errors[0])
@@ -277,7 +277,7 @@ def booking_guides(reference: str):
     if not form.validate_on_submit():
         return _render_booking(item, 422, guides_form=form)
     try:
-        change_guides(db(), tour_policy(), now(), item.id, form.guides.data or [], _staff())
+        change_guides(db(), policy(), now(), item.id, form.guides.data or [], _staff())
     except TourStateError as error:
         form.guides.errors = [_refusal(error)]
         return _render_booking(_find(reference), 409, guides_form=form, error=form.guides.errors[0])
@@ -309,7 +309,7 @@ def new_booking():
                           request_key=form.request_key())
         try:
             item, created = book_at_desk(db(), rules(), now(), visit, overrides, _staff(),
-                                         current_app.config["STAFF_OVERBOOK_MAX"])
+                                         policy().overbook_max)
         except BookingError as error:
             _desk_error(form, error)
             status = 409 if error.code in ("slot_full", "overbook_limit") else 422
@@ -319,7 +319,7 @@ def new_booking():
     else:
         status = 422
     return render_template("staff/new_booking.html", form=form,
-                           overbook_max=current_app.config["STAFF_OVERBOOK_MAX"]), status
+                           overbook_max=policy().overbook_max), status
 
 
 def _desk_error(form: DeskBookingForm, error: BookingError) -> None:
@@ -369,7 +369,7 @@ def new_group():
             notes=form.notes.data or "", access_needs=form.access_needs_value(), request_key=form.request_key(),
         )
         try:
-            tour, created = book_group_at_desk(db(), tour_policy(), now(), app, overrides, _staff(),
+            tour, created = book_group_at_desk(db(), policy(), now(), app, overrides, _staff(),
                                                form.guides.data or None)
         except TourInputError as error:
             for name, code in error.errors.items():

@@ -10,7 +10,7 @@ from flask_babel import gettext
 from wtforms.fields.choices import SelectChoice
 
 from booking import schedule
-from booking.context import db, now, rules, tour_policy
+from booking.context import db, now, policy, rules
 from booking.forms import DecisionForm
 from booking.messages import explain_tour
 from booking.models import TourRequest
@@ -20,16 +20,16 @@ from booking.views.staff import bp
 
 @bp.get("/requests")
 def requests():
-    policy = tour_policy()
+    settings = policy()
     moment = now()
-    queue = staff_queue(db(), policy, moment)
+    queue = staff_queue(db(), settings, moment)
     upcoming = db().scalars(
         sa.select(TourRequest).where(TourRequest.status == "confirmed", TourRequest.start >= moment)
         .order_by(TourRequest.start).limit(50)
     ).all()
     choices = {entry.tour.id: _guide_choices(entry.tour) for entry in queue}
     return render_template("staff/requests.html", queue=queue, upcoming=upcoming, choices=choices,
-                           form=DecisionForm(), policy=policy)
+                           form=DecisionForm(), policy=settings)
 
 
 def _guide_choices(tour: TourRequest):
@@ -63,7 +63,7 @@ def _decide(tour_id: int, action, success: str):
 @bp.post("/tours/<int:tour_id>/confirm")
 def confirm(tour_id: int):
     return _decide(tour_id, lambda tour, form: confirm_tour(
-        db(), tour_policy(), now(), tour.id, guide_ids=form.guides.data or None, message=form.message.data or ""),
+        db(), policy(), now(), tour.id, guide_ids=form.guides.data or None, message=form.message.data or ""),
         gettext("%(reference)s is confirmed; the teacher has been emailed."))
 
 
@@ -72,7 +72,7 @@ def decline(tour_id: int):
     def action(tour, form):
         if not form.reason.data:
             raise TourStateError("reason_missing")
-        decline_tour(db(), tour_policy(), now(), tour.id, form.reason.data)
+        decline_tour(db(), policy(), now(), tour.id, form.reason.data)
 
     return _decide(tour_id, action, gettext("%(reference)s is declined; the teacher has been emailed."))
 
@@ -83,7 +83,7 @@ def propose(tour_id: int):
         if form.date.data is None:
             raise TourStateError("start_missing")
         start = schedule.local_datetime(form.date.data, dt.time.fromisoformat(form.time.data), rules())
-        propose_time(db(), tour_policy(), now(), tour.id, start, form.message.data or "")
+        propose_time(db(), policy(), now(), tour.id, start, form.message.data or "")
 
     return _decide(tour_id, action,
                    gettext("Another time is proposed for %(reference)s; the teacher has been emailed."))
