@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import uuid
 
-import sqlalchemy as sa
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -14,11 +13,10 @@ from booking import schedule
 from booking.context import db, now, policy, rules
 from booking.extensions import rate_limited
 from booking.forms import ConfirmForm, FinalNumbersForm, TourRequestForm, required_fields
-from booking.links import tour_path
+from booking.links import TOUR, find_private, tour_path
 from booking.messages import explain_tour
 from booking.models import TourRequest
 from booking.presentation import access_offers_of
-from booking.references import GROUP_PREFIX, normalise_reference
 from booking.services.roster import any_active_guide
 from booking.services.tours import (
     NoTimeFits,
@@ -32,7 +30,6 @@ from booking.services.tours import (
     numbers_deadline,
     request_tour,
 )
-from booking.tokens import token_matches
 from booking.tour_rules import can_cancel, cancel_deadline
 from booking.views.public import bp, links_bp
 
@@ -124,10 +121,8 @@ def no_guide_notice() -> str:
 
 
 def load_tour(reference: str, token: str) -> TourRequest:
-    tour = db().scalars(sa.select(TourRequest).where(
-        TourRequest.reference == normalise_reference(reference, GROUP_PREFIX))).first()
-    if tour is None or not token_matches(current_app.config["SECRET_KEY"], "tour", tour.id, tour.token_version,
-                                         token):
+    tour = find_private(db(), TOUR, reference, token)
+    if tour is None:
         abort(404)
     chosen = request.args.get("lang")
     g.lang = chosen if chosen in current_app.config["LANGUAGES"] else tour.language

@@ -7,7 +7,6 @@ import datetime as dt
 import uuid
 from pathlib import Path
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
@@ -17,15 +16,13 @@ from booking.context import db, now, policy, rules
 from booking.extensions import rate_limited
 from booking.forms import ConfirmForm, MoveForm, VisitForm
 from booking.i18n import best_language
-from booking.links import visit_path
+from booking.links import VISIT, find_private, visit_path
 from booking.messages import explain
 from booking.models import Booking
 from booking.presentation import access_offers_of
-from booking.references import normalise_reference
 from booking.services import BookingClosed, BookingError
 from booking.services.availability import DayView, check_bookable, days_between
 from booking.services.bookings import VisitRequest, book_visit, cancel_booking, move_booking
-from booking.tokens import token_matches
 
 bp = Blueprint("public", __name__, url_prefix="/<lang>")
 links_bp = Blueprint("links", __name__)
@@ -217,9 +214,8 @@ def book():
 
 def load_visit(reference: str, token: str) -> Booking:
     """The booking a private link names, or a 404 that says the same for a wrong reference or token."""
-    booking = db().scalars(sa.select(Booking).where(Booking.reference == normalise_reference(reference))).first()
-    if booking is None or not token_matches(current_app.config["SECRET_KEY"], "visit", booking.id,
-                                             booking.token_version, token):
+    booking = find_private(db(), VISIT, reference, token)
+    if booking is None:
         g.lang = g.get("lang") or _chosen_language(None)
         abort(404)
     g.lang = _chosen_language(booking)

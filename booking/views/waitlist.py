@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import sqlalchemy as sa
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
@@ -13,13 +12,11 @@ from booking import schedule
 from booking.context import db, now, policy, rules
 from booking.extensions import rate_limited
 from booking.forms import ConfirmForm, WaitlistForm
-from booking.links import visit_path, waitlist_path
+from booking.links import WAITLIST, find_private, visit_path, waitlist_path
 from booking.messages import explain
 from booking.models import WaitlistEntry
-from booking.references import normalise_reference
 from booking.services import BookingClosed, BookingError
-from booking.services.waitlist import PREFIX, WaitRequest, accept_offer, expire_offers, join_waitlist, leave_waitlist
-from booking.tokens import token_matches
+from booking.services.waitlist import WaitRequest, accept_offer, expire_offers, join_waitlist, leave_waitlist
 from booking.views.public import bp, links_bp, slot_summary
 
 
@@ -59,10 +56,8 @@ def waitlist():
 
 
 def load_entry(reference: str, token: str) -> WaitlistEntry:
-    entry = db().scalars(sa.select(WaitlistEntry).where(
-        WaitlistEntry.reference == normalise_reference(reference, PREFIX))).first()
-    if entry is None or not token_matches(current_app.config["SECRET_KEY"], "waitlist", entry.id,
-                                          entry.token_version, token):
+    entry = find_private(db(), WAITLIST, reference, token)
+    if entry is None:
         abort(404)
     chosen = request.args.get("lang")
     g.lang = chosen if chosen in current_app.config["LANGUAGES"] else entry.language
