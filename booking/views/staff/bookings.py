@@ -11,7 +11,6 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_login import current_user
@@ -22,11 +21,12 @@ from booking.audit_sentences import email_label, email_status_label, override_la
 from booking.context import db, now, policy, rules
 from booking.forms import BookingSearchForm, DeskBookingForm, DeskGroupForm, GuidesForm, StaffCancelForm, StaffMoveForm
 from booking.messages import explain, explain_tour
-from booking.models import AuditEntry, Booking, Guide, OutboxMessage, StaffUser, TourRequest
-from booking.references import GROUP_PREFIX, normalise_reference
+from booking.models import AuditEntry, Booking, StaffUser, TourRequest
 from booking.services import BookingError
 from booking.services.bookings import ByMuseum, cancel_booking, move_booking
 from booking.services.desk import DeskVisit, Overrides, book_at_desk, book_group_at_desk
+from booking.services.history import History, find_by_reference, history_of
+from booking.services.roster import active_guides
 from booking.services.search import search_bookings
 from booking.services.tours import (
     TourApplication,
@@ -119,24 +119,17 @@ def source_label(source: str) -> str:
     return labels.get(source, source)
 
 
-def _history(item: Booking | TourRequest) -> list[Event]:
+def _events(item: Booking | TourRequest, history: History) -> list[Event]:
     """Creation, every audit entry and every email of one booking or group visit, in time order."""
-    session = db()
-    is_visit = isinstance(item, Booking)
-    creator = session.get(StaffUser, item.created_by_id) if item.created_by_id else None
-    events = [Event(item.created_at, 0, gettext("Created"), creator.email if creator else "",
+    events = [Event(item.created_at, 0, gettext("Created"), history.creator.email if history.creator else "",
                     [(gettext("Source"), source_label(item.source))])]
-    audit_query = sa.select(AuditEntry).where(
-        AuditEntry.booking_id == item.id if is_visit else AuditEntry.tour_id == item.id)
-    for entry in session.scalars(audit_query):
+    for entry in history.audit:
         details = [(_detail_label(key), _detail_value(key, value)) for key, value in (entry.details or {}).items()
                    if value not in (None, "", [], {})]
         events.append(Event(entry.at, 1, _action_label(entry), entry.actor, details))
-    if is_visit and item.cancelled_at and item.cancelled_by == "visitor":
+    if isinstance(item, Booking) and item.cancelled_at and item.cancelled_by == "visitor":
         events.append(Event(item.cancelled_at, 1, gettext("Cancelled by the visitor")))
-    mail_query = sa.select(OutboxMessage).where(
-        OutboxMessage.booking_id == item.id if is_visit else OutboxMessage.tour_id == item.id)
-    for message in session.scalars(mail_query):
+    for message in history.emails:
         details = [(gettext("To"), message.recipient), (gettext("Status"), email_status_label(message.status)),
                    (gettext("Attempts"), str(message.attempts))]
         if message.sent_at:
@@ -149,11 +142,7 @@ def _history(item: Booking | TourRequest) -> list[Event]:
 
 
 def _find(reference: str) -> Booking | TourRequest:
-    text = reference.strip().upper()
-    if text.startswith(GROUP_PREFIX):
-        item = db().scalars(sa.select(TourRequest).where(TourRequest.reference == text)).first()
-    else:
-        item = db().scalars(sa.select(Booking).where(Booking.reference == normalise_reference(text))).first()
+    item = find_by_reference(db(), reference)
     if item is None:
         abort(404)
     return item
@@ -171,10 +160,10 @@ def _render_booking(item: Booking | TourRequest, status: int = 200, cancel_form=
                     guides_form=None, error: str | None = None):
     """The page of a visit or a group; `error` is a refusal to show even when its form is gone."""
     moment = now()
+    history = history_of(db(), item)
     context: dict[str, Any] = {
-        "item": item, "history": _history(item), "source_label": source_label, "now": moment, "error": error,
-        "cancel_form": cancel_form or StaffCancelForm(formdata=None),
-        "creator": db().get(StaffUser, item.created_by_id) if item.created_by_id else None,
+        "item": item, "history": _events(item, history), "source_label": source_label, "now": moment,
+        "error": error, "cancel_form": cancel_form or StaffCancelForm(formdata=None), "creator": history.creator,
     }
     if isinstance(item, Booking):
         context["move_form"] = move_form or StaffMoveForm(formdata=None)
@@ -338,8 +327,8 @@ def _desk_error(form: DeskBookingForm, error: BookingError) -> None:
 
 
 def _guide_labels() -> list[SelectChoice]:
-    guides = db().scalars(sa.select(Guide).where(Guide.active.is_(True)).order_by(Guide.name))
-    return [SelectChoice(guide.id, f"{guide.name} ({', '.join(guide.languages)})") for guide in guides]
+    return [SelectChoice(guide.id, f"{guide.name} ({', '.join(guide.languages)})")
+            for guide in active_guides(db())]
 
 
 _GROUP_FIELDS = {"start_1": "date", "pupils": "pupils", "adults": "adults", "group_kind": "group_kind",
