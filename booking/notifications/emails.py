@@ -15,11 +15,12 @@ from booking import links, schedule
 from booking.context import rules as current_rules
 from booking.context import state
 from booking.dates import date_as
-from booking.models import Booking, Closure, OutboxMessage, StaffUser, TourRequest
+from booking.models import Booking, OutboxMessage, StaffUser, TourRequest
 from booking.notifications.ics import visit_event_calendar
 from booking.notifications.message import MailMessage, message_id_domain
 from booking.presentation import access_offers_of, museum_facts
 from booking.services.tours import numbers_deadline
+from booking.texts import in_language
 
 
 def _when(moment) -> dict[str, str]:
@@ -164,7 +165,7 @@ def _visit_message(row: OutboxMessage) -> flask_mail.Message:
     base_url = current_app.config["PUBLIC_BASE_URL"]
     payload = row.payload or {}
     # What staff told the visitor: a reason given in several languages, read in this one, and a note.
-    museum_note = " ".join(part for part in (Closure.reason_in(payload.get("reasons") or {}, row.language),
+    museum_note = " ".join(part for part in (in_language(payload.get("reasons"), row.language),
                                              payload.get("message", "")) if part)
     exhibitions = []
     if row.kind in ("visit_confirmed", "visit_moved"):
@@ -207,7 +208,7 @@ def _tour_message(row: OutboxMessage) -> flask_mail.Message:
                "numbers_deadline": numbers_deadline(tour.start, state().tour_rules),
                # Why the museum cancelled (a closure's reason in this language, then staff's note).
                "museum_note": " ".join(part for part in (
-                   Closure.reason_in(row.payload.get("reasons") or {}, row.language),
+                   in_language(row.payload.get("reasons"), row.language),
                    row.payload.get("message", "")) if part)}
     body = render_template(f"emails/{row.kind}.txt", **context)
     subject = _tour_subject(row.kind, tour, row.payload)
