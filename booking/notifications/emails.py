@@ -19,8 +19,8 @@ from booking.models import Booking, OutboxMessage, StaffUser, TourRequest
 from booking.notifications.ics import visit_event_calendar
 from booking.notifications.message import MailMessage, message_id_domain
 from booking.presentation import access_offers_of, museum_facts
-from booking.services.tours import numbers_deadline
 from booking.texts import in_language
+from booking.tour_rules import numbers_deadline
 
 
 def _when(moment) -> dict[str, str]:

@@ -10,7 +10,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from booking import schedule
-from booking.access import NONE, AccessNeeds
 from booking.db import atomic, flush_or_retry
 from booking.models import Guide, GuideAssignment, StaffUser, TourRequest, enqueue_email
 from booking.policy import Policy
@@ -21,42 +20,18 @@ from booking.services.capacity import change_places, moving_changes
 from booking.services.closed_times import closed_by_staff, opened_days
 from booking.services.roster import guides_on_duty
 from booking.tour_rules import (
-    GROUP_KINDS,
-    TOUR_LANGUAGES,
+    TourApplication,
     TourRules,
     can_cancel,
+    can_change_numbers,
     duration,
     group_problems,
     guides_needed,
     spanned_slots,
     start_problem,
+    validate_application,
     working_days_between,
 )
-
-
-@dataclass(frozen=True)
-class TourApplication:
-    guided: bool
-    starts: list[dt.datetime]  # preferred first, then up to two alternatives
-    organisation: str
-    contact_name: str
-    email: str
-    phone: str
-    pupils: int
-    adults: int
-    group_kind: str
-    language: str
-    tour_language: str | None = None
-    duration_minutes: int | None = None  # self-guided only: 60 or 120
-    address: str = ""
-    postcode: str = ""
-    contact_role: str = ""
-    leader_name: str = ""
-    needs: str = ""
-    topic: str = ""
-    notes: str = ""
-    access_needs: AccessNeeds = NONE
-    request_key: str | None = None
 
 
 class TourInputError(BookingError):
@@ -155,31 +130,6 @@ def _release(session: Session, tour: TourRequest, rules: Rules) -> None:
     tour.assignments.clear()
 
 
-def validate_application(app: TourApplication, policy: Policy, now: dt.datetime,
-                         opened: set[dt.date] | frozenset[dt.date] = frozenset()) -> dict[str, str]:
-    """Problems that no waiting would fix, by field: size, ratio, calendar, lead time, language.
-
-    `opened`: holidays staff opened exceptionally, open like any weekday.
-    """
-    rules, tour_rules = policy.rules, policy.tour_rules
-    errors = group_problems(app.group_kind, app.pupils, app.adults, app.guided, rules.slot_capacity,
-                                  tour_rules)
-    if app.group_kind not in GROUP_KINDS:
-        errors["group_kind"] = "group_kind"
-    if app.guided and app.tour_language not in TOUR_LANGUAGES:
-        errors["tour_language"] = "tour_language"
-    if not app.starts:
-        errors["start_1"] = "start_missing"
-    minutes = duration(app.guided, app.duration_minutes, tour_rules)
-    if not app.guided and minutes not in tour_rules.self_guided_minutes:
-        errors["duration_minutes"] = "duration"
-    for index, start in enumerate(app.starts, start=1):
-        problem = start_problem(start, minutes, now, rules, tour_rules, opened)
-        if problem:
-            errors[f"start_{index}"] = problem
-    return errors
-
-
 def find_tour_by_request_key(session: Session, request_key: str) -> TourRequest | None:
     return session.scalars(sa.select(TourRequest).where(TourRequest.request_key == request_key)).first()
 
@@ -206,7 +156,8 @@ def request_tour(session: Session, policy: Policy, now: dt.datetime, app: TourAp
         existing = find_tour_by_request_key(session, app.request_key)
         if existing:
             return existing, False
-    errors = validate_application(app, policy, now, opened_days(session, policy.rules, app.starts))
+    errors = validate_application(app, policy.rules, policy.tour_rules, now,
+                                  opened_days(session, policy.rules, app.starts))
     if errors:
         raise TourInputError(errors)
     minutes = duration(app.guided, app.duration_minutes, policy.tour_rules)
@@ -550,15 +501,6 @@ def change_guides(session: Session, policy: Policy, now: dt.datetime, tour_id: i
 
 
 # --- final numbers ---------------------------------------------------------------------------------
-
-def numbers_deadline(start: dt.datetime, tour_rules: TourRules) -> dt.datetime:
-    """Until when a teacher may change the numbers online: the cancellation limit (7 days before)."""
-    return start - dt.timedelta(days=tour_rules.cancel_days_before)
-
-
-def can_change_numbers(tour: TourRequest, now: dt.datetime, tour_rules: TourRules) -> bool:
-    return tour.status == "confirmed" and now <= numbers_deadline(tour.start, tour_rules)
-
 
 def _by_versatility(guides: list[Guide]) -> list[Guide]:
     return sorted(guides, key=lambda g: (len(g.languages), g.id))

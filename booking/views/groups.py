@@ -20,17 +20,14 @@ from booking.presentation import access_offers_of
 from booking.services.roster import any_active_guide
 from booking.services.tours import (
     NoTimeFits,
-    TourApplication,
     TourInputError,
     TourStateError,
     answer_proposal,
-    can_change_numbers,
     cancel_tour,
     change_group_size,
-    numbers_deadline,
     request_tour,
 )
-from booking.tour_rules import can_cancel, cancel_deadline
+from booking.tour_rules import TourApplication, can_cancel, can_change_numbers, cancel_deadline, numbers_deadline
 from booking.views.public import bp, links_bp
 
 # Errors the service reports by field, shown next to the form field they concern.

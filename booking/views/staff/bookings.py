@@ -29,14 +29,13 @@ from booking.services.history import History, find_by_reference, history_of
 from booking.services.roster import active_guides
 from booking.services.search import search_bookings
 from booking.services.tours import (
-    TourApplication,
     TourInputError,
     TourStateError,
     cancel_tour_by_staff,
     change_guides,
     free_guides,
 )
-from booking.tour_rules import guides_needed
+from booking.tour_rules import TourApplication, guides_needed
 from booking.views.staff import bp
 
 SEARCH_LIMIT = 100
