@@ -223,10 +223,8 @@ def confirm_tour(session: Session, policy: Policy, now: dt.datetime, tour_id: in
         tour = _locked(session, tour_id, ("pending",))
         if tour.guided and guide_ids is not None and set(guide_ids) != {g.id for g in tour.guides}:
             _reassign(session, policy, tour, guide_ids)
-        tour.status = "confirmed"
         tour.decision_message = message
-        tour.decided_at = tour.updated_at = now
-        _email(session, policy, now, tour, "tour_confirmed")
+        _confirm(session, policy, now, tour)
         return tour
 
     return atomic(session, operation)
@@ -248,11 +246,9 @@ def decline_tour(session: Session, policy: Policy, now: dt.datetime, tour_id: in
 
     def operation() -> TourRequest:
         tour = _locked(session, tour_id, ("pending", "proposed"))
-        _release(session, tour, policy.rules)
-        tour.status = "declined"
+        _end_hold(session, policy, now, tour, "declined")
         tour.decision_message = reason
-        tour.proposal_expires_at = None
-        tour.decided_at = tour.updated_at = now
+        tour.decided_at = now
         _email(session, policy, now, tour, "tour_declined")
         return tour
 
@@ -309,15 +305,12 @@ def answer_proposal(session: Session, policy: Policy, now: dt.datetime, tour_id:
         if tour.proposal_expires_at is not None and tour.proposal_expires_at <= now:
             _expire(session, policy, now, tour)
             return tour
-        tour.proposal_expires_at = None
-        tour.decided_at = tour.updated_at = now
         if accept:
-            tour.status = "confirmed"
-            _email(session, policy, now, tour, "tour_confirmed")
+            _confirm(session, policy, now, tour)
             _notify_museum(session, policy, now, tour, "accepted")
         else:
-            _release(session, tour, policy.rules)
-            tour.status = "refused"
+            _end_hold(session, policy, now, tour, "refused")
+            tour.decided_at = now
             _email(session, policy, now, tour, "tour_refused")
             _notify_museum(session, policy, now, tour, "refused")
         return tour
@@ -328,15 +321,31 @@ def answer_proposal(session: Session, policy: Policy, now: dt.datetime, tour_id:
     return tour
 
 
-def _cancel(session: Session, policy: Policy, now: dt.datetime, tour: TourRequest) -> str:
-    """The one cancellation of a tour holding its time (the teacher's, staff's, a closure's): its places
-    and guides freed, its calendar entry's sequence raised. Returns the status it had."""
-    previous = tour.status
-    _release(session, tour, policy.rules)
-    tour.status = "cancelled"
+# --- the transitions: every way into "confirmed", and out of a hold --------------------------------
+
+def _confirm(session: Session, policy: Policy, now: dt.datetime, tour: TourRequest) -> None:
+    """The one way into "confirmed" (staff confirm a request, the teacher accepts a proposal)."""
+    tour.status = "confirmed"
     tour.proposal_expires_at = None
-    tour.sequence += 1
+    tour.decided_at = tour.updated_at = now
+    _email(session, policy, now, tour, "tour_confirmed")
+
+
+def _end_hold(session: Session, policy: Policy, now: dt.datetime, tour: TourRequest, status: str) -> None:
+    """The one way out of a hold: declined (staff), refused (the teacher), expired (the clock) or
+    cancelled; its places and guides freed. The caller says why to whom."""
+    _release(session, tour, policy.rules)
+    tour.status = status
+    tour.proposal_expires_at = None
     tour.updated_at = now
+
+
+def _cancel(session: Session, policy: Policy, now: dt.datetime, tour: TourRequest) -> str:
+    """The one cancellation of a tour holding its time (the teacher's, staff's, a closure's), its
+    calendar entry's sequence raised. Returns the status it had."""
+    previous = tour.status
+    _end_hold(session, policy, now, tour, "cancelled")
+    tour.sequence += 1
     return previous
 
 
@@ -356,10 +365,7 @@ def cancel_tour(session: Session, policy: Policy, now: dt.datetime, tour_id: int
 
 
 def _expire(session, policy: Policy, now, tour: TourRequest) -> None:
-    _release(session, tour, policy.rules)
-    tour.status = "expired"
-    tour.proposal_expires_at = None
-    tour.updated_at = now
+    _end_hold(session, policy, now, tour, "expired")
     _email(session, policy, now, tour, "tour_expired")
     _notify_museum(session, policy, now, tour, "expired")
 
