@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import uuid
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
@@ -13,7 +13,7 @@ from booking import schedule
 from booking.context import db, now, policy, rules
 from booking.extensions import rate_limited
 from booking.forms import ConfirmForm, FinalNumbersForm, TourRequestForm, required_fields
-from booking.links import TOUR, find_private, tour_path
+from booking.links import TOUR, tour_path
 from booking.messages import explain_tour
 from booking.models import TourRequest
 from booking.presentation import access_offers_of
@@ -28,7 +28,7 @@ from booking.services.tours import (
     request_tour,
 )
 from booking.tour_rules import TourApplication, can_cancel, can_change_numbers, cancel_deadline, numbers_deadline
-from booking.views.public import bp, links_bp
+from booking.views.public import bp, links_bp, open_private
 
 # Errors the service reports by field, shown next to the form field they concern.
 _FIELD_FOR = {"start_1": "start_1_date", "start_2": "start_2_date", "start_3": "start_3_date"}
@@ -118,12 +118,7 @@ def no_guide_notice() -> str:
 
 
 def load_tour(reference: str, token: str) -> TourRequest:
-    tour = find_private(db(), TOUR, reference, token)
-    if tour is None:
-        abort(404)
-    chosen = request.args.get("lang")
-    g.lang = chosen if chosen in current_app.config["LANGUAGES"] else tour.language
-    return tour
+    return open_private(TOUR, reference, token)
 
 
 @links_bp.get("/g/<reference>/<token>")

@@ -16,7 +16,7 @@ from booking.context import db, now, policy, rules
 from booking.extensions import rate_limited
 from booking.forms import ConfirmForm, MoveForm, VisitForm
 from booking.i18n import best_language
-from booking.links import VISIT, find_private, visit_path
+from booking.links import VISIT, LinkKind, find_private, visit_path
 from booking.messages import explain
 from booking.models import Booking
 from booking.presentation import access_offers_of
@@ -212,21 +212,26 @@ def book():
 
 # --- a booking's private page -------------------------------------------------------------------
 
-def load_visit(reference: str, token: str) -> Booking:
-    """The booking a private link names, or a 404 that says the same for a wrong reference or token."""
-    booking = find_private(db(), VISIT, reference, token)
-    if booking is None:
+def open_private(kind: LinkKind, reference: str, token: str):
+    """The record a private link names (a visit, a group visit, a waiting-list entry), its page in the
+    record's language unless ?lang= chooses; a wrong reference or token is the same 404."""
+    record = find_private(db(), kind, reference, token)
+    if record is None:
         g.lang = g.get("lang") or _chosen_language(None)
         abort(404)
-    g.lang = _chosen_language(booking)
-    return booking
+    g.lang = _chosen_language(record)
+    return record
 
 
-def _chosen_language(booking: Booking | None) -> str:
+def load_visit(reference: str, token: str) -> Booking:
+    return open_private(VISIT, reference, token)
+
+
+def _chosen_language(record) -> str:
     chosen = request.args.get("lang")
     if chosen in current_app.config["LANGUAGES"]:
         return chosen
-    return booking.language if booking else best_language()
+    return record.language if record else best_language()
 
 
 def _changeable(booking: Booking) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 
@@ -12,12 +12,12 @@ from booking import schedule
 from booking.context import db, now, policy, rules
 from booking.extensions import rate_limited
 from booking.forms import ConfirmForm, WaitlistForm
-from booking.links import WAITLIST, find_private, visit_path, waitlist_path
+from booking.links import WAITLIST, visit_path, waitlist_path
 from booking.messages import explain
 from booking.models import WaitlistEntry
 from booking.services import BookingClosed, BookingError
 from booking.services.waitlist import WaitRequest, accept_offer, expire_offers, join_waitlist, leave_waitlist
-from booking.views.public import bp, links_bp, slot_summary
+from booking.views.public import bp, links_bp, open_private, slot_summary
 
 
 def waitlist_opens_before(moment: dt.datetime) -> dt.datetime:
@@ -56,12 +56,7 @@ def waitlist():
 
 
 def load_entry(reference: str, token: str) -> WaitlistEntry:
-    entry = find_private(db(), WAITLIST, reference, token)
-    if entry is None:
-        abort(404)
-    chosen = request.args.get("lang")
-    g.lang = chosen if chosen in current_app.config["LANGUAGES"] else entry.language
-    return entry
+    return open_private(WAITLIST, reference, token)
 
 
 @links_bp.get("/w/<reference>/<token>")
