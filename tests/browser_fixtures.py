@@ -14,8 +14,10 @@ its tests run once, on a SQLite file of their own, whatever TEST_DATABASE_URL is
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from playwright.sync_api import Error, sync_playwright
+from playwright.sync_api import Error, Page, expect, sync_playwright
 
 from booking import create_app
 from booking.db import Base
@@ -67,3 +69,12 @@ def browser():
             pytest.fail(problem, pytrace=False)
         yield chromium
         chromium.close()
+
+
+def sign_in(page: Page, base: str, email: str, password: str, lang: str = "en") -> None:
+    """Sign a member of staff in through the login form, and wait until it lets them in."""
+    page.goto(f"{base}/staff/login?lang={lang}")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(password)
+    page.locator("main form button[type=submit]").click()
+    expect(page).not_to_have_url(re.compile("/staff/login"))
