@@ -161,23 +161,28 @@ def _holding_tours(session: Session, start: dt.datetime, end: dt.datetime):
     return list(tours.values()), held
 
 
-def _closures(session: Session, start: dt.datetime, end: dt.datetime, language: str):
-    """(closed periods, opened periods) overlapping [start, end); one SELECT."""
-    rows = session.connection().execute(_CLOSURES, {"start": start, "end": end})
+def closure_periods(closures, language: str):
+    """(closed periods, opened periods) of closure rows (kind, start_at, end_at, reasons)."""
     closed, opened = [], []
-    for row in rows:
+    for row in closures:
         period = schedule.ClosurePeriod(row.start_at, row.end_at, Closure.reason_in(row.reasons or {}, language))
         (opened if row.kind == "opened" else closed).append(period)
     return closed, opened
 
 
+def _closures(session: Session, start: dt.datetime, end: dt.datetime, language: str):
+    """(closed periods, opened periods) overlapping [start, end); one SELECT."""
+    return closure_periods(session.connection().execute(_CLOSURES, {"start": start, "end": end}), language)
+
+
 def occupancy_between(session: Session, rules: Rules, first: dt.date, last: dt.date,
-                      language: str = "en") -> list[DayOccupancy]:
-    """Every day from `first` to `last`, each with all its slots; four SELECTs whatever the range."""
+                      language: str = "en", closures=None) -> list[DayOccupancy]:
+    """Every day from `first` to `last`, each with all its slots; four SELECTs whatever the range, three
+    when the caller read the `closures` over the range itself (see closure_periods)."""
     range_start, range_end = _day_bounds(first, last, rules)
     stored, default = _slot_rows(session, range_start, range_end, rules.slot_capacity)
     tours, held = _holding_tours(session, range_start, range_end)
-    closed, opened = _closures(session, range_start, range_end, language)
+    closed, opened = closures if closures is not None else _closures(session, range_start, range_end, language)
     on_duty, guides = guides_on_duty_between(session, first, last)
 
     step = dt.timedelta(minutes=rules.slot_minutes)
