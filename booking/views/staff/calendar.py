@@ -159,11 +159,14 @@ def _who(visit: Booking | TourRequest) -> str:
                        people=ngettext("%(num)s person", "%(num)s people", visit.party_size))
     people = gettext("%(pupils)s + %(adults)s", pupils=ngettext("%(num)s pupil", "%(num)s pupils", visit.pupils),
                      adults=ngettext("%(num)s adult", "%(num)s adults", visit.adults))
-    who = gettext("%(name)s, %(people)s, %(time)s", name=visit.organisation or "—", people=people,
-                  time=f"{time}–{schedule.to_local(visit.end, rules()).strftime('%H:%M')}")
-    if visit.guides:
-        who += " · " + colon(gettext("Guides")) + " " + ", ".join(guide.name for guide in visit.guides)
-    return who
+    return gettext("%(name)s, %(people)s, %(time)s", name=visit.organisation or "—", people=people,
+                   time=f"{time}–{schedule.to_local(visit.end, rules()).strftime('%H:%M')}")
+
+
+def _guides(visit: Booking | TourRequest) -> str:
+    """The names of a group's guides after its outcome (" Guides: A, B."), so the desk knows whom to call."""
+    names = [guide.name for guide in visit.guides] if isinstance(visit, TourRequest) else []
+    return f" {colon(gettext('Guides'))} {', '.join(names)}." if names else ""
 
 
 def _check_in_outcome(date: dt.date, text: str) -> tuple[str, str, Booking | TourRequest | None]:
@@ -188,8 +191,8 @@ def _check_in_outcome(date: dt.date, text: str) -> tuple[str, str, Booking | Tou
     when = schedule.to_local(visit.attendance_at, rules()).strftime("%H:%M")
     who = colon(f"{visit.reference} · {_who(visit)}")
     if result.already:
-        return "already", who + " " + gettext("already arrived at %(time)s.", time=when), visit
-    return "arrived", who + " " + gettext("arrived, checked in at %(time)s.", time=when), visit
+        return "already", who + " " + gettext("already arrived at %(time)s.", time=when) + _guides(visit), visit
+    return "arrived", who + " " + gettext("arrived, checked in at %(time)s.", time=when) + _guides(visit), visit
 
 
 @bp.post("/day/<day>/checkin")
