@@ -183,7 +183,8 @@ def test_walk_in_buttons_count_on_a_tablet_without_a_reload(live_server, browser
 
 # --- the desk's working screen: check-in by reference ---------------------------------------------------
 
-DESK_WIDTHS = {"desktop": {"width": 1280, "height": 900}, "small laptop": {"width": 1024, "height": 768}}
+DESK_WIDTHS = {"desktop": {"width": 1280, "height": 900}, "small laptop": {"width": 1024, "height": 768},
+               "tablet upright": {"width": 768, "height": 1024}}
 
 
 def _first_booking_and_group(app, session):
@@ -299,3 +300,53 @@ def test_axe_finds_no_violation_on_the_desks_day(live_server, browser: Browser, 
     finally:
         context.close()
     assert violations == [], [(v["id"], v["help"], [n["target"] for n in v["nodes"][:5]]) for v in violations]
+
+
+# A browser with a camera and the Barcode Detection API, as on a phone: the camera is a canvas stream
+# and the detector reads the code it is told to, so the test needs neither a camera nor a QR in front of it.
+FAKE_CAMERA = """
+window.BarcodeDetector = class {
+  static getSupportedFormats() { return Promise.resolve(["qr_code", "ean_13"]); }
+  constructor(options) { this.formats = options.formats; }
+  detect(source) {
+    window.detectedFrom = source.tagName;
+    return Promise.resolve(window.codeInView ? [{rawValue: window.codeInView, format: "qr_code"}] : []);
+  }
+};
+navigator.mediaDevices.getUserMedia = (constraints) => {
+  window.cameraAsked = constraints.video.facingMode;
+  const canvas = document.createElement("canvas");
+  canvas.getContext("2d").fillRect(0, 0, 10, 10);
+  return Promise.resolve(canvas.captureStream());
+};
+"""
+
+
+def test_where_the_browser_reads_qr_codes_the_scan_button_checks_the_party_in(live_server, browser: Browser,
+                                                                             session, typical_day, clock):
+    from booking.models import Booking
+
+    (booking_id, reference), _group = _first_booking_and_group(live_server.app, session)
+    clock.set(local("2027-03-16T09:40"))
+    context = browser.new_context(locale="en-GB", timezone_id="Europe/Brussels", **TABLET)
+    context.set_default_timeout(TIMEOUT_MS)
+    context.add_init_script(FAKE_CAMERA)
+    page = context.new_page()
+    try:
+        sign_in(page, live_server.url)
+        page.goto(f"{live_server.url}/staff/day/{typical_day}?lang=en")
+        scan = page.get_by_role("button", name="Scan", exact=True)
+        scan.tap()
+        expect(scan).to_have_attribute("aria-pressed", "true")
+        expect(page.locator("[data-scan-view] video")).to_have_count(1)
+        page.evaluate("(code) => { window.codeInView = code; }", reference)  # the visitor shows the phone
+        expect(page.locator("[data-outcome]")).to_contain_text("arrived, checked in at 09:40.")
+        expect(page.locator(f"#booking-{booking_id} .attendance")).to_have_text("✓ Arrived at 09:40")
+        expect(page.locator("[data-scan-view]")).to_be_hidden()  # the camera is off again
+        expect(scan).to_have_attribute("aria-pressed", "false")
+        assert page.evaluate("() => [window.cameraAsked, window.detectedFrom]") == ["environment", "VIDEO"]
+    finally:
+        context.close()
+    with live_server.app.app_context():
+        session.expire_all()
+        assert session.get(Booking, booking_id).attendance == "arrived"
