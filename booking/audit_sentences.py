@@ -171,7 +171,10 @@ def _attendance(visit: bool) -> Callable[[dict], list[str]]:
         else:
             marks = {"arrived": gettext("Marked the group as arrived."),
                      "no_show": gettext("Marked the group as a no-show.")}
-        return [marks.get(d.get("attendance"), gettext("Cleared the arrival mark."))]
+        sentences = [marks.get(d.get("attendance"), gettext("Cleared the arrival mark."))]
+        if d.get("via") == "reference":
+            sentences.append(gettext("Found by the reference typed or scanned at the desk."))
+        return sentences
     return describe
 
 

@@ -159,13 +159,16 @@ def _holding_tours(session: Session, start: dt.datetime, end: dt.datetime):
 
 
 def occupancy_between(session: Session, rules: Rules, first: dt.date, last: dt.date,
-                      language: str = "en") -> list[DayOccupancy]:
-    """Every day from `first` to `last`, each with all its slots; four SELECTs whatever the range."""
+                      language: str = "en", closures: list[schedule.ClosurePeriod] | None = None,
+                      ) -> list[DayOccupancy]:
+    """Every day from `first` to `last`, each with all its slots; four SELECTs whatever the range, three
+    when the caller read the `closures` over the range itself (services/desk_day.py)."""
     range_start, range_end = _day_bounds(first, last, rules)
     stored, default = _slot_rows(session, range_start, range_end, rules.slot_capacity)
     tours, held = _holding_tours(session, range_start, range_end)
-    closed = closures_between(session, range_start, range_end, language)  # and the days staff opened
-    opened = schedule.opened_days(closed, rules)
+    if closures is None:
+        closures = closures_between(session, range_start, range_end, language)
+    closed, opened = closures, schedule.opened_days(closures, rules)  # the closures, and the days staff opened
     on_duty, guides = guides_on_duty_between(session, first, last)
 
     step = dt.timedelta(minutes=rules.slot_minutes)
