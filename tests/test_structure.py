@@ -48,3 +48,11 @@ def test_views_take_business_settings_from_the_policy_not_from_configuration():
     read = [f"{path.relative_to(BOOKING)}: {key}" for path in (BOOKING / "views").rglob("*.py")
             for key in keys if re.search(rf'config(\[|\.get\()"{key}"', path.read_text(encoding="utf-8"))]
     assert read == []
+
+
+def test_no_view_sends_email_itself():
+    """Emails go once their transaction commits (notifications/dispatch.py); a view only queues them."""
+    sending = [f"{path.relative_to(BOOKING)}: {module}.{name}" for path in (BOOKING / "views").rglob("*.py")
+               for module, names in _imports(path) if module.startswith("booking.notifications")
+               for name in names if name in ("deliver", "deliver_after_commit", "send")]
+    assert sending == []

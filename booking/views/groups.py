@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from pathlib import Path
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
@@ -217,7 +218,6 @@ def final_numbers(reference: str, token: str):
 def erase_tour(reference: str, token: str):
     """Delete my data, for a group visit: cancelled first while it may still be cancelled from here."""
     from booking.services.privacy import request_tour_erasure
-    from booking.views.public import erase_and_deliver
 
     tour = load_tour(reference, token)
     back = url_for("links.tour_page", reference=tour.reference, token=token)
@@ -226,11 +226,9 @@ def erase_tour(reference: str, token: str):
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            request_tour_erasure(db(), policy(), now(), tour.id)
+            request_tour_erasure(db(), policy(), now(), tour.id, Path(current_app.config["MAIL_FILE_DIR"]))
         except TourStateError as error:
             flash(explain_tour(error.code, error.detail), "error")
-        else:
-            erase_and_deliver(tour=tour)
         return redirect(back)
     return render_template("public/erase.html", form=form, back=back, reference=tour.reference,
                            cancels=tour.holds and tour.start > now(),

@@ -322,17 +322,6 @@ def move(reference: str, token: str):
 
 # --- erasing one's own data ----------------------------------------------------------------------
 
-def erase_and_deliver(booking=None, tour=None) -> None:
-    """After an erasure request: send its cancellation email now, then erase if nothing waits."""
-    from booking.notifications import deliver
-    from booking.services.privacy import finish_erasures, pending_email_ids
-
-    ids = pending_email_ids(db(), booking=booking, tour=tour)
-    if ids:
-        deliver(db(), now(), ids=ids)
-    finish_erasures(db(), now(), Path(current_app.config["MAIL_FILE_DIR"]))
-
-
 @links_bp.route("/b/<reference>/<token>/delete", methods=["GET", "POST"])
 @rate_limited("RATELIMIT_MANAGE")
 def erase(reference: str, token: str):
@@ -345,8 +334,7 @@ def erase(reference: str, token: str):
     if form.validate_on_submit():
         from booking.services.privacy import request_visit_erasure
 
-        request_visit_erasure(db(), rules(), now(), booking.id)
-        erase_and_deliver(booking=booking)
+        request_visit_erasure(db(), rules(), now(), booking.id, Path(current_app.config["MAIL_FILE_DIR"]))
         return redirect(back)
     return render_template("public/erase.html", form=form, back=back, reference=booking.reference,
                            cancels=_changeable(booking),
