@@ -34,7 +34,7 @@ from tests.conftest import NOW, local, signed_in
 
 PAGE_BUDGET = 3  # statements for the month calendar and the day page
 BOOKING_BUDGET = 8  # statements for a booking POST, JSON or form
-STAFF_WEEK_BUDGET = 8  # statements for the staff week view
+STAFF_WEEK_BUDGET = 6  # statements for the staff week view (groups named from the same four SELECTs)
 TRANSFER_BUDGET = 30_000  # bytes, gzip-compressed: the booking page and what it loads
 HISTORY = 10_000
 
