@@ -251,7 +251,7 @@ def week_cell(page: str, href: str) -> tuple[str, str]:
 
 def test_the_week_shows_each_hours_fill_as_colour_and_numbers_and_names_its_groups(staff_client, busy_tuesday):
     page = staff_client.get("/staff/calendar?date=2027-03-18&lang=en").get_data(as_text=True)
-    assert "Week of 15 March 2027" in page
+    assert "Week of 15 March 2027" in page and '<body class="wide">' in page  # the whole screen's width
     td_class, ten = week_cell(page, "/staff/day/2027-03-16#slot-1000")
     assert td_class == "fill-mid"  # 27 of 50
     assert ten.startswith("27 / 50 ")
