@@ -143,10 +143,9 @@ def _staff_login_with_errors(page: Page, base: str, lang: str) -> None:
 def _staff_requests(page: Page, base: str, lang: str) -> None:
     browser_fixtures.sign_in(page, base, STAFF_EMAIL, STAFF_PASSWORD, lang)
     page.goto(f"{base}/staff/requests?lang={lang}")
-    expect(page.locator("article.card")).to_have_count(2)  # the pending request and the proposal
-    expect(page.locator("table.list tbody tr")).to_have_count(1)
-    # The forms folded in <details> are checked too: axe skips what is not rendered.
-    page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
+    # The pending request, its confirm, propose and decline forms in view (axe skips what is not rendered).
+    expect(page.locator("article.card")).to_have_count(1)
+    expect(page.locator("article.card form")).to_have_count(3)
 
 
 def _staff_page(page: Page, base: str, lang: str, path: str) -> None:
@@ -207,6 +206,9 @@ def _pages(base: str, lang: str, private: Private) -> list[tuple[str, Callable[[
         ("staff sign-in", visit(f"/staff/login?lang={lang}")),
         ("staff sign-in with errors", lambda page: _staff_login_with_errors(page, base, lang)),
         ("staff requests", lambda page: _staff_requests(page, base, lang)),
+        ("staff requests, another time proposed",
+         lambda page: _staff_page(page, base, lang, "/staff/requests?state=proposed")),
+        ("staff requests, confirmed", lambda page: _staff_page(page, base, lang, "/staff/requests?state=confirmed")),
         ("staff week", lambda page: _staff_page(page, base, lang, "/staff/calendar")),
         ("staff week with groups", lambda page: _staff_page(page, base, lang, "/staff/calendar?date=2027-03-22")),
         ("staff day with check-in", lambda page: _staff_day(page, base, lang)),

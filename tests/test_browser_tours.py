@@ -159,7 +159,8 @@ def test_a_teacher_requests_a_tour_on_a_phone_and_staff_confirm_it(live_server, 
     expect(staff).to_have_url(f"{base}/staff/requests")
     expect(staff.locator(".flash-success")).to_contain_text(f"{reference} is confirmed")
     expect(staff.locator("article.card")).to_have_count(0)
-    expect(staff.locator("table.list")).to_contain_text(reference)
+    staff.locator(".state-tabs").get_by_role("link", name=re.compile("^Confirmed")).click()
+    expect(staff.locator("article.card")).to_contain_text(reference)
     desk.close()
     assert _stored_tour(session, reference)["status"] == "confirmed"
 

@@ -9,6 +9,7 @@ from booking import tour_rules
 from booking.models import GuideAssignment, OutboxMessage, TourRequest
 from booking.schedule import Rules
 from booking.services import SlotFull
+from booking.services.inbox import requests_inbox
 from booking.services.tours import (
     NoTimeFits,
     TourInputError,
@@ -19,7 +20,6 @@ from booking.services.tours import (
     decline_tour,
     expire_proposals,
     propose_time,
-    staff_queue,
 )
 from tests.conftest import local, slot_booked
 
@@ -356,7 +356,7 @@ def test_teachers_cancel_until_seven_days_before(request_tour, guides, session, 
 def test_requests_waiting_more_than_five_working_days_are_flagged(request_tour, guides, session, policy, clock):
     request_tour("2027-03-16T10:00")
     clock.advance(days=7)  # Monday to the next Monday: 5 working days
-    assert [e.flagged for e in staff_queue(session, policy, clock.now())] == [False]
+    assert [card.flagged for card in requests_inbox(session, policy, clock.now()).cards] == [False]
     clock.advance(days=1)
-    entry = staff_queue(session, policy, clock.now())[0]
+    entry = requests_inbox(session, policy, clock.now()).cards[0]
     assert entry.flagged and entry.waiting_working_days == 6

@@ -71,6 +71,27 @@ class SlotOccupancy(PlacesLeft):
         """The slot's fragment on the day page, e.g. "slot-1000"."""
         return "slot-" + self.local_start.strftime("%H%M")
 
+    @property
+    def fill(self) -> str:
+        """How full the hour is, for the week's colours: "low" (under half), "mid", "high" (80 % and
+        more) or "full" (no place left, a capacity of 0 included)."""
+        return fill_level(self.booked, self.capacity)
+
+    @property
+    def fill_tenths(self) -> int:
+        """The share of places taken in tenths, 1 at least once anyone is booked (the week's bar)."""
+        if self.capacity <= 0 or self.booked >= self.capacity:
+            return 10
+        return max(self.booked * 10 // self.capacity, 1 if self.booked else 0)
+
+
+def fill_level(booked: int, capacity: int) -> str:
+    if capacity <= 0 or booked >= capacity:
+        return "full"
+    if booked * 10 >= capacity * 8:
+        return "high"
+    return "mid" if booked * 2 >= capacity else "low"
+
 
 @dataclass
 class DayOccupancy:

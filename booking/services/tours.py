@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -30,7 +29,6 @@ from booking.tour_rules import (
     spanned_slots,
     start_problem,
     validate_application,
-    working_days_between,
 )
 
 
@@ -389,30 +387,6 @@ def expire_proposals(session: Session, policy: Policy, now: dt.datetime) -> list
         if tour is not None:
             expired.append(tour.reference)
     return expired
-
-
-@dataclass
-class QueueEntry:
-    tour: TourRequest
-    waiting_working_days: int
-    flagged: bool
-    guides: list[Guide] = field(default_factory=list)
-
-
-def staff_queue(session: Session, policy: Policy, now: dt.datetime) -> list[QueueEntry]:
-    """Pending and proposed requests, oldest first, flagged when pending too many working days."""
-    rows = session.scalars(
-        sa.select(TourRequest).where(TourRequest.status.in_(("pending", "proposed")))
-        .order_by(TourRequest.created_at)
-    ).all()
-    today = schedule.local_today(now, policy.rules)
-    entries = []
-    for tour in rows:
-        waited = working_days_between(schedule.to_local(tour.created_at, policy.rules).date(), today,
-                                            policy.rules)
-        flagged = tour.status == "pending" and waited > policy.tour_rules.flag_after_working_days
-        entries.append(QueueEntry(tour, waited, flagged, tour.guides))
-    return entries
 
 
 # --- the back office: group visits staff enter, cancel or re-staff for the teacher ----------------

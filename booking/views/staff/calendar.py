@@ -59,6 +59,7 @@ def week():
         day_urls=[url_for("staff.day", day=day.date.isoformat()) for day in days],
         previous=monday - dt.timedelta(days=7), next=monday + dt.timedelta(days=7),
         this_week=today - dt.timedelta(days=today.weekday()),
+        kept_back=any(slot.kept_back for day in days for slot in day.slots),
     )
 
 
