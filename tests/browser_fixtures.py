@@ -7,6 +7,10 @@ A browser test module binds them to module-level names, which is how pytest find
     database_url = browser_fixtures.database_url
     live_server = browser_fixtures.live_server
     browser = browser_fixtures.browser
+    app = browser_fixtures.app  # where the test seeds data through conftest's fixtures
+
+With `app` bound, conftest's fixtures that take it (`session`, `guides`, `staff_user`, `policy`) act
+on the live server's app, as the browser sees it.
 
 `database_url` replaces conftest's fixture (and its PostgreSQL parameter) for the importing module, so
 its tests run once, on a SQLite file of their own, whatever TEST_DATABASE_URL is.
@@ -53,6 +57,12 @@ def live_server(smtp_config):
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())
     engine.dispose()
+
+
+@pytest.fixture
+def app(live_server):
+    """The live server's app, in place of conftest's own."""
+    return live_server.app
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ pytestmark = pytest.mark.browser
 database_url = browser_fixtures.database_url
 live_server = browser_fixtures.live_server
 browser = browser_fixtures.browser
+app = browser_fixtures.app
 
 LANGUAGES = ["fr", "nl", "en", "de"]
 BROWSER_LOCALES = {"fr": "fr-BE", "nl": "nl-BE", "en": "en-GB", "de": "de-BE"}
@@ -51,15 +52,6 @@ class Private:
     visit: str
     tour: str
     proposal: str
-
-
-@pytest.fixture
-def session(live_server):
-    """The live app's own session, in its app context: conftest's `guides` inserts through it."""
-    from booking.context import db
-
-    with live_server.app.app_context():
-        yield db()
 
 
 @pytest.fixture

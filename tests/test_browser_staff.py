@@ -22,6 +22,7 @@ pytestmark = pytest.mark.browser
 database_url = browser_fixtures.database_url
 live_server = browser_fixtures.live_server
 browser = browser_fixtures.browser
+app = browser_fixtures.app
 
 STAFF_EMAIL, STAFF_PASSWORD = "desk@museum.example", "correct horse battery"
 TABLET = {"viewport": {"width": 820, "height": 1180}, "is_mobile": True, "has_touch": True}
@@ -30,15 +31,6 @@ NAMES = ["Marie-Christine Van den Bossche", "Mohamed El Amrani-Vermeulen", "Anne
          "Wouter Van Hoeylandt"]
 NOTES = ["", "Wheelchair user: needs the lift to the first floor", "", "One visitor is hard of hearing",
          "We come with a pushchair and a toddler", ""]
-
-
-@pytest.fixture
-def session(live_server):
-    """The live app's own session, in its app context: conftest's `guides` inserts through it."""
-    from booking.context import db
-
-    with live_server.app.app_context():
-        yield db()
 
 
 def sign_in(page: Page, base: str) -> None:

@@ -25,21 +25,13 @@ pytestmark = pytest.mark.browser
 database_url = browser_fixtures.database_url
 live_server = browser_fixtures.live_server
 browser = browser_fixtures.browser
+app = browser_fixtures.app
 
 REFERENCE = re.compile(r"GRP-[346789ABCDEFGHJKMNPQRTUVWXY]{6}")
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 TEACHER = "sophie@school.example"
 STAFF_EMAIL, STAFF_PASSWORD = "desk@museum.example", "correct horse battery"
-
-
-@pytest.fixture
-def session(live_server):
-    """The live app's own session, in its app context: conftest's `guides` inserts through it."""
-    from booking.context import db
-
-    with live_server.app.app_context():
-        yield db()
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ pytestmark = pytest.mark.browser
 database_url = browser_fixtures.database_url
 live_server = browser_fixtures.live_server
 browser = browser_fixtures.browser
+app = browser_fixtures.app
 
 STAFF_EMAIL, STAFF_PASSWORD = "desk@museum.example", "correct horse battery"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -31,17 +32,9 @@ LOCALES = {"fr": "fr-BE", "en": "en-GB"}
 
 
 @pytest.fixture
-def session(live_server):
-    from booking.context import db
-
-    with live_server.app.app_context():
-        yield db()
-
-
-@pytest.fixture
 def week_of_groups(live_server, session, guides) -> dict[str, str]:
     """The week of Monday 15 March: a pending guided request, a confirmed group, bookings, a closed hour."""
-    from booking.context import now, rules, tour_policy
+    from booking.context import now, policy, rules
     from booking.models import Closure
     from booking.schedule import to_utc
     from booking.services.bookings import VisitRequest, book_visit
@@ -49,7 +42,7 @@ def week_of_groups(live_server, session, guides) -> dict[str, str]:
     from booking.services.tours import TourApplication, confirm_tour, request_tour
 
     def group(start: str, organisation: str, language: str, pupils: int):
-        tour, _ = request_tour(session, tour_policy(), now(), TourApplication(
+        tour, _ = request_tour(session, policy(), now(), TourApplication(
             guided=True, starts=[local(start)], organisation=organisation, contact_name="Sophie Lambert",
             email="sophie@school.example", phone="+32 470 11 22 33", pupils=pupils, adults=2,
             group_kind="secondary", language="fr", tour_language=language, needs="Un élève en fauteuil roulant."))
@@ -58,7 +51,7 @@ def week_of_groups(live_server, session, guides) -> dict[str, str]:
     with live_server.app.app_context():
         pending = group("2027-03-16T10:00", "Sint-Lukas Brussel", "nl", 20)
         confirmed = group("2027-03-18T13:00", "Athénée Royal d'Anderlecht", "fr", 18)
-        confirm_tour(session, tour_policy(), now(), confirmed.id)
+        confirm_tour(session, policy(), now(), confirmed.id)
         for hour, size in (("09", 6), ("10", 8), ("10", 7), ("14", 4)):
             book_visit(session, rules(), now(), VisitRequest(
                 start=local(f"2027-03-16T{hour}:00"), party_size=size, name="Anne Martin", email="anne@example.be",
