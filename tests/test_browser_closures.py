@@ -69,11 +69,7 @@ def test_staff_close_a_booked_day_and_the_visitor_reads_why_in_their_language(
     context = browser.new_context(locale="en-GB", timezone_id="Europe/Brussels")
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
-    page.goto(f"{base}/staff/login?lang=en")
-    page.get_by_label("Email address").fill("desk@museum.example")
-    page.get_by_label("Password").fill(STAFF_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).not_to_have_url(re.compile("/staff/login"))
+    browser_fixtures.sign_in(page, base, "desk@museum.example", STAFF_PASSWORD)
 
     page.get_by_role("link", name="Closures").click()
     expect(page.get_by_role("heading", name="Close the museum")).to_be_visible()

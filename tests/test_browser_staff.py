@@ -34,11 +34,7 @@ NOTES = ["", "Wheelchair user: needs the lift to the first floor", "", "One visi
 
 
 def sign_in(page: Page, base: str) -> None:
-    page.goto(f"{base}/staff/login?lang=en")
-    page.locator("#email").fill(STAFF_EMAIL)
-    page.locator("#password").fill(STAFF_PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/staff/calendar"))
+    browser_fixtures.sign_in(page, base, STAFF_EMAIL, STAFF_PASSWORD)
 
 
 @pytest.fixture

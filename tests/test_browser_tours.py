@@ -134,11 +134,7 @@ def test_a_teacher_requests_a_tour_on_a_phone_and_staff_confirm_it(live_server, 
     desk = browser.new_context(locale="en-GB", timezone_id="Europe/Brussels", **DESKTOP)
     desk.set_default_timeout(TIMEOUT_MS)
     staff = desk.new_page()
-    staff.goto(f"{base}/staff/login")
-    staff.get_by_label("Email address").fill(staff_account[0])
-    staff.get_by_label("Password").fill(staff_account[1])
-    staff.get_by_role("button", name="Sign in").click()
-    expect(staff).not_to_have_url(re.compile("/staff/login"))
+    browser_fixtures.sign_in(staff, base, *staff_account)
     staff.goto(f"{base}/staff/requests")
 
     card = staff.locator("article.card").filter(has=staff.get_by_role("heading", name=re.compile(reference)))

@@ -65,11 +65,7 @@ def week_of_groups(live_server, session, guides) -> dict[str, str]:
 
 
 def sign_in(page: Page, base: str, lang: str = "en") -> None:
-    page.goto(f"{base}/staff/login?lang={lang}")
-    page.locator("#email").fill(STAFF_EMAIL)
-    page.locator("#password").fill(STAFF_PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/staff/calendar"))
+    browser_fixtures.sign_in(page, base, STAFF_EMAIL, STAFF_PASSWORD, lang)
 
 
 def assert_no_horizontal_scroll(page: Page, width: int) -> None:
