@@ -29,7 +29,8 @@ def test_a_one_hour_self_guided_visit_may_start_at_16_00(client, guides, session
 
 
 def test_the_form_says_how_long_it_is_from_its_required_answers(client, app):
-    from booking.forms import TourRequestForm, required_fields
+    from booking.forms.base import required_fields
+    from booking.forms.public import TourRequestForm
 
     with app.test_request_context("/en/groups"):
         required = [f.name for f in required_fields(TourRequestForm())]

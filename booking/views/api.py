@@ -14,7 +14,7 @@ from booking import schedule
 from booking.access import CODES as ACCESS_CODES
 from booking.context import db, now, policy, rules
 from booking.extensions import rate_limited
-from booking.forms import TourRequestForm, VisitForm
+from booking.forms.public import TourRequestForm, VisitForm
 from booking.i18n import best_language
 from booking.messages import explain, explain_tour
 from booking.models import LANGUAGES, Booking

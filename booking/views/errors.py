@@ -10,7 +10,7 @@ from flask_babel import format_timedelta, gettext
 from flask_wtf.csrf import CSRFError
 
 from booking.extensions import retry_after_seconds
-from booking.forms import VisitForm
+from booking.forms.public import VisitForm
 from booking.i18n import best_language
 from booking.views.public import slot_summary
 

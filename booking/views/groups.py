@@ -13,7 +13,8 @@ from flask_babel import lazy_gettext as _l
 from booking import schedule
 from booking.context import db, now, policy, rules
 from booking.extensions import rate_limited
-from booking.forms import ConfirmForm, FinalNumbersForm, TourRequestForm, required_fields
+from booking.forms.base import ConfirmForm, required_fields
+from booking.forms.public import FinalNumbersForm, TourRequestForm
 from booking.links import TOUR, tour_path
 from booking.messages import explain_tour
 from booking.models import TourRequest

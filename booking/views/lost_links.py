@@ -6,7 +6,7 @@ from flask import g, render_template, request
 
 from booking.context import db, now, policy
 from booking.extensions import rate_limited
-from booking.forms import LostLinkForm
+from booking.forms.public import LostLinkForm
 from booking.services.lost_links import send_lost_links
 from booking.views.public import bp
 

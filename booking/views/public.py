@@ -14,7 +14,8 @@ from werkzeug.datastructures import MultiDict
 from booking import schedule
 from booking.context import db, now, policy, rules
 from booking.extensions import rate_limited
-from booking.forms import ConfirmForm, MoveForm, VisitForm
+from booking.forms.base import ConfirmForm
+from booking.forms.public import MoveForm, VisitForm
 from booking.i18n import best_language
 from booking.links import VISIT, LinkKind, find_private, visit_path
 from booking.messages import explain

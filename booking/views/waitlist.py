@@ -11,7 +11,8 @@ from werkzeug.datastructures import MultiDict
 from booking import schedule
 from booking.context import db, now, policy, rules
 from booking.extensions import rate_limited
-from booking.forms import ConfirmForm, WaitlistForm
+from booking.forms.base import ConfirmForm
+from booking.forms.public import WaitlistForm
 from booking.links import WAITLIST, visit_path, waitlist_path
 from booking.messages import explain
 from booking.models import WaitlistEntry

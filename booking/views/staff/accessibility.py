@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from booking.access import CODES as ACCESS_CODES
 from booking.context import db, now
-from booking.forms import AccessibilityReviewForm, AccessOffersForm
+from booking.forms.admin import AccessibilityReviewForm, AccessOffersForm
 from booking.models import LANGUAGES
 from booking.presentation import default_access_offer
 from booking.services.access_offers import save_offers, stored_offers

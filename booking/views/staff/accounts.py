@@ -12,7 +12,8 @@ from sqlalchemy.orm import selectinload
 
 from booking.audit_sentences import sentence, when
 from booking.context import db, now
-from booking.forms import ChangePasswordForm, ConfirmForm, StaffAccountForm, StaffRoleForm
+from booking.forms.accounts import ChangePasswordForm, StaffAccountForm, StaffRoleForm
+from booking.forms.base import ConfirmForm
 from booking.i18n import current_language
 from booking.models import AuditEntry, StaffUser
 from booking.services import staff as service

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from booking.context import db, now
 from booking.extensions import login_manager, rate_limited
-from booking.forms import ForgotPasswordForm, LoginForm, NewPasswordForm
+from booking.forms.accounts import ForgotPasswordForm, LoginForm, NewPasswordForm
 from booking.i18n import current_language
 from booking.services import staff as accounts
 from booking.views.staff import PUBLIC_ENDPOINTS, SESSION_TOKEN, bp, public

@@ -19,7 +19,14 @@ from wtforms.fields.choices import SelectChoice
 from booking import schedule
 from booking.audit_sentences import email_label, email_status_label, override_label, sentence, when
 from booking.context import db, now, policy, rules
-from booking.forms import BookingSearchForm, DeskBookingForm, DeskGroupForm, GuidesForm, StaffCancelForm, StaffMoveForm
+from booking.forms.desk import (
+    BookingSearchForm,
+    DeskBookingForm,
+    DeskGroupForm,
+    GuidesForm,
+    StaffCancelForm,
+    StaffMoveForm,
+)
 from booking.messages import explain, explain_tour
 from booking.models import AuditEntry, Booking, StaffUser, TourRequest
 from booking.services import BookingError

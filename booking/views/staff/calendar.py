@@ -12,7 +12,8 @@ from flask_login import current_user
 from booking import schedule
 from booking.context import db, now, rules
 from booking.dates import date_as
-from booking.forms import START_TIMES, CheckInByReferenceForm, CheckInForm, WalkInForm, WalkInUndoForm
+from booking.forms.base import START_TIMES
+from booking.forms.desk import CheckInByReferenceForm, CheckInForm, WalkInForm, WalkInUndoForm
 from booking.i18n import colon, current_language
 from booking.models import Booking, TourRequest
 from booking.services.attendance import AttendanceError, CheckInRefused, check_in_by_reference, mark

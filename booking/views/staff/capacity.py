@@ -11,8 +11,7 @@ from flask_login import current_user
 from booking import schedule
 from booking.context import db, now, rules
 from booking.dates import date_as
-from booking.forms import (
-    ConfirmForm,
+from booking.forms.admin import (
     DayCapacityForm,
     DefaultCapacityForm,
     GuideForm,
@@ -20,6 +19,7 @@ from booking.forms import (
     RosterForm,
     SlotCapacityForm,
 )
+from booking.forms.base import ConfirmForm
 from booking.i18n import current_language
 from booking.models import Guide
 from booking.services import BookingError

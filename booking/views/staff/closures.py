@@ -10,7 +10,8 @@ from flask_login import current_user
 
 from booking.context import db, now, policy, rules
 from booking.dates import date_as
-from booking.forms import ClosureForm, ConfirmForm
+from booking.forms.admin import ClosureForm
+from booking.forms.base import ConfirmForm
 from booking.i18n import current_language
 from booking.services.closures import (
     ClosureError,

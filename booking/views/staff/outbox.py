@@ -7,7 +7,7 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from booking.context import db, now
-from booking.forms import ConfirmForm
+from booking.forms.base import ConfirmForm
 from booking.services import BookingError
 from booking.services.outbox import resend, undelivered
 from booking.views.staff import bp

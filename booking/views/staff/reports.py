@@ -12,7 +12,7 @@ from flask_login import current_user
 from booking import charts, schedule
 from booking.context import db, now, rules, state
 from booking.dates import date_as
-from booking.forms import ExportRangeForm, PersonExportForm, StatsPeriodForm
+from booking.forms.admin import ExportRangeForm, PersonExportForm, StatsPeriodForm
 from booking.i18n import LANGUAGE_NAMES, current_language, group_kind_label, tour_status_label
 from booking.models import Booking, Closure, TourRequest
 from booking.notifications.message import message_id_domain

@@ -10,7 +10,7 @@ from wtforms.fields.choices import SelectChoice
 
 from booking import schedule
 from booking.context import db, now, policy, rules
-from booking.forms import DecisionForm
+from booking.forms.desk import DecisionForm
 from booking.messages import explain_tour
 from booking.models import TourRequest
 from booking.services.inbox import STATES, requests_inbox

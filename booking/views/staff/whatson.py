@@ -13,7 +13,8 @@ from flask_login import current_user
 
 from booking import schedule
 from booking.context import db, now, rules
-from booking.forms import ConfirmForm, EventForm, ExhibitionForm
+from booking.forms.admin import EventForm, ExhibitionForm
+from booking.forms.base import ConfirmForm
 from booking.models import Event, Exhibition
 from booking.services import BookingError
 from booking.services.whatson import EventData, ExhibitionData, delete_item, save_event, save_exhibition
