@@ -78,6 +78,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         embed,
         errors,
         groups,
+        guides,
         health,
         lost_links,
         public,

@@ -52,5 +52,7 @@ def tour_policy():
     from booking.services.tours import Policy
 
     config = current_app.config
+    from booking.guide_rules import GuideLimits
+
     return Policy(rules=rules(), tour_rules=state().tour_rules, museum_email=config["MUSEUM_NOTIFY_EMAIL"],
-                  museum_language=config["MUSEUM_NOTIFY_LANGUAGE"])
+                  museum_language=config["MUSEUM_NOTIFY_LANGUAGE"], guide_limits=GuideLimits.from_config(config))

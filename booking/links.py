@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import current_app
 
-from booking.models import Booking, TourRequest, WaitlistEntry
+from booking.models import Booking, Guide, TourRequest, WaitlistEntry
+from booking.services.guides import guide_token
 from booking.tokens import manage_token
 
 
@@ -33,3 +34,16 @@ def waitlist_path(entry: WaitlistEntry) -> str:
 
 def waitlist_url(entry: WaitlistEntry) -> str:
     return current_app.config["PUBLIC_BASE_URL"] + waitlist_path(entry)
+
+
+def guide_path(guide: Guide) -> str:
+    return f"/guide/{guide_token(current_app.config['SECRET_KEY'], guide)}"
+
+
+def guide_url(guide: Guide) -> str:
+    """The guide's private page: their tours, their unavailability (reissuing it revokes this one)."""
+    return current_app.config["PUBLIC_BASE_URL"] + guide_path(guide)
+
+
+def guide_calendar_url(guide: Guide) -> str:
+    return guide_url(guide) + "/calendar.ics"

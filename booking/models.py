@@ -198,15 +198,23 @@ class Closure(Base):
 
 
 class Guide(Base):
-    """A named guide and the languages they give tours in; active guides are on the daily roster."""
+    """A named guide: the languages they give tours in, the language they read, how to reach them.
+    Active guides are on the daily roster."""
 
     __tablename__ = "guide"
+    __table_args__ = (sa.CheckConstraint(_in("language", LANGUAGES), name="guide_language_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(100), unique=True)
     # Language codes separated by commas, e.g. "fr,nl,en".
     language_codes: Mapped[str] = mapped_column(sa.String(40))
     active: Mapped[bool] = mapped_column(default=True)
+    # Optional: a guide without an address gets no email, their page and feed still work.
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    # The language of their page and emails (it may be none of their tour languages).
+    language: Mapped[str] = mapped_column(sa.String(2), default="fr", server_default="fr")
+    # Bumping token_version revokes the guide's private link (booking/tokens.py, as a booking's).
+    token_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     @property
     def languages(self) -> list[str]:
@@ -229,6 +237,34 @@ class GuideDuty(Base):
     on_duty: Mapped[bool] = mapped_column(default=True)
 
     guide: Mapped[Guide] = relationship()
+
+
+class GuideUnavailability(Base):
+    """A guide away on a day, a morning (09:00–13:00) or an afternoon (13:00–17:00), entered by the
+    guide on their page or by staff. `conflict`: the guide held a tour then when it was entered;
+    the tour stands until staff reassign it."""
+
+    PARTS = ("day", "morning", "afternoon")
+
+    __tablename__ = "guide_unavailability"
+    __table_args__ = (
+        sa.CheckConstraint(_in("part", PARTS), name="guide_unavailability_part_known"),
+        sa.UniqueConstraint("guide_id", "day", "part", name="guide_unavailability_once"),
+        sa.Index("ix_guide_unavailability_day", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guide_id: Mapped[int] = mapped_column(sa.ForeignKey("guide.id", ondelete="CASCADE"))
+    day: Mapped[dt.date] = mapped_column(sa.Date)
+    part: Mapped[str] = mapped_column(sa.String(10), default="day")
+    note: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
+    # None: the guide entered it on their page; else the member of staff who did.
+    entered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id", ondelete="SET NULL"))
+    conflict: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    guide: Mapped[Guide] = relationship()
+    entered_by: Mapped[StaffUser | None] = relationship()
 
 
 class TourRequest(AccessNeedsColumns, Base):
@@ -451,6 +487,7 @@ class OutboxMessage(Base):
         sa.Index("ix_outbox_booking", "booking_id"),
         sa.Index("ix_outbox_tour", "tour_id"),
         sa.Index("ix_outbox_waitlist", "waitlist_id"),
+        sa.Index("ix_outbox_tour_guide", "tour_id", "guide_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -458,6 +495,8 @@ class OutboxMessage(Base):
     booking_id: Mapped[int | None] = mapped_column(sa.ForeignKey("booking.id", ondelete="CASCADE"))
     tour_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tour_request.id", ondelete="CASCADE"))
     waitlist_id: Mapped[int | None] = mapped_column(sa.ForeignKey("waitlist_entry.id", ondelete="CASCADE"))
+    # An email to a guide about `tour` (guide_assigned, guide_changed, guide_withdrawn).
+    guide_id: Mapped[int | None] = mapped_column(sa.ForeignKey("guide.id", ondelete="CASCADE"))
     language: Mapped[str] = mapped_column(sa.String(2))
     recipient: Mapped[str] = mapped_column(sa.String(254))
     payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
@@ -473,6 +512,7 @@ class OutboxMessage(Base):
     booking: Mapped[Booking | None] = relationship()
     tour: Mapped[TourRequest | None] = relationship()
     waitlist: Mapped[WaitlistEntry | None] = relationship()
+    guide: Mapped[Guide | None] = relationship()
 
 
 def enqueue_email(
@@ -485,6 +525,7 @@ def enqueue_email(
     booking: Booking | None = None,
     tour: TourRequest | None = None,
     waitlist: WaitlistEntry | None = None,
+    guide: Guide | None = None,
     payload: dict[str, Any] | None = None,
 ) -> int:
     """Add an email to the outbox inside the caller's transaction; the worker renders and sends it,
@@ -501,6 +542,7 @@ def enqueue_email(
         "booking_id": booking.id if booking is not None else None,
         "tour_id": tour.id if tour is not None else None,
         "waitlist_id": waitlist.id if waitlist is not None else None,
+        "guide_id": guide.id if guide is not None else None,
         "message_id": f"<{uuid.uuid4().hex}@{session.info[MESSAGE_ID_DOMAIN]}>", "status": "pending", "attempts": 0,
         "next_attempt_at": now, "created_at": now,
     }).scalar_one()

@@ -14,6 +14,7 @@ from booking.context import db, now, rules, tour_policy
 from booking.forms import DecisionForm
 from booking.messages import explain_tour
 from booking.models import TourRequest
+from booking.services.guides import conflicts
 from booking.services.tours import TourStateError, confirm_tour, decline_tour, free_guides, propose_time, staff_queue
 from booking.views.staff import bp
 
@@ -28,8 +29,10 @@ def requests():
         .order_by(TourRequest.start).limit(50)
     ).all()
     choices = {entry.tour.id: _guide_choices(entry.tour) for entry in queue}
+    # Tours whose guide is away then: flagged until staff reassign them (services/guides.py).
+    away = {c.tour.id: c.entry.guide for c in conflicts(db(), policy.rules, moment)}
     return render_template("staff/requests.html", queue=queue, upcoming=upcoming, choices=choices,
-                           form=DecisionForm(), policy=policy)
+                           form=DecisionForm(), policy=policy, away=away)
 
 
 def _guide_choices(tour: TourRequest):
