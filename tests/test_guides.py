@@ -151,6 +151,8 @@ def test_the_page_shows_what_the_guide_needs_of_each_tour(client, people, reques
     for text in ("Tuesday 16 March 2027", "10:00–12:00", "Sint-Jozefscollege", "Secondary school",
                  "12 pupils, 2 adults", "Français", "Not yet confirmed"):
         assert text in page, text
+    dutch = client.get(page_of(guide) + "?lang=nl").get_data(as_text=True)
+    assert "Niveau: Secundair onderwijs" in dutch and "Groep: Sint-Jozefscollege" in dutch
 
 
 def test_the_feed_lists_exactly_the_guides_tours_with_one_stable_uid_each(client, people, request_tour):
