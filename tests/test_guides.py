@@ -300,3 +300,30 @@ def test_the_requests_page_flags_a_request_whose_guide_is_away(app, session, peo
     add_unavailability(session, rules, clock.now(), tour.guides[0].id, dt.date(2027, 3, 16), "morning")
     page = staff.get("/staff/requests?lang=en").get_data(as_text=True)
     assert f"Away during a tour: reassign it ({tour.guides[0].name})" in page
+
+
+def test_each_email_to_a_guide_about_a_tour_raises_the_sequence_of_its_one_calendar_entry(
+        session, people, request_tour, policy, clock):
+    from booking.services.tours import answer_proposal, propose_time
+    from tests.conftest import local
+
+    tour = request_tour("2027-03-16T10:00", pupils=10)
+    guide = tour.guides[0]
+    propose_time(session, policy, clock.now(), tour.id, local("2027-03-17T10:00"))
+    answer_proposal(session, policy, clock.now(), tour.id, accept=True)
+    session.expire_all()
+    rows = session.scalars(sa.select(OutboxMessage).where(OutboxMessage.guide_id == guide.id)
+                           .order_by(OutboxMessage.id)).all()
+    assert rows[0].kind == "guide_assigned"
+    assert [row.payload["sequence"] for row in rows] == list(range(len(rows)))
+    assert len(rows) >= 2 and {row.language for row in rows} == {guide.language}
+
+
+def test_an_absence_over_a_held_tour_tells_the_teacher_nothing(client, session, people, request_tour):
+    tour = request_tour("2027-03-16T10:00", pupils=10)
+    before = session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage))
+    session.commit()
+    client.post(page_of(tour.guides[0]) + "/unavailable", data={"day": "2027-03-16", "part": "day"})
+    session.expire_all()
+    assert session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == before
+    assert tour.status == "pending" and tour.guides

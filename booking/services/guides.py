@@ -239,11 +239,28 @@ def coming_unavailability(session: Session, rules: Rules, now: dt.datetime,
 
 
 def conflicts(session: Session, rules: Rules, now: dt.datetime, guide_id: int | None = None) -> list[Conflict]:
-    """The tours to come held by a guide who is away then: flagged until staff reassign them."""
+    """The tours to come held by a guide who is away then: flagged until staff reassign them.
+    Two SELECTs, whatever the number of absences."""
+    entries = coming_unavailability(session, rules, now, guide_id)
+    if not entries:
+        return []
+    first = schedule.day_bounds(min(entry.day for entry in entries), rules)[0]
+    last = schedule.day_bounds(max(entry.day for entry in entries), rules)[1]
+    held: dict[tuple[int, dt.date], dict[int, TourRequest]] = {}
+    rows = session.execute(
+        sa.select(GuideAssignment.guide_id, TourRequest).join(TourRequest, TourRequest.id == GuideAssignment.tour_id)
+        .where(GuideAssignment.guide_id.in_({entry.guide_id for entry in entries}),
+               GuideAssignment.start >= first, GuideAssignment.start < last,
+               TourRequest.status.in_(TourRequest.HOLDING))
+        .order_by(TourRequest.start))
+    for away_guide, tour in rows:
+        held.setdefault((away_guide, schedule.to_local(tour.start, rules).date()), {})[tour.id] = tour
     found = []
-    for entry in coming_unavailability(session, rules, now, guide_id):
-        tours = _tours_during(session, rules, entry.guide_id, entry.day, entry.part)
-        found += [Conflict(entry, tour) for tour in tours]
+    for entry in entries:
+        for tour in held.get((entry.guide_id, entry.day), {}).values():
+            start, end = schedule.to_local(tour.start, rules), schedule.to_local(tour.end, rules)
+            if part_covers(entry.part, start.time(), end.time()):
+                found.append(Conflict(entry, tour))
     return found
 
 
