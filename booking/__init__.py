@@ -17,9 +17,8 @@ from booking import startup
 from booking.clock import FixedClock, SystemClock
 from booking.context import AppState, close_db
 from booking.extensions import babel, csrf, login_manager, mail, make_limiter
-from booking.schedule import Rules
+from booking.policy import Policy
 from booking.startup import StartupRefused
-from booking.tour_rules import TourRules
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,8 +51,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         engine.dispose()  # no connection opened here outlives a fork (gunicorn's preload_app)
     sessions = database.make_session_factory(engine)
     app.extensions["booking"] = AppState(
-        rules=Rules.from_config(app.config),
-        tour_rules=TourRules.from_config(app.config),
+        policy=Policy.from_config(app.config),
         clock=clock,
         engine=engine,
         sessions=sessions,

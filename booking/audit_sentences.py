@@ -20,7 +20,8 @@ from flask_babel import format_time, get_locale, gettext, ngettext
 from booking import schedule
 from booking.dates import date_as
 from booking.i18n import colon, current_language, tour_status_label
-from booking.models import AuditEntry, Closure
+from booking.models import AuditEntry
+from booking.texts import in_language
 
 
 def when(moment: dt.datetime) -> str:
@@ -78,7 +79,7 @@ def _quoted(text: str) -> str:
 def _title(titles: Any) -> str:
     """A title saved in several languages, in the page's (else another staff gave)."""
     if isinstance(titles, dict):
-        return _quoted(Closure.reason_in(titles, current_language()))
+        return _quoted(in_language(titles, current_language()))
     return _quoted(str(titles))
 
 
@@ -99,7 +100,7 @@ def _labelled(label: str, value: str) -> str:
 
 def _message_and_reasons(details: dict) -> list[str]:
     said = []
-    reason = Closure.reason_in(details.get("reasons") or {}, current_language())
+    reason = in_language(details.get("reasons"), current_language())
     if reason:
         said.append(_labelled(gettext("Reason"), reason))
     if details.get("reason"):
@@ -170,7 +171,10 @@ def _attendance(visit: bool) -> Callable[[dict], list[str]]:
         else:
             marks = {"arrived": gettext("Marked the group as arrived."),
                      "no_show": gettext("Marked the group as a no-show.")}
-        return [marks.get(d.get("attendance"), gettext("Cleared the arrival mark."))]
+        sentences = [marks.get(d.get("attendance"), gettext("Cleared the arrival mark."))]
+        if d.get("via") == "reference":
+            sentences.append(gettext("Found by the reference typed or scanned at the desk."))
+        return sentences
     return describe
 
 

@@ -307,17 +307,17 @@ def run_jobs(moment: dt.datetime) -> list[tuple[str, list[str]]]:
 
     Each job claims its rows one by one, so two runs at once (cron and a worker) never do a thing twice.
     """
-    from booking.context import tour_policy
+    from booking.context import policy
     from booking.services.reminders import ReminderRules, send_tour_reminders, send_visit_reminders
     from booking.services.tours import expire_proposals
     from booking.services.waitlist import run_waitlist_jobs
 
-    policy = tour_policy()
+    settings = policy()
     reminder_rules = ReminderRules.from_config(current_app.config)
     jobs = [
-        ("expired proposals", expire_proposals(db(), policy, moment)),
+        ("expired proposals", expire_proposals(db(), settings, moment)),
         ("visit reminders", send_visit_reminders(db(), reminder_rules, moment)),
-        ("tour reminders", send_tour_reminders(db(), reminder_rules, policy.tour_rules, moment)),
+        ("tour reminders", send_tour_reminders(db(), reminder_rules, settings.tour_rules, moment)),
     ]
     jobs += [(f"waiting list, {name}", done) for name, done in run_waitlist_jobs(db(), rules(), moment).items()]
     jobs.append(("erased on request", _finish_erasures(moment)))

@@ -9,17 +9,25 @@ from flask import current_app, g
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from booking.policy import Policy
 from booking.schedule import Rules
 from booking.tour_rules import TourRules
 
 
 @dataclass
 class AppState:
-    rules: Rules
-    tour_rules: TourRules
+    policy: Policy  # what operations need from configuration, read once
     clock: object  # anything with now() -> aware datetime
     engine: Engine
     sessions: sessionmaker[Session]
+
+    @property
+    def rules(self) -> Rules:
+        return self.policy.rules
+
+    @property
+    def tour_rules(self) -> TourRules:
+        return self.policy.tour_rules
 
 
 def state() -> AppState:
@@ -47,12 +55,6 @@ def close_db(_exc: BaseException | None = None) -> None:
         session.close()
 
 
-def tour_policy():
-    """What the tour operations need from configuration."""
-    from booking.services.tours import Policy
-
-    config = current_app.config
-    from booking.guide_rules import GuideLimits
-
-    return Policy(rules=rules(), tour_rules=state().tour_rules, museum_email=config["MUSEUM_NOTIFY_EMAIL"],
-                  museum_language=config["MUSEUM_NOTIFY_LANGUAGE"], guide_limits=GuideLimits.from_config(config))
+def policy() -> Policy:
+    """What operations need from configuration (rules, tour rules, limits, the museum's address)."""
+    return state().policy

@@ -544,6 +544,15 @@ class CheckInForm(Form):
     attendance = SelectField(_l("Attendance"), choices=[
         SelectChoice("arrived", _l("Arrived")), SelectChoice("no_show", _l("No-show")), SelectChoice("", _l("Undo"))],
         validators=[Optional()])
+
+
+class CheckInByReferenceForm(Form):
+    """The reference of a visit or a group, typed at the desk or scanned (a scanner types it, then Enter)."""
+
+    reference = StringField(_l("Reference"), validators=[
+        Length(max=40, message=_l("Please keep this to %(max)d characters at most."))])
+
+
 # --- staff accounts --------------------------------------------------------------------------------
 
 def _password_length(form, field):

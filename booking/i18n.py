@@ -6,7 +6,9 @@ import datetime as dt
 
 from flask import Flask, current_app, g, request, url_for
 from flask_babel import format_time, get_locale, get_translations, gettext, pgettext
+from markupsafe import Markup
 
+from booking import qr
 from booking.dates import date_as
 from booking.presentation import access_need_label, access_need_mark, museum_facts
 
@@ -112,6 +114,9 @@ def init_app(app: Flask) -> None:
     app.add_template_global(tour_status_label)
     app.add_template_global(access_need_label)
     app.add_template_global(access_need_mark)
+    # The reference as a QR code for the desk's scanner: {{ qr_svg(reference, title) }} (see macros.html).
+    app.add_template_global(lambda reference, title: Markup(qr.reference_svg(reference, title)),  # noqa: S704
+                            "qr_svg")
 
     @app.context_processor
     def language_context():

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from booking.access import OTHER_MAX_LENGTH, AccessNeeds
 from booking.db import UTC, Base, UTCDateTime
+from booking.texts import in_language
 
 LANGUAGES = ("fr", "nl", "en", "de")
 
@@ -156,7 +157,7 @@ class Booking(AccessNeedsColumns, Base):
 
     def cancel_reason(self, language: str) -> str:
         """Why the museum cancelled, in `language` if staff gave it so: a closure's reason, then their note."""
-        parts = [Closure.reason_in(self.cancel_reasons or {}, language), self.cancel_message]
+        parts = [in_language(self.cancel_reasons, language), self.cancel_message]
         return " ".join(part for part in parts if part)
 
 
@@ -184,17 +185,7 @@ class Closure(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def reason(self, language: str) -> str:
-        return self.reason_in(self.reasons, language)
-
-    @staticmethod
-    def reason_in(reasons: dict[str, str], language: str) -> str:
-        """The reason in `language`, else in another language staff gave, else empty."""
-        if reasons.get(language):
-            return reasons[language]
-        for code in ("en", "fr", "nl", "de"):
-            if reasons.get(code):
-                return reasons[code]
-        return ""
+        return in_language(self.reasons, language)
 
 
 class Guide(Base):
@@ -621,10 +612,10 @@ class Exhibition(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def title(self, language: str) -> str:
-        return Closure.reason_in(self.titles, language)
+        return in_language(self.titles, language)
 
     def description(self, language: str) -> str:
-        return Closure.reason_in(self.descriptions, language)
+        return in_language(self.descriptions, language)
 
     @property
     def panel_language_list(self) -> list[str]:
@@ -650,10 +641,10 @@ class Event(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def title(self, language: str) -> str:
-        return Closure.reason_in(self.titles, language)
+        return in_language(self.titles, language)
 
     def description(self, language: str) -> str:
-        return Closure.reason_in(self.descriptions, language)
+        return in_language(self.descriptions, language)
 # "Lost your link?" looks for the last lost_links email to an address (services/lost_links.py).
 sa.Index("ix_outbox_recipient_kind", OutboxMessage.recipient, OutboxMessage.kind, OutboxMessage.created_at)
 

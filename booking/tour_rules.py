@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 
 from booking import schedule
+from booking.access import NONE, AccessNeeds
 from booking.schedule import Rules
 
 GROUP_KINDS = ("primary", "secondary", "higher", "adults")
@@ -128,3 +129,64 @@ def working_days_between(first: dt.date, last: dt.date, rules: Rules) -> int:
         if schedule.calendar_closure(day, rules) is None:
             count += 1
     return count
+
+
+# --- a group's application, before any time is held --------------------------------------------
+
+@dataclass(frozen=True)
+class TourApplication:
+    guided: bool
+    starts: list[dt.datetime]  # preferred first, then up to two alternatives
+    organisation: str
+    contact_name: str
+    email: str
+    phone: str
+    pupils: int
+    adults: int
+    group_kind: str
+    language: str
+    tour_language: str | None = None
+    duration_minutes: int | None = None  # self-guided only: 60 or 120
+    address: str = ""
+    postcode: str = ""
+    contact_role: str = ""
+    leader_name: str = ""
+    needs: str = ""
+    topic: str = ""
+    notes: str = ""
+    access_needs: AccessNeeds = NONE
+    request_key: str | None = None
+
+
+def validate_application(app: TourApplication, rules: Rules, tour_rules: TourRules, now: dt.datetime,
+                         opened: set[dt.date] | frozenset[dt.date] = frozenset()) -> dict[str, str]:
+    """Problems that no waiting would fix, by field: size, ratio, calendar, lead time, language.
+
+    `opened`: holidays staff opened exceptionally, open like any weekday.
+    """
+    errors = group_problems(app.group_kind, app.pupils, app.adults, app.guided, rules.slot_capacity, tour_rules)
+    if app.group_kind not in GROUP_KINDS:
+        errors["group_kind"] = "group_kind"
+    if app.guided and app.tour_language not in TOUR_LANGUAGES:
+        errors["tour_language"] = "tour_language"
+    if not app.starts:
+        errors["start_1"] = "start_missing"
+    minutes = duration(app.guided, app.duration_minutes, tour_rules)
+    if not app.guided and minutes not in tour_rules.self_guided_minutes:
+        errors["duration_minutes"] = "duration"
+    for index, start in enumerate(app.starts, start=1):
+        problem = start_problem(start, minutes, now, rules, tour_rules, opened)
+        if problem:
+            errors[f"start_{index}"] = problem
+    return errors
+
+
+# --- final numbers ---------------------------------------------------------------------------------
+
+def numbers_deadline(start: dt.datetime, tour_rules: TourRules) -> dt.datetime:
+    """Until when a teacher may change the numbers online: the cancellation limit (7 days before)."""
+    return start - dt.timedelta(days=tour_rules.cancel_days_before)
+
+
+def can_change_numbers(tour, now: dt.datetime, tour_rules: TourRules) -> bool:
+    return tour.status == "confirmed" and now <= numbers_deadline(tour.start, tour_rules)

@@ -7,6 +7,10 @@ A browser test module binds them to module-level names, which is how pytest find
     database_url = browser_fixtures.database_url
     live_server = browser_fixtures.live_server
     browser = browser_fixtures.browser
+    app = browser_fixtures.app  # where the test seeds data through conftest's fixtures
+
+With `app` bound, conftest's fixtures that take it (`session`, `guides`, `staff_user`, `policy`) act
+on the live server's app, as the browser sees it.
 
 `database_url` replaces conftest's fixture (and its PostgreSQL parameter) for the importing module, so
 its tests run once, on a SQLite file of their own, whatever TEST_DATABASE_URL is.
@@ -14,8 +18,10 @@ its tests run once, on a SQLite file of their own, whatever TEST_DATABASE_URL is
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from playwright.sync_api import Error, sync_playwright
+from playwright.sync_api import Error, Page, expect, sync_playwright
 
 from booking import create_app
 from booking.db import Base
@@ -54,6 +60,12 @@ def live_server(smtp_config):
 
 
 @pytest.fixture
+def app(live_server):
+    """The live server's app, in place of conftest's own."""
+    return live_server.app
+
+
+@pytest.fixture
 def browser():
     """Debian's Chromium, headless; a launch failure fails the test rather than skipping it."""
     with sync_playwright() as playwright:
@@ -67,3 +79,12 @@ def browser():
             pytest.fail(problem, pytrace=False)
         yield chromium
         chromium.close()
+
+
+def sign_in(page: Page, base: str, email: str, password: str, lang: str = "en") -> None:
+    """Sign a member of staff in through the login form, and wait until it lets them in."""
+    page.goto(f"{base}/staff/login?lang={lang}")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(password)
+    page.locator("main form button[type=submit]").click()
+    expect(page).not_to_have_url(re.compile("/staff/login"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -216,9 +217,9 @@ def guides(session):
 @pytest.fixture
 def policy(app):
     with app.app_context():
-        from booking.context import tour_policy
+        from booking.context import policy
 
-        return tour_policy()
+        return policy()
 
 
 @pytest.fixture
@@ -260,10 +261,29 @@ def admin_user(session):
     return create_staff(session, "admin@museum.example", STAFF_PASSWORD, role="admin", name="Admin")
 
 
-def signed_in(app, user) -> FlaskClient:
+CSRF_TOKEN = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, path: str) -> str:
+    """The CSRF token of the form on `path`, as a browser would send it back."""
+    page = client.get(path).get_data(as_text=True)
+    match = CSRF_TOKEN.search(page)
+    assert match, page
+    return match.group(1)
+
+
+def sign_in(client: FlaskClient, email: str, password: str = STAFF_PASSWORD, with_csrf: bool = False):
+    """Post the real sign-in form (in English); `with_csrf` when the app checks CSRF tokens."""
+    data = {"email": email, "password": password}
+    if with_csrf:
+        data["csrf_token"] = csrf_token(client, "/staff/login?lang=en")
+    return client.post("/staff/login?lang=en", data=data)
+
+
+def signed_in(app, user, with_csrf: bool = False) -> FlaskClient:
     """A new test client signed in as `user` through the real sign-in form."""
     client = app.test_client()
-    response = client.post("/staff/login", data={"email": user.email, "password": STAFF_PASSWORD})
+    response = sign_in(client, user.email, with_csrf=with_csrf)
     assert response.status_code == 302, response.get_data(as_text=True)
     return client
 

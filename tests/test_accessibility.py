@@ -27,6 +27,7 @@ pytestmark = pytest.mark.browser
 database_url = browser_fixtures.database_url
 live_server = browser_fixtures.live_server
 browser = browser_fixtures.browser
+app = browser_fixtures.app
 
 LANGUAGES = ["fr", "nl", "en", "de"]
 BROWSER_LOCALES = {"fr": "fr-BE", "nl": "nl-BE", "en": "en-GB", "de": "de-BE"}
@@ -54,20 +55,11 @@ class Private:
 
 
 @pytest.fixture
-def session(live_server):
-    """The live app's own session, in its app context: conftest's `guides` inserts through it."""
-    from booking.context import db
-
-    with live_server.app.app_context():
-        yield db()
-
-
-@pytest.fixture
 def private(live_server, session, guides) -> Private:
     """A visit on Tuesday 2 March at 10:00 and one today, a pending guided tour, a confirmed one, one with another
     time proposed, a staff account."""
     from booking.access import AccessNeeds
-    from booking.context import now, rules, tour_policy
+    from booking.context import now, policy, rules
     from booking.links import tour_path, visit_path
     from booking.services.bookings import VisitRequest, book_visit
     from booking.services.staff import create_staff
@@ -87,14 +79,14 @@ def private(live_server, session, guides) -> Private:
             start=local("2027-03-02T10:00"), party_size=3, name="Anne Martin", email="anne@example.be",
             language=BOOKING_LANGUAGE, note="Une poussette.",
             access_needs=AccessNeeds.of(["mobility", "other"], "Un chien guide")))
-        pending, _ = request_tour(session, tour_policy(), now(),
+        pending, _ = request_tour(session, policy(), now(),
                                   tour_application("2027-03-16T10:00", "Athénée Royal d'Anderlecht"))
-        confirmed, _ = request_tour(session, tour_policy(), now(),
+        confirmed, _ = request_tour(session, policy(), now(),
                                     tour_application("2027-03-23T13:00", "Sint-Jozefscollege"))
-        confirm_tour(session, tour_policy(), now(), confirmed.id)
-        proposed, _ = request_tour(session, tour_policy(), now(),
+        confirm_tour(session, policy(), now(), confirmed.id)
+        proposed, _ = request_tour(session, policy(), now(),
                                    tour_application("2027-03-30T10:00", "Koninklijk Atheneum"))
-        propose_time(session, tour_policy(), now(), proposed.id, local("2027-03-31T10:00"))
+        propose_time(session, policy(), now(), proposed.id, local("2027-03-31T10:00"))
         # Today's visit, so that the staff day page shows its check-in buttons.
         book_visit(session, rules(), now(), VisitRequest(
             start=local("2027-03-01T11:00"), party_size=2, name="Luc Peeters", email="luc@example.be",
@@ -141,16 +133,11 @@ def _staff_login_with_errors(page: Page, base: str, lang: str) -> None:
 
 
 def _staff_requests(page: Page, base: str, lang: str) -> None:
-    page.goto(f"{base}/staff/login?lang={lang}")
-    page.locator("#email").fill(STAFF_EMAIL)
-    page.locator("#password").fill(STAFF_PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    expect(page).not_to_have_url(re.compile("/staff/login"))
+    browser_fixtures.sign_in(page, base, STAFF_EMAIL, STAFF_PASSWORD, lang)
     page.goto(f"{base}/staff/requests?lang={lang}")
-    expect(page.locator("article.card")).to_have_count(2)  # the pending request and the proposal
-    expect(page.locator("table.list tbody tr")).to_have_count(1)
-    # The forms folded in <details> are checked too: axe skips what is not rendered.
-    page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
+    # The pending request, its confirm, propose and decline forms in view (axe skips what is not rendered).
+    expect(page.locator("article.card")).to_have_count(1)
+    expect(page.locator("article.card form")).to_have_count(3)
 
 
 def _staff_page(page: Page, base: str, lang: str, path: str) -> None:
@@ -169,6 +156,13 @@ def _staff_day(page: Page, base: str, lang: str) -> None:
     _staff_page(page, base, lang, "/staff/day/2027-03-01")
     expect(page.locator("form.checkin-form[action*='/checkin/']")).to_have_count(1)
     expect(page.locator(".walk-ins form.checkin-form")).to_have_count(16)  # +1 and +n in each of 8 hours
+
+
+def _staff_stats(page: Page, base: str, lang: str) -> None:
+    """The year's charts, with the tables folded under them opened: axe skips what is not rendered."""
+    _staff_page(page, base, lang, "/staff/stats?year=2027")
+    expect(page.locator("svg.chart[role=img]")).not_to_have_count(0)
+    page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
 
 
 def _embed_demo(page: Page, base: str, lang: str) -> None:
@@ -204,6 +198,9 @@ def _pages(base: str, lang: str, private: Private) -> list[tuple[str, Callable[[
         ("staff sign-in", visit(f"/staff/login?lang={lang}")),
         ("staff sign-in with errors", lambda page: _staff_login_with_errors(page, base, lang)),
         ("staff requests", lambda page: _staff_requests(page, base, lang)),
+        ("staff requests, another time proposed",
+         lambda page: _staff_page(page, base, lang, "/staff/requests?state=proposed")),
+        ("staff requests, confirmed", lambda page: _staff_page(page, base, lang, "/staff/requests?state=confirmed")),
         ("staff week", lambda page: _staff_page(page, base, lang, "/staff/calendar")),
         ("staff week with groups", lambda page: _staff_page(page, base, lang, "/staff/calendar?date=2027-03-22")),
         ("staff day with check-in", lambda page: _staff_day(page, base, lang)),
@@ -211,6 +208,9 @@ def _pages(base: str, lang: str, private: Private) -> list[tuple[str, Callable[[
         ("staff day sheet", lambda page: _staff_page(page, base, lang, "/staff/day/2027-03-23/sheet")),
         ("staff accessibility statement", lambda page: _staff_page(page, base, lang, "/staff/accessibility")),
         ("staff audit log", lambda page: _staff_page(page, base, lang, "/staff/audit")),
+        ("staff statistics", lambda page: _staff_stats(page, base, lang)),
+        ("staff statistics of an empty month",
+         lambda page: _staff_page(page, base, lang, "/staff/stats?year=2030&month=8")),
     ]
 
 

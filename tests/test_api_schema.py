@@ -74,3 +74,11 @@ def test_the_api_never_answers_500_and_explains_every_refusal(app, guides, path,
     call()
     print(f"\n{method.upper()} {path} ({mode}): {sum(statuses.values())} requests, statuses {sorted(statuses.items())}")
     assert not any(status >= 500 for status in statuses)
+
+
+def test_the_cases_are_the_operations_the_app_serves(client):
+    """The cases are listed when tests are collected, from configuration; each is then fuzzed against
+    the served /api/openapi.json. The two lists of operations must be one."""
+    served = client.get("/api/openapi.json").get_json()["paths"]
+    assert {(path, method) for path, methods in served.items() for method in methods} == {
+        (path, method) for path, method, _mode in CASES}

@@ -160,7 +160,7 @@ def examples(booking_start: str, tour_start: str) -> dict[str, dict]:
                            "reason": "A family reunion", "overflow": 2},
         "booking.cancel": {"message": "Une panne de chauffage.", "reasons": {"fr": "Travaux", "en": "Works"}},
         "booking.move": {"message": "", "previous_start": start, "start": later},
-        "booking.attendance": {"attendance": "arrived", "previous": None},
+        "booking.attendance": {"attendance": "arrived", "previous": None, "via": "reference"},
         "slot.overbook": {"slot": start, "places": 2, "reason": "A family reunion"},
         "tour.create": {"source": "staff", "start": tour_start, "pupils": 25, "adults": 2,
                         "guides": ["Marie Dubois", "Pieter Janssens"]},
@@ -267,6 +267,9 @@ def test_sentences_in_english_name_things_and_write_dates_through_booking_dates(
     assert rows["booking.cancel"] == ("Cancelled the visit for the visitor. Reason: Works. "
                                       "Message: Une panne de chauffage.")
     assert rows["email.resend"] == "Queued this email again: Confirmation email (it was failed)."
+    assert rows["booking.attendance"] == ("Marked the visitors as arrived. "
+                                          "Found by the reference typed or scanned at the desk.")
+    assert rows["tour.attendance"] == "Marked the group as a no-show."
 
 
 def test_sentences_in_french_use_the_french_title_names_and_dates(logged):

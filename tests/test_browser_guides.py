@@ -24,12 +24,12 @@ ANNA, LUC = "anna@guides.example", "luc@guides.example"
 
 
 def _request(app, start: str):
-    from booking.context import db, now, tour_policy
+    from booking.context import db, now, policy
     from booking.notifications import deliver
     from booking.services.tours import TourApplication, request_tour
 
     with app.app_context():
-        tour, _ = request_tour(db(), tour_policy(), now(), TourApplication(
+        tour, _ = request_tour(db(), policy(), now(), TourApplication(
             guided=True, starts=[local(start)], organisation="Sint-Jozefscollege", contact_name="Els Peeters",
             email="els@school.example", phone="0470 12 34 56", pupils=18, adults=2, group_kind="secondary",
             language="nl", tour_language="fr"))

@@ -25,21 +25,13 @@ pytestmark = pytest.mark.browser
 database_url = browser_fixtures.database_url
 live_server = browser_fixtures.live_server
 browser = browser_fixtures.browser
+app = browser_fixtures.app
 
 REFERENCE = re.compile(r"GRP-[346789ABCDEFGHJKMNPQRTUVWXY]{6}")
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 TEACHER = "sophie@school.example"
 STAFF_EMAIL, STAFF_PASSWORD = "desk@museum.example", "correct horse battery"
-
-
-@pytest.fixture
-def session(live_server):
-    """The live app's own session, in its app context: conftest's `guides` inserts through it."""
-    from booking.context import db
-
-    with live_server.app.app_context():
-        yield db()
 
 
 @pytest.fixture
@@ -159,7 +151,8 @@ def test_a_teacher_requests_a_tour_on_a_phone_and_staff_confirm_it(live_server, 
     expect(staff).to_have_url(f"{base}/staff/requests")
     expect(staff.locator(".flash-success")).to_contain_text(f"{reference} is confirmed")
     expect(staff.locator("article.card")).to_have_count(0)
-    expect(staff.locator("table.list")).to_contain_text(reference)
+    staff.locator(".state-tabs").get_by_role("link", name=re.compile("^Confirmed")).click()
+    expect(staff.locator("article.card")).to_contain_text(reference)
     desk.close()
     assert _stored_tour(session, reference)["status"] == "confirmed"
 

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 
 import pytest
@@ -15,11 +14,10 @@ from werkzeug.routing import IntegerConverter
 from booking import create_app
 from booking.db import Base
 from booking.links import tour_path, visit_path
-from tests.conftest import STAFF_PASSWORD, BufferedClient
+from tests.conftest import STAFF_PASSWORD, BufferedClient, csrf_token, signed_in
 from tests.test_tour_pages import tour_form
 
 HTML_BLUEPRINTS = {"public", "links", "staff"}
-TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 EXPIRED = "This form has expired. Please check your details and send it again."
 
 
@@ -37,21 +35,6 @@ def web(app, config_overrides):
     web.test_client_class = BufferedClient
     yield web
     web.extensions["booking"].engine.dispose()
-
-
-def token_of(client, path: str) -> str:
-    page = client.get(path).get_data(as_text=True)
-    return TOKEN.search(page).group(1)
-
-
-def signed_in_with_csrf(app, user):
-    """A staff client signed in through the real form, its CSRF token included."""
-    client = app.test_client()
-    token = token_of(client, "/staff/login?lang=en")
-    response = client.post("/staff/login", data={"email": user.email, "password": STAFF_PASSWORD,
-                                                 "csrf_token": token})
-    assert response.status_code == 302, response.get_data(as_text=True)[:300]
-    return client
 
 
 def snapshot(session) -> dict[str, list]:
@@ -131,12 +114,12 @@ def test_every_html_post_route_refuses_a_missing_or_forged_token_and_changes_not
             "links.refuse_proposal", "links.cancel_request", "staff.login", "staff.logout"} <= endpoints
     assert len([e for e in endpoints if e.startswith("staff.")]) >= 5  # the decisions on tour requests too
 
-    staff = signed_in_with_csrf(web, world["admin"])
+    staff = signed_in(web, world["admin"], with_csrf=True)
     visitor = web.test_client()
-    token_of(visitor, "/en/book?start=2027-03-03T10:00")  # the visitor has a session with its own secret
+    csrf_token(visitor, "/en/book?start=2027-03-03T10:00")  # the visitor has a session with its own secret
     someone_else = web.test_client()
     tokens = {"forged": forged_token(web),
-              "another visitor's": token_of(someone_else, "/en/book?start=2027-03-03T10:00")}
+              "another visitor's": csrf_token(someone_else, "/en/book?start=2027-03-03T10:00")}
     before = snapshot(session)
     checked = []
     for rule in routes:
@@ -160,7 +143,7 @@ def test_every_html_post_route_refuses_a_missing_or_forged_token_and_changes_not
 def test_the_same_posts_go_through_with_the_real_token(web, session, world):
     """The control: the refusals above come from the token, not from the test's bodies."""
     visitor = web.test_client()
-    token = token_of(visitor, "/en/book?start=2027-03-03T10:00")
+    token = csrf_token(visitor, "/en/book?start=2027-03-03T10:00")
     assert visitor.post("/en/book", data={**body_for("public.book"), "csrf_token": token}).status_code == 302
     cancel = visitor.post(world["visit"] + "/cancel", data={"csrf_token": token})
     assert cancel.status_code == 302

@@ -24,11 +24,11 @@ DELAYS = (0, 0, 0, 0.5, 2, 3)
 
 
 def _request(_state, session):
-    from booking.context import now, tour_policy
+    from booking.context import now, policy
     from booking.services.tours import NoTimeFits, TourApplication, request_tour
 
     try:
-        tour, _ = request_tour(session, tour_policy(), now(), TourApplication(
+        tour, _ = request_tour(session, policy(), now(), TourApplication(
             guided=True, starts=[local("2027-03-16T10:00")], organisation="Racing school", contact_name="Claire",
             email="claire@school.example", phone="0470", pupils=15, adults=2, group_kind="secondary",
             language="fr", tour_language="fr"))

@@ -85,18 +85,17 @@ def test_the_guide_with_fewer_hours_that_week_gets_the_next_tour(session, people
     assert {first.guides[0].name, second.guides[0].name} == {"Anna Claes", "Luc Dupont"}
 
 
-def test_a_limit_per_day_is_kept_when_configured(app, session, people, clock):
+def test_a_limit_per_day_is_kept_when_configured(session, people, clock, policy):
+    from dataclasses import replace
+
+    from booking.guide_rules import GuideLimits
     from booking.services.tours import NoTimeFits, TourApplication, request_tour
     from tests.conftest import local
 
-    with app.app_context():
-        app.config["GUIDE_MAX_TOURS_PER_DAY"] = 1
-        from booking.context import tour_policy
-
-        policy = tour_policy()
+    limited = replace(policy, guide_limits=GuideLimits(per_day=1))
 
     def ask(start):
-        return request_tour(session, policy, clock.now(), TourApplication(
+        return request_tour(session, limited, clock.now(), TourApplication(
             guided=True, starts=[local(start)], organisation="School", contact_name="Els", email="els@school.example",
             phone="0470", pupils=10, adults=1, group_kind="secondary", language="nl", tour_language="fr"))[0]
 
@@ -104,6 +103,15 @@ def test_a_limit_per_day_is_kept_when_configured(app, session, people, clock):
     ask("2027-03-16T11:00")
     with pytest.raises(NoTimeFits):
         ask("2027-03-16T14:00")
+
+
+def test_the_limits_come_from_configuration(app):
+    from booking.guide_rules import GuideLimits
+
+    app.config.update(GUIDE_MAX_TOURS_PER_DAY=2, GUIDE_MAX_TOURS_PER_WEEK=6)
+    from booking.policy import Policy
+
+    assert Policy.from_config(app.config).guide_limits == GuideLimits(2, 6)
 
 
 def test_marking_a_half_day_on_the_page_lists_it_and_removing_it_frees_it(client, session, people):

@@ -31,6 +31,7 @@ pytestmark = pytest.mark.browser
 database_url = browser_fixtures.database_url
 live_server = browser_fixtures.live_server
 browser = browser_fixtures.browser
+app = browser_fixtures.app
 
 VISIT_REFERENCE = re.compile(r"NMR-[346789ABCDEFGHJKMNPQRTUVWXY]{6}")
 GROUP_REFERENCE = re.compile(r"GRP-[346789ABCDEFGHJKMNPQRTUVWXY]{6}")
@@ -39,15 +40,6 @@ NARROW = {"viewport": {"width": 320, "height": 640}}  # a plain viewport: no is_
 WIDE = {"viewport": {"width": 1280, "height": 800}}
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 MAX_TABS = 60  # no page of the journey needs more Tab presses than this to reach its control
-
-
-@pytest.fixture
-def session(live_server):
-    """The live app's own session, in its app context: conftest's `guides` inserts through it."""
-    from booking.context import db
-
-    with live_server.app.app_context():
-        yield db()
 
 
 def _new_page(browser: Browser, locale: str = "en-GB", **options) -> Page:

@@ -8,8 +8,10 @@ Emails are left to the worker (MAIL_DELIVER_AFTER_COMMIT off, as bench/ runs the
 booking's count is its own transaction. The pages' counts must not grow with the history: the
 same request costs the same statements with 10 bookings in the database and with 10,000.
 
-The staff week view is measured with a signed-in client, on a week that also holds two groups with
-their guides, so its count covers every query the view makes.
+The staff week and day views, the requests inbox and the statistics page are measured with a
+signed-in client, on a week that also holds two groups (one guided, with its guides; one on the day
+measured), so their counts cover every query the views make; the statistics over the year that holds
+the whole history (its charts and its occupancy by weekday and hour included).
 """
 
 from __future__ import annotations
@@ -34,7 +36,10 @@ from tests.conftest import NOW, local, signed_in
 
 PAGE_BUDGET = 3  # statements for the month calendar and the day page
 BOOKING_BUDGET = 8  # statements for a booking POST, JSON or form
-STAFF_WEEK_BUDGET = 8  # statements for the staff week view
+STAFF_WEEK_BUDGET = 6  # statements for the staff week view (groups named from the same four SELECTs)
+STAFF_DAY_BUDGET = 6  # statements for the staff day view (the desk's working screen)
+STAFF_INBOX_BUDGET = 6  # statements for the requests inbox, guides' languages and free hours included
+STATS_BUDGET = 6  # statements for the staff statistics page: a year of figures, charts and occupancy
 TRANSFER_BUDGET = 30_000  # bytes, gzip-compressed: the booking page and what it loads
 HISTORY = 10_000
 
@@ -72,7 +77,16 @@ def requests_of(client, round_: int, staff_client=None) -> dict:
     day = f"2027-03-{3 + round_:02d}"
     staff = {} if staff_client is None else {
         "staff week view GET /staff/calendar?date=2027-03-15": (
-            lambda: staff_client.get("/staff/calendar?date=2027-03-15"), 200, STAFF_WEEK_BUDGET)}
+            lambda: staff_client.get("/staff/calendar?date=2027-03-15"), 200, STAFF_WEEK_BUDGET),
+        "staff day view GET /staff/day/2027-03-16": (
+            lambda: staff_client.get("/staff/day/2027-03-16"), 200, STAFF_DAY_BUDGET),
+        "staff statistics GET /staff/stats?year=2027": (
+            lambda: staff_client.get("/staff/stats?year=2027"), 200, STATS_BUDGET),
+        "staff requests inbox GET /staff/requests": (
+            lambda: staff_client.get("/staff/requests"), 200, STAFF_INBOX_BUDGET),
+        "staff requests inbox, a state and dates GET /staff/requests?state=waiting&from=…&to=…": (
+            lambda: staff_client.get("/staff/requests?state=waiting&from=2027-03-15&to=2027-03-19"), 200,
+            STAFF_INBOX_BUDGET)}
     return {**staff,
         "month calendar GET /en/visit?month=2027-03": (
             lambda: client.get("/en/visit?month=2027-03"), 200, PAGE_BUDGET),

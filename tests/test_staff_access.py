@@ -17,7 +17,7 @@ from flask import url_for
 
 from booking.models import AuditEntry, StaffUser
 from booking.views.staff import ADMIN_ENDPOINTS, PUBLIC_ENDPOINTS
-from tests.conftest import STAFF_PASSWORD, signed_in
+from tests.conftest import STAFF_PASSWORD, csrf_token, signed_in
 
 # The admin pages of the accounts area; the test fails if the URL map stops listing any of them.
 ACCOUNTS_ADMIN_ENDPOINTS = {"staff.accounts", "staff.account_role", "staff.account_disable",
@@ -125,33 +125,18 @@ def csrf_app(config_overrides, request):
     return request.getfixturevalue("app")
 
 
-def _token(page: str) -> str:
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
-        r'type="hidden" name="csrf_token" value="([^"]+)"', page)
-    assert match, page
-    return match.group(1)
-
-
-def _sign_in_with_token(app, user):
-    client = app.test_client()
-    token = _token(client.get("/staff/login").get_data(as_text=True))
-    response = client.post("/staff/login", data={"email": user.email, "password": STAFF_PASSWORD, "csrf_token": token})
-    assert response.status_code == 302
-    return client
-
-
 def test_staff_forms_refuse_a_post_without_or_with_a_forged_csrf_token(csrf_app, session, staff_user, admin_user):
     app = csrf_app
     anonymous = app.test_client()
     credentials = {"email": staff_user.email, "password": STAFF_PASSWORD}
     assert anonymous.post("/staff/login", data=credentials).status_code == 400
 
-    staff = _sign_in_with_token(app, staff_user)
-    admin = _sign_in_with_token(app, admin_user)
+    staff = signed_in(app, staff_user, with_csrf=True)
+    admin = signed_in(app, admin_user, with_csrf=True)
     new_password = {"current_password": STAFF_PASSWORD, "password": "a brand new secret",
                     "confirm": "a brand new secret"}
     new_account = {"email": "new@museum.example", "name": "New", "role": "admin"}
-    for token in (None, "forged-token", _token(anonymous.get("/staff/login").get_data(as_text=True))):
+    for token in (None, "forged-token", csrf_token(anonymous, "/staff/login")):
         extra = {} if token is None else {"csrf_token": token}
         assert staff.post("/staff/account", data={**new_password, **extra}).status_code == 400
         assert admin.post("/staff/accounts", data={**new_account, **extra}).status_code == 400
@@ -166,5 +151,5 @@ def test_staff_forms_refuse_a_post_without_or_with_a_forged_csrf_token(csrf_app,
     assert staff.get("/staff/account").status_code == 200  # still signed in: the logout was refused too
 
     # With the page's own token, the same change goes through.
-    token = _token(staff.get("/staff/account").get_data(as_text=True))
+    token = csrf_token(staff, "/staff/account")
     assert staff.post("/staff/account", data={**new_password, "csrf_token": token}).status_code == 302

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from booking.models import AuditEntry, OutboxMessage, StaffUser
 from booking.services import audit
 from booking.services import staff as service
-from tests.conftest import NOW, STAFF_PASSWORD, signed_in
+from tests.conftest import NOW, STAFF_PASSWORD, sign_in, signed_in
 from tests.smtp import plain_text
 
 BASE_URL = "http://museum.test"
@@ -61,10 +61,6 @@ def fresh(session, user: StaffUser) -> StaffUser:
 def actions(session) -> list[str]:
     forget(session)
     return list(session.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id)))
-
-
-def sign_in(client, email: str, password: str = STAFF_PASSWORD):
-    return client.post("/staff/login?lang=en", data={"email": email, "password": password})
 
 
 def page(response) -> str:

@@ -110,19 +110,6 @@ def _assert_no_manage_link(page: str, app, items) -> None:
         assert token not in page
 
 
-# --- access --------------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("method, path", [
-    ("get", "/staff/bookings"), ("get", "/staff/bookings/NMR-ABCDEF"), ("get", "/staff/bookings/new"),
-    ("post", "/staff/bookings/new"), ("get", "/staff/groups/new"), ("post", "/staff/bookings/NMR-ABCDEF/cancel"),
-    ("post", "/staff/bookings/NMR-ABCDEF/move"), ("post", "/staff/bookings/GRP-ABCDEF/guides"),
-])
-def test_the_bookings_pages_send_visitors_to_the_sign_in(client, method, path):
-    response = getattr(client, method)(path)
-    assert response.status_code == 302
-    assert response.headers["Location"].startswith("/staff/login")
-
-
 def test_an_unknown_reference_is_not_found(staff_client):
     assert staff_client.get("/staff/bookings/NMR-XXXXXX?lang=en").status_code == 404
     assert staff_client.get("/staff/bookings/NMR-%00?lang=en").status_code == 404

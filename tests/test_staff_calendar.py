@@ -221,14 +221,6 @@ def test_a_group_is_checked_in_on_its_day(session, rules, clock, staff_user, bus
 
 # --- pages ----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("method, path", [
-    ("get", "/staff/calendar"), ("get", "/staff/day/2027-03-01"), ("get", "/staff/day/2027-03-01/sheet"),
-    ("post", "/staff/checkin/booking/1"), ("post", "/staff/checkin/tour/1")])
-def test_visitors_are_sent_to_the_sign_in(client, method, path):
-    response = getattr(client, method)(path)
-    assert response.status_code == 302 and response.headers["Location"].startswith("/staff/login")
-
-
 def test_signing_in_opens_this_weeks_calendar(client, staff_user):
     from tests.conftest import STAFF_PASSWORD
 
@@ -242,26 +234,57 @@ def test_signing_in_opens_this_weeks_calendar(client, staff_user):
     assert page.count('<th scope="row"') == 8  # 09:00 … 16:00
 
 
-def test_the_week_shows_each_slots_occupancy_and_links_to_its_bookings(staff_client, busy_tuesday):
+def week_cell(page: str, href: str) -> tuple[str, str]:
+    """(the <td>'s class, the text of its link) of the week's cell that links to `href`."""
+    before, after = page.split(f'href="{href}"', 1)
+    td_class = re.findall(r'<td class="([^"]*)"', before)[-1]
+    return td_class, re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", after.split(">", 1)[1].split("</a>", 1)[0])).strip()
+
+
+def test_the_week_shows_each_hours_fill_as_colour_and_numbers_and_names_its_groups(staff_client, busy_tuesday):
     page = staff_client.get("/staff/calendar?date=2027-03-18&lang=en").get_data(as_text=True)
-    assert "Week of 15 March 2027" in page
-    cell = page.split('href="/staff/day/2027-03-16#slot-1000"', 1)[1].split("</a>", 1)[0]
-    for text in ("Visitors: 5", "Groups: 1 (22 people)", "Left: 23", "Guides free: 1 · busy: 1"):
-        assert text in cell
-    eleven = page.split('href="/staff/day/2027-03-16#slot-1100"', 1)[1].split("</a>", 1)[0]
-    assert "Visitors: 0" in eleven and "Left: 28" in eleven
-    assert "2 guides on duty" in page
+    assert "Week of 15 March 2027" in page and '<body class="wide">' in page  # the whole screen's width
+    td_class, ten = week_cell(page, "/staff/day/2027-03-16#slot-1000")
+    assert td_class == "fill-mid"  # 27 of 50
+    assert ten.startswith("27 / 50 ")
+    assert "Sint-Lukas 20 + 2 · NL · Pieter Janssens provisional" in ten and "1 guide free" in ten
+    assert 'title="Nederlands">NL</abbr>' in page
+    td_class, eleven = week_cell(page, "/staff/day/2027-03-16#slot-1100")
+    assert (td_class, eleven.split(" ↳ ")[0]) == ("fill-low", "22 / 50")
+    assert "continued: Sint-Lukas" in eleven
+    assert week_cell(page, "/staff/day/2027-03-16#slot-0900") == ("fill-low", "0 / 50")
+    assert "2 guides on duty" in page and 'href="/staff/day/2027-03-16">Tue 16 Mar</a>' in page
+    # The legend says once what the numbers are; no cell repeats a label.
+    assert page.count("places taken out of its capacity") == 1
+    for label in ("Visitors:", "Groups:", "Left:", "Guides free:"):
+        assert label not in page
+
+
+def test_a_full_hour_says_full_and_today_is_marked(staff_client, session, rules, clock, book):
+    session.add(Slot(start=schedule.to_utc(local("2027-03-02T14:00")), capacity=2, capacity_custom=True, booked=0))
+    session.commit()
+    book("2027-03-02T14:00", party_size=2)
+    book("2027-03-02T15:00", party_size=8)
+    for hour in ("15", "15", "15", "15", "15"):
+        book(f"2027-03-02T{hour}:00", party_size=7)
+    page = staff_client.get("/staff/calendar?date=2027-03-02&lang=en").get_data(as_text=True)
+    assert week_cell(page, "/staff/day/2027-03-02#slot-1400") == ("fill-full", "2 / 2 Full")
+    assert week_cell(page, "/staff/day/2027-03-02#slot-1500") == ("fill-high", "43 / 50")
+    assert '<th scope="col" class="today">' in page and page.count('<span class="tag">Today</span>') == 1
+    assert week_cell(page, "/staff/day/2027-03-01#slot-0900")[0] == "fill-low today"
 
 
 def test_the_week_names_holidays_and_shows_closures(staff_client, session):
     add_closure(session, "2027-03-31T12:00", "2027-03-31T13:00", reason="Staff training")
     page = staff_client.get("/staff/calendar?date=2027-03-29&lang=en").get_data(as_text=True)
-    assert page.count("Closed: Easter Monday") == 8
+    # A day closed all day is one shaded cell with its reason, not eight.
+    assert page.count("Closed: Easter Monday") == 1
+    assert '<td class="closed closed-day" rowspan="8">' in page
     assert '<span class="holiday">Easter Monday</span>' in page
-    assert page.count("Closed: Staff training") == 1
+    assert week_cell(page, "/staff/day/2027-03-31#slot-1200") == ("closed", "Closed: Staff training")
     refresh()  # the session fixture's app context is shared with the requests: forget the English locale
     french = staff_client.get("/staff/calendar?date=2027-03-29&lang=fr").get_data(as_text=True)
-    assert "Lundi de Pâques" in french and "Formation" in french
+    assert "Lundi de Pâques" in french and "Fermé\u202f: Formation" in french
 
 
 def test_a_wrong_date_shows_this_week_and_a_wrong_day_is_not_found(staff_client):

@@ -34,3 +34,25 @@ def test_app_wide_error_pages_live_in_their_own_blueprint():
     from booking.views import errors
 
     assert {"not_found", "method_not_allowed", "csrf_failed", "too_many_requests", "server_error"} <= set(vars(errors))
+
+
+def test_views_take_business_settings_from_the_policy_not_from_configuration():
+    """The settings booking.policy.Policy reads are read there once; a view asks policy() for them."""
+    import inspect
+    import re
+
+    from booking.policy import Policy
+
+    keys = set(re.findall(r'config\["([A-Z_]+)"\]', inspect.getsource(Policy.from_config)))
+    assert {"MAX_BOOKINGS_PER_EMAIL_PER_DAY", "STAFF_OVERBOOK_MAX", "LOST_LINK_MINUTES"} <= keys
+    read = [f"{path.relative_to(BOOKING)}: {key}" for path in (BOOKING / "views").rglob("*.py")
+            for key in keys if re.search(rf'config(\[|\.get\()"{key}"', path.read_text(encoding="utf-8"))]
+    assert read == []
+
+
+def test_no_view_sends_email_itself():
+    """Emails go once their transaction commits (notifications/dispatch.py); a view only queues them."""
+    sending = [f"{path.relative_to(BOOKING)}: {module}.{name}" for path in (BOOKING / "views").rglob("*.py")
+               for module, names in _imports(path) if module.startswith("booking.notifications")
+               for name in names if name in ("deliver", "deliver_after_commit", "send")]
+    assert sending == []

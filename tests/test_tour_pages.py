@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from booking.models import TourRequest
-from tests.conftest import slot_booked
+from tests.conftest import sign_in, slot_booked
 
 
 def tour_form(**changes):
@@ -132,7 +132,7 @@ def test_settings_of_one_day_or_one_group_are_worded_in_the_singular(one_day_rul
 
     path = client.post("/en/groups", data=tour_form(pupils="18")).headers["Location"]
     clock.set(local("2027-03-02T10:00"))  # Tuesday: the request has waited one working day
-    sign_in(client, staff_login)
+    sign_in(client, *staff_login)
     assert "waiting 1 working day<" in client.get("/staff/requests?lang=en").get_data(as_text=True)
     clock.set(local("2027-03-15T11:00"))  # 23 hours before the visit
     assert "Your visit is less than 1 day away: to cancel or change it" in client.get(path).get_data(as_text=True)
@@ -148,19 +148,6 @@ def staff_login(session):
     return "desk@museum.example", "correct horse battery"
 
 
-def sign_in(client, staff_login):
-    email, password = staff_login
-    return client.post("/staff/login", data={"email": email, "password": password})
-
-
-@pytest.mark.parametrize("path", ["/staff/", "/staff/tours/1/confirm", "/staff/tours/1/decline",
-                                  "/staff/tours/1/propose", "/staff/logout"])
-def test_staff_pages_send_visitors_to_the_sign_in(client, path):
-    response = client.get(path) if path == "/staff/" else client.post(path)
-    assert response.status_code == 302
-    assert response.headers["Location"].startswith("/staff/login")
-
-
 def test_a_wrong_password_does_not_sign_in(client, staff_login):
     response = client.post("/staff/login", data={"email": staff_login[0], "password": "wrong"})
     assert response.status_code == 401
@@ -169,7 +156,7 @@ def test_a_wrong_password_does_not_sign_in(client, staff_login):
 
 def test_staff_see_pending_requests_and_confirm_one(client, guides, session, staff_login):
     client.post("/en/groups", data=tour_form(pupils="18"))
-    assert sign_in(client, staff_login).status_code == 302
+    assert sign_in(client, *staff_login).status_code == 302
     page = client.get("/staff/requests").get_data(as_text=True)
     assert "Athénée Royal d&#39;Anderlecht" in page and "One pupil uses a wheelchair." in page
     tour = session.scalars(sa.select(TourRequest)).one()
@@ -183,7 +170,7 @@ def test_staff_see_pending_requests_and_confirm_one(client, guides, session, sta
 
 def test_staff_decline_needs_a_reason(client, guides, session, staff_login):
     client.post("/en/groups", data=tour_form())
-    sign_in(client, staff_login)
+    sign_in(client, *staff_login)
     tour = session.scalars(sa.select(TourRequest)).one()
     client.post(f"/staff/tours/{tour.id}/decline", data={"reason": ""})
     assert session.scalars(sa.select(TourRequest.status)).one() == "pending"
@@ -194,7 +181,7 @@ def test_staff_decline_needs_a_reason(client, guides, session, staff_login):
 
 def test_staff_propose_and_the_teacher_accepts_from_the_link(client, guides, session, staff_login):
     path = client.post("/en/groups", data=tour_form()).headers["Location"]
-    sign_in(client, staff_login)
+    sign_in(client, *staff_login)
     tour = session.scalars(sa.select(TourRequest)).one()
     client.post(f"/staff/tours/{tour.id}/propose", data={"date": "2027-03-18", "time": "13:00", "message": ""})
     session.expire_all()

@@ -9,6 +9,7 @@ from booking import tour_rules
 from booking.models import GuideAssignment, OutboxMessage, TourRequest
 from booking.schedule import Rules
 from booking.services import SlotFull
+from booking.services.inbox import requests_inbox
 from booking.services.tours import (
     NoTimeFits,
     TourInputError,
@@ -19,7 +20,6 @@ from booking.services.tours import (
     decline_tour,
     expire_proposals,
     propose_time,
-    staff_queue,
 )
 from tests.conftest import local, slot_booked
 
@@ -94,6 +94,52 @@ def test_teachers_can_cancel_until_seven_days_before():
 def test_working_days_skip_weekends_and_holidays():
     assert tour_rules.working_days_between(dt.date(2027, 3, 1), dt.date(2027, 3, 8), RULES) == 5
     assert tour_rules.working_days_between(dt.date(2027, 3, 26), dt.date(2027, 4, 2), RULES) == 4  # Easter Monday
+
+
+def _application(**changes) -> tour_rules.TourApplication:
+    values = {"guided": True, "starts": [local("2027-03-16T10:00")], "organisation": "Athénée Royal",
+              "contact_name": "Els Peeters", "email": "els@school.example", "phone": "+32 470 12 34 56",
+              "pupils": 20, "adults": 2, "group_kind": "secondary", "language": "nl", "tour_language": "fr"}
+    return tour_rules.TourApplication(**{**values, **changes})
+
+
+def test_an_application_that_fits_has_no_problem():
+    assert tour_rules.validate_application(_application(), RULES, TOUR_RULES, local("2027-03-01T09:00")) == {}
+
+
+@pytest.mark.parametrize(("changes", "problems"), [
+    ({"starts": []}, {"start_1": "start_missing"}),
+    ({"group_kind": "kindergarten"}, {"group_kind": "group_kind"}),
+    ({"tour_language": "es"}, {"tour_language": "tour_language"}),
+    ({"guided": False, "tour_language": None, "duration_minutes": 90}, {"duration_minutes": "duration"}),
+    ({"starts": [local("2027-03-16T10:00"), local("2027-03-20T10:00")]}, {"start_2": "weekend"}),
+    ({"starts": [local("2027-03-05T10:00")]}, {"start_1": "too_soon"}),
+    ({"starts": [local("2027-03-16T16:00")]}, {"start_1": "ends_after_closing"}),
+])
+def test_an_application_is_refused_by_field_with_one_code_each(changes, problems):
+    found = tour_rules.validate_application(_application(**changes), RULES, TOUR_RULES, local("2027-03-01T09:00"))
+    assert found == problems
+
+
+def test_a_holiday_staff_opened_is_open_to_groups():
+    easter_monday = local("2027-03-29T10:00")
+    application = _application(starts=[easter_monday])
+    now = local("2027-03-01T09:00")
+    assert tour_rules.validate_application(application, RULES, TOUR_RULES, now) == {"start_1": "holiday"}
+    assert tour_rules.validate_application(application, RULES, TOUR_RULES, now, {easter_monday.date()}) == {}
+
+
+def test_the_final_numbers_may_change_until_the_cancellation_limit():
+    start = local("2027-03-16T10:00")
+    assert tour_rules.numbers_deadline(start, TOUR_RULES) == local("2027-03-09T10:00")
+
+    class Tour:
+        status, start = "confirmed", local("2027-03-16T10:00")
+
+    assert tour_rules.can_change_numbers(Tour, local("2027-03-09T10:00"), TOUR_RULES)
+    assert not tour_rules.can_change_numbers(Tour, local("2027-03-09T10:01"), TOUR_RULES)
+    Tour.status = "pending"
+    assert not tour_rules.can_change_numbers(Tour, local("2027-03-01T10:00"), TOUR_RULES)
 
 
 # --- operations ----------------------------------------------------------------------------------
@@ -310,7 +356,7 @@ def test_teachers_cancel_until_seven_days_before(request_tour, guides, session, 
 def test_requests_waiting_more_than_five_working_days_are_flagged(request_tour, guides, session, policy, clock):
     request_tour("2027-03-16T10:00")
     clock.advance(days=7)  # Monday to the next Monday: 5 working days
-    assert [e.flagged for e in staff_queue(session, policy, clock.now())] == [False]
+    assert [card.flagged for card in requests_inbox(session, policy, clock.now()).cards] == [False]
     clock.advance(days=1)
-    entry = staff_queue(session, policy, clock.now())[0]
+    entry = requests_inbox(session, policy, clock.now()).cards[0]
     assert entry.flagged and entry.waiting_working_days == 6

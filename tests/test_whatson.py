@@ -116,9 +116,3 @@ def test_past_exhibitions_leave_the_home_page(staff_client, client, clock):
     assert "The Fake Soir" in client.get("/en/").get_data(as_text=True)
     clock.set(clock.now() + dt.timedelta(days=5))
     assert "The Fake Soir" not in client.get("/en/").get_data(as_text=True)
-
-
-def test_the_whats_on_pages_are_for_staff_only(client):
-    for path in ("/staff/whats-on", "/staff/whats-on/exhibitions/new", "/staff/whats-on/events/new"):
-        response = client.get(path)
-        assert response.status_code == 302 and response.headers["Location"].startswith("/staff/login")

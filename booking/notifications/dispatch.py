@@ -9,6 +9,8 @@ it also retries whatever fails here.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask, after_this_request, g, has_request_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
@@ -49,13 +51,17 @@ def _after_response(app: Flask, ids: list[int]) -> None:
 
 
 def _deliver(app: Flask, ids: list[int]) -> None:
+    """Send `ids`; then finish the erasures that waited for their last email (a visitor who deleted
+    their data is sent the cancellation first, and erased once it is out)."""
     from booking.context import now, state
     from booking.notifications import deliver
+    from booking.services.privacy import finish_erasures
 
     with app.app_context():
         session = state().sessions()
         try:
             deliver(session, now(), ids=ids)
+            finish_erasures(session, now(), Path(app.config["MAIL_FILE_DIR"]))
         except Exception:  # delivery must never break a response; the worker retries
             app.logger.exception("delivery after commit failed")
         finally:

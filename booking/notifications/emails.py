@@ -11,16 +11,17 @@ from flask_babel import force_locale, format_time, gettext, ngettext
 from markupsafe import Markup, escape
 from sqlalchemy.orm import object_session
 
-from booking import links, schedule
+from booking import links, qr, schedule
 from booking.context import rules as current_rules
 from booking.context import state
 from booking.dates import date_as
-from booking.models import Booking, Closure, OutboxMessage, StaffUser, TourRequest
+from booking.models import Booking, OutboxMessage, StaffUser, TourRequest
 from booking.notifications.guides import guide_message
 from booking.notifications.ics import visit_event_calendar
 from booking.notifications.message import MailMessage, message_id_domain
 from booking.presentation import access_offers_of, museum_facts
-from booking.services.tours import numbers_deadline
+from booking.texts import in_language
+from booking.tour_rules import numbers_deadline
 
 
 def _when(moment) -> dict[str, str]:
@@ -135,7 +136,7 @@ def render(row: OutboxMessage) -> flask_mail.Message:
         return _tour_message(row)
 
 
-def _message(row: OutboxMessage, subject: str, body: str, html: str) -> flask_mail.Message:
+def _message(row: OutboxMessage, subject: str, body: str, html: str) -> MailMessage:
     config = current_app.config
     message = MailMessage(
         subject=subject, recipients=[row.recipient], body=body, html=html,
@@ -175,6 +176,20 @@ def _attach_calendar(message, row, *, reference, sequence, start, end, summary, 
                    data=calendar)
 
 
+# The emails whose visit still lies ahead carry the reference as a QR code for the desk's scanner.
+QR_KINDS = frozenset({"visit_confirmed", "visit_moved", "visit_reminder", "tour_confirmed", "tour_reminder"})
+QR_SCALE = 6  # 29 modules + the quiet zone of 8 = 37 modules: 222 px, shown at 174 (crisp on HiDPI screens)
+
+
+def _qr_content_id(reference: str) -> str:
+    return f"qr-{reference.lower()}@{message_id_domain(current_app.config)}"
+
+
+def _embed_qr(message: MailMessage, row: OutboxMessage, reference: str) -> None:
+    if row.kind in QR_KINDS:
+        message.embed(_qr_content_id(reference), "image/png", qr.reference_png(reference, scale=QR_SCALE))
+
+
 def _visit_message(row: OutboxMessage) -> flask_mail.Message:
     booking = row.booking
     facts = museum_facts(row.language)
@@ -182,7 +197,7 @@ def _visit_message(row: OutboxMessage) -> flask_mail.Message:
     base_url = current_app.config["PUBLIC_BASE_URL"]
     payload = row.payload or {}
     # What staff told the visitor: a reason given in several languages, read in this one, and a note.
-    museum_note = " ".join(part for part in (Closure.reason_in(payload.get("reasons") or {}, row.language),
+    museum_note = " ".join(part for part in (in_language(payload.get("reasons"), row.language),
                                              payload.get("message", "")) if part)
     exhibitions = []
     if row.kind in ("visit_confirmed", "visit_moved"):
@@ -193,10 +208,12 @@ def _visit_message(row: OutboxMessage) -> flask_mail.Message:
     context = {"booking": booking, "museum": facts, "manage_url": manage_url, "payload": payload,
                "exhibitions": exhibitions, "lang": row.language, "access_offers": offers,
                "by_museum": payload.get("by_museum", False), "museum_note": museum_note,
-               "language": row.language, "calendar_url": f"{base_url}/{row.language}/visit"}
+               "language": row.language, "calendar_url": f"{base_url}/{row.language}/visit",
+               "qr_src": f"cid:{_qr_content_id(booking.reference)}" if row.kind in QR_KINDS else None}
     message = _message(row, _visit_subject(row.kind, booking),
                        render_template(f"emails/{row.kind}.txt", **context),
                        render_template(f"emails/{row.kind}.html", **context))
+    _embed_qr(message, row, booking.reference)
     if row.kind == "visit_reminder":
         return message  # the calendar entry came with the confirmation
     _attach_calendar(
@@ -225,13 +242,15 @@ def _tour_message(row: OutboxMessage) -> flask_mail.Message:
                "numbers_deadline": numbers_deadline(tour.start, state().tour_rules),
                # Why the museum cancelled (a closure's reason in this language, then staff's note).
                "museum_note": " ".join(part for part in (
-                   Closure.reason_in(row.payload.get("reasons") or {}, row.language),
+                   in_language(row.payload.get("reasons"), row.language),
                    row.payload.get("message", "")) if part)}
     body = render_template(f"emails/{row.kind}.txt", **context)
     subject = _tour_subject(row.kind, tour, row.payload)
     html = render_template("emails/text.html", museum=facts, language=row.language, subject=subject,
-                           content=text_to_html(body))
+                           content=text_to_html(body), reference=tour.reference,
+                           qr_src=f"cid:{_qr_content_id(tour.reference)}" if row.kind in QR_KINDS else None)
     message = _message(row, subject, body, html)
+    _embed_qr(message, row, tour.reference)
     cancelled = row.kind == "tour_cancelled" and row.payload.get("was_confirmed")
     if row.kind == "tour_confirmed" or cancelled:
         summary = (gettext("Guided tour at the %(museum)s", museum=facts["name"]) if tour.guided

@@ -1,9 +1,13 @@
-"""An email whose subject is encoded and folded at word boundaries, so it decodes as it was written."""
+"""An email whose subject is encoded and folded at word boundaries, so it decodes as it was written,
+and whose HTML part may show images carried with it (`cid:`)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from email.encoders import encode_base64
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
 from email.quoprimime import header_encode
 from email.utils import parseaddr
 
@@ -77,10 +81,46 @@ def fold_text_header(name: str, text: str) -> str:
 
 class MailMessage(flask_mail.Message):
     """Flask-Mail's message with the subject encoded by fold_text_header, and the sender's and
-    reply-to's names by the email package (under the SMTP policy Flask-Mail sets)."""
+    reply-to's names by the email package (under the SMTP policy Flask-Mail sets).
+
+    `embed()` adds an image the HTML part shows as `<img src="cid:…">`: the HTML and its images go
+    in one multipart/related part (RFC 2387), the form every mail client resolves; images linked
+    from the web are blocked by default in most of them, and data: URLs are dropped by Gmail and Outlook.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.embedded: list[tuple[str, str, bytes]] = []
+
+    def embed(self, content_id: str, content_type: str, data: bytes) -> str:
+        """Carry `data` beside the HTML part; returns the `cid:` URL that shows it there."""
+        self.embedded.append((content_id, content_type, data))
+        return f"cid:{content_id}"
+
+    def _with_related_images(self, message):
+        for container in message.walk():
+            if container.get_content_type() != "multipart/alternative":
+                continue
+            parts = container.get_payload()
+            for index, part in enumerate(parts):
+                if part.get_content_type() != "text/html":
+                    continue
+                related = MIMEMultipart("related")
+                related.attach(part)
+                for content_id, content_type, data in self.embedded:
+                    image = MIMEBase(*content_type.split("/"))
+                    image.set_payload(data)
+                    encode_base64(image)
+                    image.add_header("Content-ID", f"<{content_id}>")
+                    image.add_header("Content-Disposition", "inline")
+                    related.attach(image)
+                parts[index] = related
+                return
 
     def _message(self):
         message = super()._message()
+        if self.embedded:
+            self._with_related_images(message)
         for name, value in (("From", self.sender), ("Reply-To", self.reply_to)):
             if value:
                 del message[name]

@@ -4,7 +4,7 @@ open) that bookings, the availability calendar and group visits share.
 The booking hot path (capacity.take_open_places) puts open_slot_sql inside its one statement; the
 calendar reads every closure of a range in one SELECT (closures_between). The rules that need no
 database (weekends, public holidays, a closure overlapping a slot) are in booking/schedule.py.
-The day views (services/occupancy.py) still read the range themselves, in their own single SELECT.
+The staff calendar's days (services/occupancy.py) read their range with closures_between too.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from booking import schedule
 from booking.db import utc_param
 from booking.models import Closure
 from booking.schedule import Rules
+from booking.texts import in_language
 
 # Built once: a request binds its values and SQLAlchemy reuses the compiled SQL. Core columns, not
 # the ORM's: plain rows, without the ORM's loading of entities.
@@ -31,7 +32,7 @@ def closures_between(session: Session, start: dt.datetime, end: dt.datetime,
                      language: str) -> list[schedule.ClosurePeriod]:
     """Closures (and openings of holidays) overlapping [start, end), with their reason in `language`."""
     rows = session.connection().execute(_CLOSURES, {"start": start, "end": end})
-    return [schedule.ClosurePeriod(start_at, end_at, Closure.reason_in(reasons, language), kind)
+    return [schedule.ClosurePeriod(start_at, end_at, in_language(reasons, language), kind)
             for start_at, end_at, reasons, kind in rows]
 
 

@@ -18,7 +18,8 @@ from booking.services import BookingError, SlotFull, audit
 from booking.services.availability import check_bookable
 from booking.services.bookings import book_once, find_by_request_key
 from booking.services.capacity import take_places
-from booking.services.tours import Policy, TourApplication, TourInputError, create_confirmed_tour, validate_application
+from booking.services.tours import Policy, TourInputError, create_confirmed_tour
+from booking.tour_rules import TourApplication, validate_application
 
 OVERRIDES = ("lead_time", "group_size", "capacity")
 
@@ -171,7 +172,7 @@ def group_problems(app: TourApplication, policy: Policy, now: dt.datetime, overr
     needed, and the slot's capacity still applies). Calendar and adults' rules always apply.
     """
     tour_rules = replace(policy.tour_rules, min_days_ahead=0) if overrides.lead_time else policy.tour_rules
-    errors = validate_application(app, replace(policy, tour_rules=tour_rules), now)
+    errors = validate_application(app, policy.rules, tour_rules, now)
     if overrides.group_size:
         errors = {name: code for name, code in errors.items() if code not in _GROUP_SIZE_CODES}
     for index, start in enumerate(app.starts, start=1):

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from booking import schedule
 from booking.db import utc_param
-from booking.models import Booking, Closure, GuideAssignment, PlacesLeft, Slot, TourRequest
+from booking.models import Booking, GuideAssignment, PlacesLeft, Slot, TourRequest
 from booking.schedule import Rules
+from booking.services.closed_times import closures_between
 from booking.services.roster import GuideRef, guides_on_duty_between
 from booking.services.settings import default_capacity_sql, default_kept_back_sql
 
@@ -69,6 +70,27 @@ class SlotOccupancy(PlacesLeft):
     def anchor(self) -> str:
         """The slot's fragment on the day page, e.g. "slot-1000"."""
         return "slot-" + self.local_start.strftime("%H%M")
+
+    @property
+    def fill(self) -> str:
+        """How full the hour is, for the week's colours: "low" (under half), "mid", "high" (80 % and
+        more) or "full" (no place left, a capacity of 0 included)."""
+        return fill_level(self.booked, self.capacity)
+
+    @property
+    def fill_tenths(self) -> int:
+        """The share of places taken in tenths, 1 at least once anyone is booked (the week's bar)."""
+        if self.capacity <= 0 or self.booked >= self.capacity:
+            return 10
+        return max(self.booked * 10 // self.capacity, 1 if self.booked else 0)
+
+
+def fill_level(booked: int, capacity: int) -> str:
+    if capacity <= 0 or booked >= capacity:
+        return "full"
+    if booked * 10 >= capacity * 8:
+        return "high"
+    return "mid" if booked * 2 >= capacity else "low"
 
 
 @dataclass
@@ -134,10 +156,6 @@ _HOLDING_TOURS = (
            TourRequest.start < utc_param("end"))
     .order_by(TourRequest.start, TourRequest.id)
 )
-_CLOSURES = (
-    sa.select(Closure.kind, Closure.start_at, Closure.end_at, Closure.reasons)
-    .where(Closure.start_at < utc_param("end"), Closure.end_at > utc_param("start")).order_by(Closure.start_at)
-)
 
 
 def _slot_rows(session: Session, start: dt.datetime, end: dt.datetime, configured: int) -> tuple[dict, tuple]:
@@ -161,23 +179,17 @@ def _holding_tours(session: Session, start: dt.datetime, end: dt.datetime):
     return list(tours.values()), held
 
 
-def _closures(session: Session, start: dt.datetime, end: dt.datetime, language: str):
-    """(closed periods, opened periods) overlapping [start, end); one SELECT."""
-    rows = session.connection().execute(_CLOSURES, {"start": start, "end": end})
-    closed, opened = [], []
-    for row in rows:
-        period = schedule.ClosurePeriod(row.start_at, row.end_at, Closure.reason_in(row.reasons or {}, language))
-        (opened if row.kind == "opened" else closed).append(period)
-    return closed, opened
-
-
 def occupancy_between(session: Session, rules: Rules, first: dt.date, last: dt.date,
-                      language: str = "en") -> list[DayOccupancy]:
-    """Every day from `first` to `last`, each with all its slots; four SELECTs whatever the range."""
+                      language: str = "en", closures: list[schedule.ClosurePeriod] | None = None,
+                      ) -> list[DayOccupancy]:
+    """Every day from `first` to `last`, each with all its slots; four SELECTs whatever the range, three
+    when the caller read the `closures` over the range itself (services/desk_day.py)."""
     range_start, range_end = _day_bounds(first, last, rules)
     stored, default = _slot_rows(session, range_start, range_end, rules.slot_capacity)
     tours, held = _holding_tours(session, range_start, range_end)
-    closed, opened = _closures(session, range_start, range_end, language)
+    if closures is None:
+        closures = closures_between(session, range_start, range_end, language)
+    closed, opened = closures, schedule.opened_days(closures, rules)  # the closures, and the days staff opened
     on_duty, guides = guides_on_duty_between(session, first, last)
 
     step = dt.timedelta(minutes=rules.slot_minutes)
@@ -211,7 +223,7 @@ def occupancy_between(session: Session, rules: Rules, first: dt.date, last: dt.d
                                  guides_free=[g for g in on_duty[day] if g.id not in used_ids])
             if calendar and calendar[0] == "weekend":
                 slot.closed_kind = "weekend"
-            elif holiday and not schedule.closure_for(start, end, opened):
+            elif holiday and day not in opened:
                 slot.closed_kind, slot.closed_reason = "holiday", holiday
             else:
                 closure = schedule.closure_for(start, end, closed)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from booking.access import NONE
 from booking.db import atomic
-from booking.models import Booking, OutboxMessage, TourRequest, WaitlistEntry
+from booking.models import Booking, OutboxMessage, TourRequest, WaitlistEntry, queue_delivery
 from booking.schedule import Rules
 from booking.services import BookingClosed, audit
 from booking.services.bookings import cancel_booking
@@ -202,10 +202,19 @@ def purge_personal_data(session: Session, rules: Rules, now: dt.datetime, retent
     return report
 
 
-def request_visit_erasure(session: Session, rules: Rules, now: dt.datetime, booking_id: int) -> Booking:
+def _send_what_waits(session: Session, column, record_id: int) -> None:
+    """The record's emails still to send go once the erasure request commits (the erasure waits for them)."""
+    for message_id in session.scalars(sa.select(OutboxMessage.id).where(column == record_id,
+                                                                        OutboxMessage.status == "pending")):
+        queue_delivery(session, message_id)
+
+
+def request_visit_erasure(session: Session, rules: Rules, now: dt.datetime, booking_id: int,
+                          mail_dir: Path | None = None) -> Booking:
     """The visitor erases their booking's data: a visit still to come is cancelled first (its places
-    freed, the cancellation email queued), then the erasure is recorded; `finish_erasures` completes
-    it once that email is out."""
+    freed, the cancellation email queued), then the erasure is recorded; a visit with no email
+    waiting is erased at once, otherwise `finish_erasures` completes it once that email is out (the
+    delivery after commit runs it, and the worker)."""
     booking = session.get(Booking, booking_id, populate_existing=True)
     session.commit()
     if booking.anonymised_at is None and booking.is_active and booking.start > now:
@@ -217,12 +226,16 @@ def request_visit_erasure(session: Session, rules: Rules, now: dt.datetime, book
         if locked.erase_requested_at is None and locked.anonymised_at is None:
             locked.erase_requested_at = now
             audit.record(session, now, None, "privacy.erase_request", booking=locked)
+        _send_what_waits(session, OutboxMessage.booking_id, booking_id)
         return locked
 
-    return atomic(session, operation)
+    booking = atomic(session, operation)
+    finish_erasures(session, now, mail_dir)
+    return booking
 
 
-def request_tour_erasure(session: Session, policy: Policy, now: dt.datetime, tour_id: int) -> TourRequest:
+def request_tour_erasure(session: Session, policy: Policy, now: dt.datetime, tour_id: int,
+                         mail_dir: Path | None = None) -> TourRequest:
     """As request_visit_erasure, for a group visit; one too close to cancel from the link is refused
     (TourStateError "too_late_to_cancel")."""
     tour = session.get(TourRequest, tour_id, populate_existing=True)
@@ -242,14 +255,9 @@ def request_tour_erasure(session: Session, policy: Policy, now: dt.datetime, tou
         if locked.erase_requested_at is None and locked.anonymised_at is None:
             locked.erase_requested_at = now
             audit.record(session, now, None, "privacy.erase_request", tour=locked)
+        _send_what_waits(session, OutboxMessage.tour_id, tour_id)
         return locked
 
-    return atomic(session, operation)
-
-
-def pending_email_ids(session: Session, *, booking: Booking | None = None, tour: TourRequest | None = None,
-                      ) -> list[int]:
-    column, value = (OutboxMessage.booking_id, booking.id) if booking else (OutboxMessage.tour_id, tour.id)
-    ids = list(session.scalars(sa.select(OutboxMessage.id).where(column == value, OutboxMessage.status == "pending")))
-    session.commit()
-    return ids
+    tour = atomic(session, operation)
+    finish_erasures(session, now, mail_dir)
+    return tour

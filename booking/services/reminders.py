@@ -19,8 +19,7 @@ from sqlalchemy.orm import Session
 
 from booking.db import atomic
 from booking.models import Booking, TourRequest, enqueue_email
-from booking.services.tours import numbers_deadline
-from booking.tour_rules import TourRules
+from booking.tour_rules import TourRules, numbers_deadline
 
 
 @dataclass(frozen=True)

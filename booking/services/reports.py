@@ -9,6 +9,10 @@ museum's year is a few thousand slot rows.
 
 Only what took place or will: confirmed visits and confirmed group visits; cancelled ones, and
 requests that were declined, refused or expired, are left out.
+
+How full each weekday's hours are (occupancy_by_hour) is read apart, in two more statements: the
+period's slot rows (places taken, walk-ins, capacity, and the default capacity of hours without a
+row) and its closures, so that closed hours count no places.
 """
 
 from __future__ import annotations
@@ -20,8 +24,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from booking import schedule
+from booking.db import utc_param
 from booking.models import Booking, Slot, TourRequest
 from booking.schedule import Rules
+from booking.services.closed_times import closures_between
+from booking.services.settings import default_capacity_sql
 from booking.tour_rules import GROUP_KINDS, TOUR_LANGUAGES
 
 WALK_INS = "walk_in"  # the attendance column of the walk-in rows in the visits' statement
@@ -223,3 +230,85 @@ def visit_statistics(session: Session, rules: Rules, now: dt.datetime, period: P
 
     return Report(period=period, total=total, months=list(months.values()), weeks=list(weeks.values()),
                   by_kind=list(by_kind.values()), by_language=list(by_language.values()))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Occupancy by weekday and hour
+
+
+@dataclass
+class HourShare:
+    """One weekday's hour (every Tuesday at 10:00) summed over the open hours of the period."""
+
+    weekday: int  # 0 is Monday
+    start: dt.time
+    taken: int = 0  # places taken (visits and groups, held or confirmed) and walk-ins
+    places: int = 0  # capacity
+    hours: int = 0  # how many such hours were open
+
+    @property
+    def rate(self) -> float | None:
+        """taken / places; None when the period opened no such hour (or gave it no places)."""
+        return self.taken / self.places if self.places else None
+
+
+@dataclass
+class Occupancy:
+    weekdays: list[int]
+    starts: list[dt.time]
+    cells: dict[tuple[int, dt.time], HourShare]
+
+    def row(self, weekday: int) -> list[HourShare]:
+        return [self.cells[weekday, start] for start in self.starts]
+
+    @property
+    def taken(self) -> int:
+        return sum(cell.taken for cell in self.cells.values())
+
+    @property
+    def places(self) -> int:
+        return sum(cell.places for cell in self.cells.values())
+
+
+_slot = Slot.__table__
+# One row at least, even without slot rows, so that the default capacity comes with the slots.
+_one = sa.select(sa.literal(1).label("one")).subquery("one")
+_SLOTS = (
+    sa.select(default_capacity_sql(sa.bindparam("configured", type_=sa.Integer)).label("default_capacity"),
+              _slot.c.start, _slot.c.capacity, _slot.c.booked, _slot.c.walk_ins)
+    .select_from(_one)
+    .outerjoin(_slot, sa.and_(_slot.c.start >= utc_param("start"), _slot.c.start < utc_param("end")))
+)
+
+
+def occupancy_by_hour(session: Session, rules: Rules, period: Period) -> Occupancy:
+    """Places taken over places offered, per open weekday and hour of `period`; two SELECTs whatever its length.
+
+    An hour counts when the museum was open then: not a weekend, not a public holiday (unless staff
+    opened it), not in a closure. An hour without a slot row offered the default capacity and had
+    nothing taken.
+    """
+    low, high = period.bounds(rules)
+    rows = session.connection().execute(_SLOTS, {"start": low, "end": high, "configured": rules.slot_capacity}).all()
+    default = rows[0].default_capacity
+    stored = {row.start: (row.capacity, row.booked + row.walk_ins) for row in rows if row.start is not None}
+    closures = closures_between(session, low, high, "en")
+    opened = schedule.opened_days(closures, rules)
+
+    weekdays = sorted(rules.open_weekdays)
+    starts = schedule.slot_starts(period.first_day, rules)
+    cells = {(weekday, start): HourShare(weekday, start) for weekday in weekdays for start in starts}
+    day = period.first_day
+    while day < period.end_day:
+        if schedule.calendar_closure(day, rules, opened=opened) is None:
+            for start in starts:
+                moment = schedule.to_utc(schedule.local_datetime(day, start, rules))
+                if schedule.closure_for(moment, schedule.slot_end(moment, rules), closures):
+                    continue
+                places, taken = stored.get(moment, (default, 0))
+                cell = cells[day.weekday(), start]
+                cell.hours += 1
+                cell.places += places
+                cell.taken += taken
+        day += dt.timedelta(days=1)
+    return Occupancy(weekdays, starts, cells)

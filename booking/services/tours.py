@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from booking import schedule
-from booking.access import NONE, AccessNeeds
 from booking.db import atomic, flush_or_retry
 from booking.guide_rules import GuideLimits, fair_order, within_limits
 from booking.models import Guide, GuideAssignment, StaffUser, TourRequest, enqueue_email
+from booking.policy import Policy
 from booking.references import GROUP_PREFIX, new_reference
 from booking.schedule import Rules
 from booking.services import BookingError, audit
@@ -22,53 +21,17 @@ from booking.services.closed_times import closed_by_staff, opened_days
 from booking.services.guides import candidates, lock_and_check, tell_guides
 from booking.services.roster import guides_available, guides_on_duty
 from booking.tour_rules import (
-    GROUP_KINDS,
-    TOUR_LANGUAGES,
+    TourApplication,
     TourRules,
     can_cancel,
+    can_change_numbers,
     duration,
     group_problems,
     guides_needed,
     spanned_slots,
     start_problem,
-    working_days_between,
+    validate_application,
 )
-
-
-@dataclass(frozen=True)
-class Policy:
-    """What tour operations need to know besides the session and the clock."""
-
-    rules: Rules
-    tour_rules: TourRules
-    museum_email: str
-    museum_language: str
-    guide_limits: GuideLimits = GuideLimits()
-
-
-@dataclass(frozen=True)
-class TourApplication:
-    guided: bool
-    starts: list[dt.datetime]  # preferred first, then up to two alternatives
-    organisation: str
-    contact_name: str
-    email: str
-    phone: str
-    pupils: int
-    adults: int
-    group_kind: str
-    language: str
-    tour_language: str | None = None
-    duration_minutes: int | None = None  # self-guided only: 60 or 120
-    address: str = ""
-    postcode: str = ""
-    contact_role: str = ""
-    leader_name: str = ""
-    needs: str = ""
-    topic: str = ""
-    notes: str = ""
-    access_needs: AccessNeeds = NONE
-    request_key: str | None = None
 
 
 class TourInputError(BookingError):
@@ -173,31 +136,6 @@ def _release(session: Session, tour: TourRequest, rules: Rules) -> None:
     tour.assignments.clear()
 
 
-def validate_application(app: TourApplication, policy: Policy, now: dt.datetime,
-                         opened: set[dt.date] | frozenset[dt.date] = frozenset()) -> dict[str, str]:
-    """Problems that no waiting would fix, by field: size, ratio, calendar, lead time, language.
-
-    `opened`: holidays staff opened exceptionally, open like any weekday.
-    """
-    rules, tour_rules = policy.rules, policy.tour_rules
-    errors = group_problems(app.group_kind, app.pupils, app.adults, app.guided, rules.slot_capacity,
-                                  tour_rules)
-    if app.group_kind not in GROUP_KINDS:
-        errors["group_kind"] = "group_kind"
-    if app.guided and app.tour_language not in TOUR_LANGUAGES:
-        errors["tour_language"] = "tour_language"
-    if not app.starts:
-        errors["start_1"] = "start_missing"
-    minutes = duration(app.guided, app.duration_minutes, tour_rules)
-    if not app.guided and minutes not in tour_rules.self_guided_minutes:
-        errors["duration_minutes"] = "duration"
-    for index, start in enumerate(app.starts, start=1):
-        problem = start_problem(start, minutes, now, rules, tour_rules, opened)
-        if problem:
-            errors[f"start_{index}"] = problem
-    return errors
-
-
 def find_tour_by_request_key(session: Session, request_key: str) -> TourRequest | None:
     return session.scalars(sa.select(TourRequest).where(TourRequest.request_key == request_key)).first()
 
@@ -224,7 +162,8 @@ def request_tour(session: Session, policy: Policy, now: dt.datetime, app: TourAp
         existing = find_tour_by_request_key(session, app.request_key)
         if existing:
             return existing, False
-    errors = validate_application(app, policy, now, opened_days(session, policy.rules, app.starts))
+    errors = validate_application(app, policy.rules, policy.tour_rules, now,
+                                  opened_days(session, policy.rules, app.starts))
     if errors:
         raise TourInputError(errors)
     minutes = duration(app.guided, app.duration_minutes, policy.tour_rules)
@@ -292,11 +231,8 @@ def confirm_tour(session: Session, policy: Policy, now: dt.datetime, tour_id: in
         before = tour.guides
         if tour.guided and guide_ids is not None and set(guide_ids) != {g.id for g in tour.guides}:
             _reassign(session, policy, tour, guide_ids)
-        tour.status = "confirmed"
         tour.decision_message = message
-        tour.decided_at = tour.updated_at = now
-        tell_guides(session, now, tour, before, changed=True)
-        _email(session, policy, now, tour, "tour_confirmed")
+        _confirm(session, policy, now, tour, before)
         return tour
 
     return atomic(session, operation)
@@ -318,13 +254,9 @@ def decline_tour(session: Session, policy: Policy, now: dt.datetime, tour_id: in
 
     def operation() -> TourRequest:
         tour = _locked(session, tour_id, ("pending", "proposed"))
-        before = tour.guides
-        _release(session, tour, policy.rules)
-        tour.status = "declined"
+        _end_hold(session, policy, now, tour, "declined")
         tour.decision_message = reason
-        tour.proposal_expires_at = None
-        tour.decided_at = tour.updated_at = now
-        tell_guides(session, now, tour, before)
+        tour.decided_at = now
         _email(session, policy, now, tour, "tour_declined")
         return tour
 
@@ -383,19 +315,14 @@ def answer_proposal(session: Session, policy: Policy, now: dt.datetime, tour_id:
         if tour.proposal_expires_at is not None and tour.proposal_expires_at <= now:
             _expire(session, policy, now, tour)
             return tour
-        before = tour.guides
-        tour.proposal_expires_at = None
-        tour.decided_at = tour.updated_at = now
         if accept:
-            tour.status = "confirmed"
-            _email(session, policy, now, tour, "tour_confirmed")
+            _confirm(session, policy, now, tour)
             _notify_museum(session, policy, now, tour, "accepted")
         else:
-            _release(session, tour, policy.rules)
-            tour.status = "refused"
+            _end_hold(session, policy, now, tour, "refused")
+            tour.decided_at = now
             _email(session, policy, now, tour, "tour_refused")
             _notify_museum(session, policy, now, tour, "refused")
-        tell_guides(session, now, tour, before, changed=accept)
         return tour
 
     tour = atomic(session, operation)
@@ -404,17 +331,36 @@ def answer_proposal(session: Session, policy: Policy, now: dt.datetime, tour_id:
     return tour
 
 
-def _cancel(session: Session, policy: Policy, now: dt.datetime, tour: TourRequest) -> str:
-    """The one cancellation of a tour holding its time (the teacher's, staff's, a closure's): its places
-    and guides freed, its calendar entry's sequence raised. Returns the status it had."""
-    previous = tour.status
+# --- the transitions: every way into "confirmed", and out of a hold --------------------------------
+
+def _confirm(session: Session, policy: Policy, now: dt.datetime, tour: TourRequest,
+             before: list[Guide] | None = None) -> None:
+    """The one way into "confirmed" (staff confirm a request, the teacher accepts a proposal).
+    `before`: the guides it held before the operation changed them (else the ones it holds)."""
+    tour.status = "confirmed"
+    tour.proposal_expires_at = None
+    tour.decided_at = tour.updated_at = now
+    tell_guides(session, now, tour, tour.guides if before is None else before, changed=True)
+    _email(session, policy, now, tour, "tour_confirmed")
+
+
+def _end_hold(session: Session, policy: Policy, now: dt.datetime, tour: TourRequest, status: str) -> None:
+    """The one way out of a hold: declined (staff), refused (the teacher), expired (the clock) or
+    cancelled; its places and guides freed, the guides told. The caller says why to whom."""
     before = tour.guides
     _release(session, tour, policy.rules)
     tell_guides(session, now, tour, before)
-    tour.status = "cancelled"
+    tour.status = status
     tour.proposal_expires_at = None
-    tour.sequence += 1
     tour.updated_at = now
+
+
+def _cancel(session: Session, policy: Policy, now: dt.datetime, tour: TourRequest) -> str:
+    """The one cancellation of a tour holding its time (the teacher's, staff's, a closure's), its
+    calendar entry's sequence raised. Returns the status it had."""
+    previous = tour.status
+    _end_hold(session, policy, now, tour, "cancelled")
+    tour.sequence += 1
     return previous
 
 
@@ -434,12 +380,7 @@ def cancel_tour(session: Session, policy: Policy, now: dt.datetime, tour_id: int
 
 
 def _expire(session, policy: Policy, now, tour: TourRequest) -> None:
-    before = tour.guides
-    _release(session, tour, policy.rules)
-    tell_guides(session, now, tour, before)
-    tour.status = "expired"
-    tour.proposal_expires_at = None
-    tour.updated_at = now
+    _end_hold(session, policy, now, tour, "expired")
     _email(session, policy, now, tour, "tour_expired")
     _notify_museum(session, policy, now, tour, "expired")
 
@@ -463,30 +404,6 @@ def expire_proposals(session: Session, policy: Policy, now: dt.datetime) -> list
         if tour is not None:
             expired.append(tour.reference)
     return expired
-
-
-@dataclass
-class QueueEntry:
-    tour: TourRequest
-    waiting_working_days: int
-    flagged: bool
-    guides: list[Guide] = field(default_factory=list)
-
-
-def staff_queue(session: Session, policy: Policy, now: dt.datetime) -> list[QueueEntry]:
-    """Pending and proposed requests, oldest first, flagged when pending too many working days."""
-    rows = session.scalars(
-        sa.select(TourRequest).where(TourRequest.status.in_(("pending", "proposed")))
-        .order_by(TourRequest.created_at)
-    ).all()
-    today = schedule.local_today(now, policy.rules)
-    entries = []
-    for tour in rows:
-        waited = working_days_between(schedule.to_local(tour.created_at, policy.rules).date(), today,
-                                            policy.rules)
-        flagged = tour.status == "pending" and waited > policy.tour_rules.flag_after_working_days
-        entries.append(QueueEntry(tour, waited, flagged, tour.guides))
-    return entries
 
 
 # --- the back office: group visits staff enter, cancel or re-staff for the teacher ----------------
@@ -584,15 +501,6 @@ def change_guides(session: Session, policy: Policy, now: dt.datetime, tour_id: i
 
 
 # --- final numbers ---------------------------------------------------------------------------------
-
-def numbers_deadline(start: dt.datetime, tour_rules: TourRules) -> dt.datetime:
-    """Until when a teacher may change the numbers online: the cancellation limit (7 days before)."""
-    return start - dt.timedelta(days=tour_rules.cancel_days_before)
-
-
-def can_change_numbers(tour: TourRequest, now: dt.datetime, tour_rules: TourRules) -> bool:
-    return tour.status == "confirmed" and now <= numbers_deadline(tour.start, tour_rules)
-
 
 def _by_versatility(guides: list[Guide]) -> list[Guide]:
     return sorted(guides, key=lambda g: (len(g.languages), g.id))

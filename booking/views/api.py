@@ -12,7 +12,7 @@ from wtforms.validators import AnyOf, InputRequired
 
 from booking import schedule
 from booking.access import CODES as ACCESS_CODES
-from booking.context import db, now, rules, tour_policy
+from booking.context import db, now, policy, rules
 from booking.extensions import rate_limited
 from booking.forms import TourRequestForm, VisitForm
 from booking.i18n import best_language
@@ -227,7 +227,7 @@ def create_booking():
             email=form.email.data, language=form.language.data, note=form.note.data or "",
             access_needs=form.access_needs_value(),
             request_key=f"api:{key}" if key else None,
-            email_day_cap=current_app.config["MAX_BOOKINGS_PER_EMAIL_PER_DAY"],
+            email_day_cap=policy().email_day_cap,
         ))
     except SlotFull as error:
         return jsonify({"error": "slot_full", "message": explain(error)}), 409
@@ -284,7 +284,7 @@ def create_tour_request():
 
     application = application_from(form, form.language.data, parsed)
     try:
-        tour, _created = request_tour(db(), tour_policy(), now(), application)
+        tour, _created = request_tour(db(), policy(), now(), application)
     except TourInputError as error:
         return _errors({_api_field(field): explain_tour(code) for field, code in error.errors.items()})
     except NoTimeFits as error:

@@ -4,37 +4,32 @@ from __future__ import annotations
 
 import math
 import uuid
+from pathlib import Path
 
-import sqlalchemy as sa
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from booking import schedule
-from booking.context import db, now, rules, tour_policy
+from booking.context import db, now, policy, rules
 from booking.extensions import rate_limited
 from booking.forms import ConfirmForm, FinalNumbersForm, TourRequestForm, required_fields
-from booking.links import tour_path
+from booking.links import TOUR, tour_path
 from booking.messages import explain_tour
 from booking.models import TourRequest
 from booking.presentation import access_offers_of
-from booking.references import GROUP_PREFIX, normalise_reference
 from booking.services.roster import any_active_guide
 from booking.services.tours import (
     NoTimeFits,
-    TourApplication,
     TourInputError,
     TourStateError,
     answer_proposal,
-    can_change_numbers,
     cancel_tour,
     change_group_size,
-    numbers_deadline,
     request_tour,
 )
-from booking.tokens import token_matches
-from booking.tour_rules import can_cancel, cancel_deadline
-from booking.views.public import bp, links_bp
+from booking.tour_rules import TourApplication, can_cancel, can_change_numbers, cancel_deadline, numbers_deadline
+from booking.views.public import bp, links_bp, open_private
 
 # Errors the service reports by field, shown next to the form field they concern.
 _FIELD_FOR = {"start_1": "start_1_date", "start_2": "start_2_date", "start_3": "start_3_date"}
@@ -82,7 +77,7 @@ def groups():
     elif form.validate_on_submit():
         try:
             starts = [start for _field, start in form.starts(rules().tz)]
-            tour, created = request_tour(db(), tour_policy(), now(),
+            tour, created = request_tour(db(), policy(), now(),
                                          application_from(form, g.lang, starts, form.request_key()))
         except TourInputError as error:
             for field, code in error.errors.items():
@@ -101,7 +96,7 @@ def groups():
         status = 422
     return render_template("public/groups.html", form=form, no_guide=None if guides else no_guide_notice(),
                            length=form_length(form), closing=rules().closing_time.strftime("%H:%M"),
-                           guided_minutes=tour_policy().tour_rules.guided_minutes), status
+                           guided_minutes=policy().tour_rules.guided_minutes), status
 
 
 def _field_for(field: str, code: str) -> str:
@@ -124,14 +119,7 @@ def no_guide_notice() -> str:
 
 
 def load_tour(reference: str, token: str) -> TourRequest:
-    tour = db().scalars(sa.select(TourRequest).where(
-        TourRequest.reference == normalise_reference(reference, GROUP_PREFIX))).first()
-    if tour is None or not token_matches(current_app.config["SECRET_KEY"], "tour", tour.id, tour.token_version,
-                                         token):
-        abort(404)
-    chosen = request.args.get("lang")
-    g.lang = chosen if chosen in current_app.config["LANGUAGES"] else tour.language
-    return tour
+    return open_private(TOUR, reference, token)
 
 
 @links_bp.get("/g/<reference>/<token>")
@@ -140,16 +128,16 @@ def tour_page(reference: str, token: str):
 
 
 def _render_tour_page(tour: TourRequest, token: str, numbers_form: FinalNumbersForm | None = None):
-    policy = tour_policy()
+    settings = policy()
     if numbers_form is None:
         numbers_form = FinalNumbersForm(formdata=None, pupils=tour.pupils, adults=tour.adults)
     return render_template(
         "public/tour.html", tour=tour, token=token, form=ConfirmForm(),
-        can_cancel=tour.holds and can_cancel(tour.start, now(), policy.tour_rules),
+        can_cancel=tour.holds and can_cancel(tour.start, now(), settings.tour_rules),
         started=tour.start <= now(), requested=[schedule.parse_start(s, rules()) for s in tour.requested_starts],
-        numbers_form=numbers_form, can_change_numbers=can_change_numbers(tour, now(), policy.tour_rules),
-        numbers_deadline=numbers_deadline(tour.start, policy.tour_rules),
-        cancel_deadline=cancel_deadline(tour.start, policy.tour_rules),
+        numbers_form=numbers_form, can_change_numbers=can_change_numbers(tour, now(), settings.tour_rules),
+        numbers_deadline=numbers_deadline(tour.start, settings.tour_rules),
+        cancel_deadline=cancel_deadline(tour.start, settings.tour_rules),
         access_offers=access_offers_of(tour, g.lang, db()),
     )
 
@@ -183,7 +171,7 @@ def refuse_proposal(reference: str, token: str):
 def _answer(reference: str, token: str, accept: bool, success):
     """The teacher's answer to the time staff proposed."""
     return _tour_action(reference, token,
-                        lambda tour: answer_proposal(db(), tour_policy(), now(), tour.id, accept=accept), success)
+                        lambda tour: answer_proposal(db(), policy(), now(), tour.id, accept=accept), success)
 
 
 @links_bp.route("/g/<reference>/<token>/cancel", methods=["GET", "POST"])
@@ -193,10 +181,10 @@ def cancel_request(reference: str, token: str):
     if request.method == "GET":
         tour = load_tour(reference, token)
         back = url_for("links.tour_page", reference=tour.reference, token=token)
-        if not (tour.holds and can_cancel(tour.start, now(), tour_policy().tour_rules)):
+        if not (tour.holds and can_cancel(tour.start, now(), policy().tour_rules)):
             return redirect(back)
         return render_template("public/cancel_tour.html", tour=tour, form=ConfirmForm(), back=back)
-    return _tour_action(reference, token, lambda tour: cancel_tour(db(), tour_policy(), now(), tour.id),
+    return _tour_action(reference, token, lambda tour: cancel_tour(db(), policy(), now(), tour.id),
                         _l("Your group visit is cancelled. We have sent you a confirmation."))
 
 
@@ -209,7 +197,7 @@ def final_numbers(reference: str, token: str):
     if not form.validate_on_submit():
         return _render_tour_page(tour, token, form), 422
     try:
-        change_group_size(db(), tour_policy(), now(), tour.id, form.pupils.data, form.adults.data)
+        change_group_size(db(), policy(), now(), tour.id, form.pupils.data, form.adults.data)
     except TourInputError as error:
         for field, code in error.errors.items():
             form[field].errors = [explain_tour(code)]
@@ -230,7 +218,6 @@ def final_numbers(reference: str, token: str):
 def erase_tour(reference: str, token: str):
     """Delete my data, for a group visit: cancelled first while it may still be cancelled from here."""
     from booking.services.privacy import request_tour_erasure
-    from booking.views.public import erase_and_deliver
 
     tour = load_tour(reference, token)
     back = url_for("links.tour_page", reference=tour.reference, token=token)
@@ -239,11 +226,9 @@ def erase_tour(reference: str, token: str):
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            request_tour_erasure(db(), tour_policy(), now(), tour.id)
+            request_tour_erasure(db(), policy(), now(), tour.id, Path(current_app.config["MAIL_FILE_DIR"]))
         except TourStateError as error:
             flash(explain_tour(error.code, error.detail), "error")
-        else:
-            erase_and_deliver(tour=tour)
         return redirect(back)
     return render_template("public/erase.html", form=form, back=back, reference=tour.reference,
                            cancels=tour.holds and tour.start > now(),

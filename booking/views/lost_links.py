@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
+from flask import g, render_template, request
 
-from flask import current_app, g, render_template, request
-
-from booking.context import db, now
+from booking.context import db, now, policy
 from booking.extensions import rate_limited
 from booking.forms import LostLinkForm
 from booking.services.lost_links import send_lost_links
@@ -23,6 +21,5 @@ def lost_link():
         return render_template("public/lost_link.html", form=form, sent=False)
     if not form.validate_on_submit():
         return render_template("public/lost_link.html", form=form, sent=False), 422
-    window = dt.timedelta(minutes=current_app.config["LOST_LINK_MINUTES"])
-    send_lost_links(db(), now(), form.email.data, g.lang, window)
+    send_lost_links(db(), now(), form.email.data, g.lang, policy().lost_link_window)
     return render_template("public/lost_link.html", form=form, sent=True)

@@ -7,25 +7,22 @@ import datetime as dt
 import uuid
 from pathlib import Path
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 
 from booking import schedule
-from booking.context import db, now, rules
+from booking.context import db, now, policy, rules
 from booking.extensions import rate_limited
 from booking.forms import ConfirmForm, MoveForm, VisitForm
 from booking.i18n import best_language
-from booking.links import visit_path
+from booking.links import VISIT, LinkKind, find_private, visit_path
 from booking.messages import explain
 from booking.models import Booking
 from booking.presentation import access_offers_of
-from booking.references import normalise_reference
 from booking.services import BookingClosed, BookingError
 from booking.services.availability import DayView, check_bookable, days_between
 from booking.services.bookings import VisitRequest, book_visit, cancel_booking, move_booking
-from booking.tokens import token_matches
 
 bp = Blueprint("public", __name__, url_prefix="/<lang>")
 links_bp = Blueprint("links", __name__)
@@ -196,7 +193,7 @@ def book():
                 email=form.email.data, language=g.lang, note=form.note.data or "",
                 access_needs=form.access_needs_value(),
                 request_key=form.request_key(),
-                email_day_cap=current_app.config["MAX_BOOKINGS_PER_EMAIL_PER_DAY"],
+                email_day_cap=policy().email_day_cap,
             ))
         except BookingError as error:
             form[error.field or "start"].errors = [explain(error)]
@@ -215,22 +212,26 @@ def book():
 
 # --- a booking's private page -------------------------------------------------------------------
 
-def load_visit(reference: str, token: str) -> Booking:
-    """The booking a private link names, or a 404 that says the same for a wrong reference or token."""
-    booking = db().scalars(sa.select(Booking).where(Booking.reference == normalise_reference(reference))).first()
-    if booking is None or not token_matches(current_app.config["SECRET_KEY"], "visit", booking.id,
-                                             booking.token_version, token):
+def open_private(kind: LinkKind, reference: str, token: str):
+    """The record a private link names (a visit, a group visit, a waiting-list entry), its page in the
+    record's language unless ?lang= chooses; a wrong reference or token is the same 404."""
+    record = find_private(db(), kind, reference, token)
+    if record is None:
         g.lang = g.get("lang") or _chosen_language(None)
         abort(404)
-    g.lang = _chosen_language(booking)
-    return booking
+    g.lang = _chosen_language(record)
+    return record
 
 
-def _chosen_language(booking: Booking | None) -> str:
+def load_visit(reference: str, token: str) -> Booking:
+    return open_private(VISIT, reference, token)
+
+
+def _chosen_language(record) -> str:
     chosen = request.args.get("lang")
     if chosen in current_app.config["LANGUAGES"]:
         return chosen
-    return booking.language if booking else best_language()
+    return record.language if record else best_language()
 
 
 def _changeable(booking: Booking) -> bool:
@@ -287,7 +288,7 @@ def move(reference: str, token: str):
         if form.validate_on_submit():
             try:
                 move_booking(db(), rules(), now(), booking.id, form.start.data,
-                             email_day_cap=current_app.config["MAX_BOOKINGS_PER_EMAIL_PER_DAY"])
+                             email_day_cap=policy().email_day_cap)
             except BookingError as error:
                 form.start.errors = [explain(error)]
                 status = 409 if error.code == "slot_full" else 422
@@ -321,17 +322,6 @@ def move(reference: str, token: str):
 
 # --- erasing one's own data ----------------------------------------------------------------------
 
-def erase_and_deliver(booking=None, tour=None) -> None:
-    """After an erasure request: send its cancellation email now, then erase if nothing waits."""
-    from booking.notifications import deliver
-    from booking.services.privacy import finish_erasures, pending_email_ids
-
-    ids = pending_email_ids(db(), booking=booking, tour=tour)
-    if ids:
-        deliver(db(), now(), ids=ids)
-    finish_erasures(db(), now(), Path(current_app.config["MAIL_FILE_DIR"]))
-
-
 @links_bp.route("/b/<reference>/<token>/delete", methods=["GET", "POST"])
 @rate_limited("RATELIMIT_MANAGE")
 def erase(reference: str, token: str):
@@ -344,8 +334,7 @@ def erase(reference: str, token: str):
     if form.validate_on_submit():
         from booking.services.privacy import request_visit_erasure
 
-        request_visit_erasure(db(), rules(), now(), booking.id)
-        erase_and_deliver(booking=booking)
+        request_visit_erasure(db(), rules(), now(), booking.id, Path(current_app.config["MAIL_FILE_DIR"]))
         return redirect(back)
     return render_template("public/erase.html", form=form, back=back, reference=booking.reference,
                            cancels=_changeable(booking),

@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-import sqlalchemy as sa
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 
 from booking import schedule
-from booking.context import db, now, rules
+from booking.context import db, now, policy, rules
 from booking.extensions import rate_limited
 from booking.forms import ConfirmForm, WaitlistForm
-from booking.links import visit_path, waitlist_path
+from booking.links import WAITLIST, visit_path, waitlist_path
 from booking.messages import explain
 from booking.models import WaitlistEntry
-from booking.references import normalise_reference
 from booking.services import BookingClosed, BookingError
-from booking.services.waitlist import PREFIX, WaitRequest, accept_offer, expire_offers, join_waitlist, leave_waitlist
-from booking.tokens import token_matches
-from booking.views.public import bp, links_bp, slot_summary
+from booking.services.waitlist import WaitRequest, accept_offer, expire_offers, join_waitlist, leave_waitlist
+from booking.views.public import bp, links_bp, open_private, slot_summary
 
 
 def waitlist_opens_before(moment: dt.datetime) -> dt.datetime:
@@ -59,14 +56,7 @@ def waitlist():
 
 
 def load_entry(reference: str, token: str) -> WaitlistEntry:
-    entry = db().scalars(sa.select(WaitlistEntry).where(
-        WaitlistEntry.reference == normalise_reference(reference, PREFIX))).first()
-    if entry is None or not token_matches(current_app.config["SECRET_KEY"], "waitlist", entry.id,
-                                          entry.token_version, token):
-        abort(404)
-    chosen = request.args.get("lang")
-    g.lang = chosen if chosen in current_app.config["LANGUAGES"] else entry.language
-    return entry
+    return open_private(WAITLIST, reference, token)
 
 
 @links_bp.get("/w/<reference>/<token>")
@@ -87,7 +77,7 @@ def accept_waitlist_offer(reference: str, token: str):
     if ConfirmForm().validate_on_submit():
         try:
             booking = accept_offer(db(), rules(), now(), entry.id,
-                                   email_day_cap=current_app.config["MAX_BOOKINGS_PER_EMAIL_PER_DAY"])
+                                   email_day_cap=policy().email_day_cap)
         except BookingError as error:  # closed, expired, or the address's most bookings that day
             if error.code == "offer_expired":
                 expire_offers(db(), rules(), now())

@@ -14,6 +14,7 @@ It needs root, nginx, PostgreSQL on /var/run/postgresql and Redis on 127.0.0.1:6
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import http.cookiejar
@@ -123,13 +124,33 @@ class Process:
     log: Path
 
     def stop(self, timeout: float = 30, how: signal.Signals = signal.SIGTERM) -> None:
+        """Stop as systemd does (KillMode=control-group): signal every process of the unit and wait for
+        all of them, not only the first. runuser exits once gunicorn's master has gone, and may leave a
+        worker behind that still holds the listening socket and answers a request or two."""
+        group = self.popen.pid
         if self.popen.poll() is None:
-            os.killpg(self.popen.pid, how)
+            os.killpg(group, how)
+        deadline = time.monotonic() + timeout
+        while self._group_alive(group):
+            if time.monotonic() > deadline:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(group, signal.SIGKILL)
+                deadline = time.monotonic() + 10
+            time.sleep(0.05)
+            self.popen.poll()
+        self.popen.wait(10)
+
+    @staticmethod
+    def _group_alive(group: int) -> bool:
+        """Whether a process of the group still runs (a zombie no longer holds a socket)."""
+        for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
-                self.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.popen.pid, signal.SIGKILL)
-                self.popen.wait(10)
+                fields = stat.read_text().rpartition(")")[2].split()
+            except OSError:
+                continue  # gone while we looked
+            if fields[0] != "Z" and int(fields[2]) == group:
+                return True
+        return False
 
     def text(self) -> str:
         return self.log.read_text(errors="replace")

@@ -11,32 +11,31 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from booking import schedule
 from booking.audit_sentences import email_label, email_status_label, override_label, sentence, when
-from booking.context import db, now, rules, tour_policy
+from booking.context import db, now, policy, rules
 from booking.forms import BookingSearchForm, DeskBookingForm, DeskGroupForm, GuidesForm, StaffCancelForm, StaffMoveForm
 from booking.messages import explain, explain_tour
-from booking.models import AuditEntry, Booking, Guide, OutboxMessage, StaffUser, TourRequest
-from booking.references import GROUP_PREFIX, normalise_reference
+from booking.models import AuditEntry, Booking, StaffUser, TourRequest
 from booking.services import BookingError
 from booking.services.bookings import ByMuseum, cancel_booking, move_booking
 from booking.services.desk import DeskVisit, Overrides, book_at_desk, book_group_at_desk
+from booking.services.history import History, find_by_reference, history_of
+from booking.services.roster import active_guides
 from booking.services.search import search_bookings
 from booking.services.tours import (
-    TourApplication,
     TourInputError,
     TourStateError,
     cancel_tour_by_staff,
     change_guides,
     free_guides,
 )
-from booking.tour_rules import guides_needed
+from booking.tour_rules import TourApplication, guides_needed
 from booking.views.staff import bp
 
 SEARCH_LIMIT = 100
@@ -119,24 +118,17 @@ def source_label(source: str) -> str:
     return labels.get(source, source)
 
 
-def _history(item: Booking | TourRequest) -> list[Event]:
+def _events(item: Booking | TourRequest, history: History) -> list[Event]:
     """Creation, every audit entry and every email of one booking or group visit, in time order."""
-    session = db()
-    is_visit = isinstance(item, Booking)
-    creator = session.get(StaffUser, item.created_by_id) if item.created_by_id else None
-    events = [Event(item.created_at, 0, gettext("Created"), creator.email if creator else "",
+    events = [Event(item.created_at, 0, gettext("Created"), history.creator.email if history.creator else "",
                     [(gettext("Source"), source_label(item.source))])]
-    audit_query = sa.select(AuditEntry).where(
-        AuditEntry.booking_id == item.id if is_visit else AuditEntry.tour_id == item.id)
-    for entry in session.scalars(audit_query):
+    for entry in history.audit:
         details = [(_detail_label(key), _detail_value(key, value)) for key, value in (entry.details or {}).items()
                    if value not in (None, "", [], {})]
         events.append(Event(entry.at, 1, _action_label(entry), entry.actor, details))
-    if is_visit and item.cancelled_at and item.cancelled_by == "visitor":
+    if isinstance(item, Booking) and item.cancelled_at and item.cancelled_by == "visitor":
         events.append(Event(item.cancelled_at, 1, gettext("Cancelled by the visitor")))
-    mail_query = sa.select(OutboxMessage).where(
-        OutboxMessage.booking_id == item.id if is_visit else OutboxMessage.tour_id == item.id)
-    for message in session.scalars(mail_query):
+    for message in history.emails:
         details = [(gettext("To"), message.recipient), (gettext("Status"), email_status_label(message.status)),
                    (gettext("Attempts"), str(message.attempts))]
         if message.sent_at:
@@ -149,11 +141,7 @@ def _history(item: Booking | TourRequest) -> list[Event]:
 
 
 def _find(reference: str) -> Booking | TourRequest:
-    text = reference.strip().upper()
-    if text.startswith(GROUP_PREFIX):
-        item = db().scalars(sa.select(TourRequest).where(TourRequest.reference == text)).first()
-    else:
-        item = db().scalars(sa.select(Booking).where(Booking.reference == normalise_reference(text))).first()
+    item = find_by_reference(db(), reference)
     if item is None:
         abort(404)
     return item
@@ -171,10 +159,10 @@ def _render_booking(item: Booking | TourRequest, status: int = 200, cancel_form=
                     guides_form=None, error: str | None = None):
     """The page of a visit or a group; `error` is a refusal to show even when its form is gone."""
     moment = now()
+    history = history_of(db(), item)
     context: dict[str, Any] = {
-        "item": item, "history": _history(item), "source_label": source_label, "now": moment, "error": error,
-        "cancel_form": cancel_form or StaffCancelForm(formdata=None),
-        "creator": db().get(StaffUser, item.created_by_id) if item.created_by_id else None,
+        "item": item, "history": _events(item, history), "source_label": source_label, "now": moment,
+        "error": error, "cancel_form": cancel_form or StaffCancelForm(formdata=None), "creator": history.creator,
     }
     if isinstance(item, Booking):
         context["move_form"] = move_form or StaffMoveForm(formdata=None)
@@ -184,7 +172,7 @@ def _render_booking(item: Booking | TourRequest, status: int = 200, cancel_form=
     else:
         context["can_cancel"] = item.holds and item.start > moment
         context["can_change_guides"] = item.guided and item.status == "confirmed" and item.start > moment
-        context["guides_needed"] = guides_needed(item.pupils, tour_policy().tour_rules)
+        context["guides_needed"] = guides_needed(item.pupils, policy().tour_rules)
         choices = _guide_choices(item) if context["can_change_guides"] else []
         if guides_form is not None and guides_form.guides.data is not None:  # keep what staff ticked
             choices = [(guide_id, name, guide_id in guides_form.guides.data) for guide_id, name, _held in choices]
@@ -223,7 +211,7 @@ def booking_cancel(reference: str):
         if isinstance(item, Booking):
             cancel_booking(db(), rules(), now(), item.id, by=ByMuseum(_staff(), form.message.data or ""))
         else:
-            cancel_tour_by_staff(db(), tour_policy(), now(), item.id, _staff(), form.message.data or "")
+            cancel_tour_by_staff(db(), policy(), now(), item.id, _staff(), form.message.data or "")
     except BookingError as error:
         form.message.errors = [_refusal(error)]
         return _render_booking(_find(reference), 409, cancel_form=form, error=form.message.errors[0])
@@ -277,7 +265,7 @@ def booking_guides(reference: str):
     if not form.validate_on_submit():
         return _render_booking(item, 422, guides_form=form)
     try:
-        change_guides(db(), tour_policy(), now(), item.id, form.guides.data or [], _staff())
+        change_guides(db(), policy(), now(), item.id, form.guides.data or [], _staff())
     except TourStateError as error:
         form.guides.errors = [_refusal(error)]
         return _render_booking(_find(reference), 409, guides_form=form, error=form.guides.errors[0])
@@ -309,7 +297,7 @@ def new_booking():
                           request_key=form.request_key())
         try:
             item, created = book_at_desk(db(), rules(), now(), visit, overrides, _staff(),
-                                         current_app.config["STAFF_OVERBOOK_MAX"])
+                                         policy().overbook_max)
         except BookingError as error:
             _desk_error(form, error)
             status = 409 if error.code in ("slot_full", "overbook_limit") else 422
@@ -319,7 +307,7 @@ def new_booking():
     else:
         status = 422
     return render_template("staff/new_booking.html", form=form,
-                           overbook_max=current_app.config["STAFF_OVERBOOK_MAX"]), status
+                           overbook_max=policy().overbook_max), status
 
 
 def _desk_error(form: DeskBookingForm, error: BookingError) -> None:
@@ -338,8 +326,8 @@ def _desk_error(form: DeskBookingForm, error: BookingError) -> None:
 
 
 def _guide_labels() -> list[SelectChoice]:
-    guides = db().scalars(sa.select(Guide).where(Guide.active.is_(True)).order_by(Guide.name))
-    return [SelectChoice(guide.id, f"{guide.name} ({', '.join(guide.languages)})") for guide in guides]
+    return [SelectChoice(guide.id, f"{guide.name} ({', '.join(guide.languages)})")
+            for guide in active_guides(db())]
 
 
 _GROUP_FIELDS = {"start_1": "date", "pupils": "pupils", "adults": "adults", "group_kind": "group_kind",
@@ -369,7 +357,7 @@ def new_group():
             notes=form.notes.data or "", access_needs=form.access_needs_value(), request_key=form.request_key(),
         )
         try:
-            tour, created = book_group_at_desk(db(), tour_policy(), now(), app, overrides, _staff(),
+            tour, created = book_group_at_desk(db(), policy(), now(), app, overrides, _staff(),
                                                form.guides.data or None)
         except TourInputError as error:
             for name, code in error.errors.items():

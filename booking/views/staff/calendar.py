@@ -6,15 +6,17 @@ import datetime as dt
 from dataclasses import dataclass
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_login import current_user
 
 from booking import schedule
 from booking.context import db, now, rules
-from booking.forms import START_TIMES, CheckInForm, WalkInForm, WalkInUndoForm
+from booking.dates import date_as
+from booking.forms import START_TIMES, CheckInByReferenceForm, CheckInForm, WalkInForm, WalkInUndoForm
 from booking.i18n import colon, current_language
 from booking.models import Booking, TourRequest
-from booking.services.attendance import AttendanceError, mark
+from booking.services.attendance import AttendanceError, CheckInRefused, check_in_by_reference, mark
+from booking.services.desk_day import desk_day
 from booking.services.occupancy import DayOccupancy, SlotOccupancy, day_bookings, occupancy_between
 from booking.services.walkins import WalkInError, add_walk_ins, undo_walk_in, walk_in_counts
 from booking.views.staff import bp
@@ -57,6 +59,7 @@ def week():
         day_urls=[url_for("staff.day", day=day.date.isoformat()) for day in days],
         previous=monday - dt.timedelta(days=7), next=monday + dt.timedelta(days=7),
         this_week=today - dt.timedelta(days=today.weekday()),
+        kept_back=any(slot.kept_back for day in days for slot in day.slots),
     )
 
 
@@ -84,14 +87,13 @@ def _neighbour_open_day(day: dt.date, step: int) -> dt.date:
 @bp.get("/day/<day>")
 def day(day: str):
     """Every slot of a day with its bookings and groups, and their check-in."""
-    from booking.services.waitlist import slot_lists
-
     date = _day_or_404(day)
-    occupancy, bookings = _day_data(date)
-    waiting = slot_lists(db(), [slot.start for slot in occupancy.slots])
-    return render_template("staff/day.html", day=occupancy, bookings=bookings, today=_today(), waiting=waiting,
+    desk = desk_day(db(), rules(), date, current_language())
+    return render_template("staff/day.html", day=desk.occupancy, bookings=desk.bookings, today=_today(),
+                           waiting=desk.waiting,
                            can_mark=date <= _today(), previous=_neighbour_open_day(date, -1),
-                           next=_neighbour_open_day(date, 1), walk_in_block=walk_in_block)
+                           next=_neighbour_open_day(date, 1), walk_in_block=walk_in_block,
+                           reference_form=CheckInByReferenceForm(formdata=None))
 
 
 @bp.get("/day/<day>/sheet")
@@ -146,6 +148,72 @@ def check_in_booking(booking_id: int):
 def check_in_tour(tour_id: int):
     """Mark a group arrived or no-show, or undo the mark; back to its row on the day page."""
     return _check_in(TourRequest, tour_id, "tour")
+
+
+# --- check-in by reference -------------------------------------------------------------------------
+
+def _who(visit: Booking | TourRequest) -> str:
+    """Whose visit it is, as the desk reads it back to them: name, people, time (and guides)."""
+    time = schedule.to_local(visit.start, rules()).strftime("%H:%M")
+    if isinstance(visit, Booking):
+        return gettext("%(name)s, %(people)s, %(time)s", name=visit.name or "—", time=time,
+                       people=ngettext("%(num)s person", "%(num)s people", visit.party_size))
+    people = gettext("%(pupils)s + %(adults)s", pupils=ngettext("%(num)s pupil", "%(num)s pupils", visit.pupils),
+                     adults=ngettext("%(num)s adult", "%(num)s adults", visit.adults))
+    return gettext("%(name)s, %(people)s, %(time)s", name=visit.organisation or "—", people=people,
+                   time=f"{time}–{schedule.to_local(visit.end, rules()).strftime('%H:%M')}")
+
+
+def _guides(visit: Booking | TourRequest) -> str:
+    """The names of a group's guides after its outcome (" Guides: A, B."), so the desk knows whom to call."""
+    names = [guide.name for guide in visit.guides] if isinstance(visit, TourRequest) else []
+    return f" {colon(gettext('Guides'))} {', '.join(names)}." if names else ""
+
+
+def _check_in_outcome(date: dt.date, text: str) -> tuple[str, str, Booking | TourRequest | None]:
+    """("arrived" | "already" | a refusal's code, the sentence for the desk, the visit found)."""
+    try:
+        result = check_in_by_reference(db(), rules(), now(), current_user._get_current_object(), text, date)
+    except CheckInRefused as refusal:
+        visit = refusal.visit
+        messages = {
+            "empty": gettext("Type or scan a reference."),
+            "unknown": gettext("No booking or group has the reference %(reference)s.", reference=refusal.reference),
+        }
+        if visit is not None:
+            who = f"{visit.reference} · {_who(visit)}"
+            messages["cancelled"] = colon(who) + " " + gettext("this visit is cancelled; it cannot be checked in.")
+            messages["other_day"] = colon(who) + " " + gettext(
+                "this visit is on %(day)s, not on this day.", day=date_as(visit.start))
+        return refusal.code, messages.get(refusal.code, gettext("Please check the form.")), visit
+    except AttendanceError as refusal:
+        return refusal.code, _explain(refusal), None
+    visit = result.visit
+    when = schedule.to_local(visit.attendance_at, rules()).strftime("%H:%M")
+    who = colon(f"{visit.reference} · {_who(visit)}")
+    if result.already:
+        return "already", who + " " + gettext("already arrived at %(time)s.", time=when) + _guides(visit), visit
+    return "arrived", who + " " + gettext("arrived, checked in at %(time)s.", time=when) + _guides(visit), visit
+
+
+@bp.post("/day/<day>/checkin")
+def check_in_reference(day: str):
+    """Check in the visit or group whose reference the desk typed or scanned; back to the day (or JSON)."""
+    date = _day_or_404(day)
+    form = CheckInByReferenceForm()
+    if form.validate_on_submit():
+        outcome, message, visit = _check_in_outcome(date, form.reference.data or "")
+    else:
+        outcome, message, visit = "invalid", "; ".join(
+            str(text) for texts in form.errors.values() for text in texts) or gettext("Please check the form."), None
+    ok = outcome in ("arrived", "already")
+    if request.accept_mimetypes.best == "application/json":
+        kind = "booking" if isinstance(visit, Booking) else "tour"
+        row = f"{kind}-{visit.id}" if ok else None
+        html = render_template("staff/_checkin.html", kind=kind, visit=visit, can_mark=True) if ok else None
+        return jsonify(outcome=outcome, message=message, row=row, html=html), 200 if ok else 422
+    flash(message, "success" if outcome == "arrived" else "info" if ok else "error")
+    return redirect(url_for("staff.day", day=date.isoformat(), _anchor="checkin"))
 
 
 # --- walk-ins -------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_login import current_user
 
-from booking.context import db, now, rules, tour_policy
+from booking.context import db, now, policy, rules
 from booking.dates import date_as
 from booking.forms import ClosureForm, ConfirmForm
 from booking.i18n import current_language
@@ -86,7 +86,7 @@ def closures():
         start, end = period(rules(), form.first_day.data, form.last_day.data, form.start_time.data,
                             form.end_time.data)
         confirmed = {key for key in (form.confirmed.data or "").split(",") if key}
-        _closure, affected = close_period(db(), tour_policy(), now(), _staff(), start, end, form.reasons(),
+        _closure, affected = close_period(db(), policy(), now(), _staff(), start, end, form.reasons(),
                                           form.message.data or "", confirmed=confirmed)
     except NeedsConfirmation as needs:
         changed = bool(form.confirmed.data)

@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
-from booking.context import db, now, rules, tour_policy
+from booking.context import db, now, policy, rules
 from booking.forms import ConfirmForm, GuideForm, ReassignForm, SelectChoice, UnavailabilityForm
 from booking.links import guide_calendar_url, guide_url
 from booking.messages import explain_tour, explain_unavailability
@@ -127,7 +127,7 @@ def guide_reassign(guide_id: int, tour_id: int):
     if not form.validate_on_submit():
         return _page(guide, 422, error=gettext("Choose another guide."))
     try:
-        tour = reassign_guide(db(), tour_policy(), now(), tour_id, form.from_guide.data, form.to_guide.data, _staff())
+        tour = reassign_guide(db(), policy(), now(), tour_id, form.from_guide.data, form.to_guide.data, _staff())
     except TourStateError as error:
         return _page(guide, 409, error=explain_tour(error.code, error.detail))
     flash(gettext("%(reference)s is now guided by %(names)s.", reference=tour.reference,

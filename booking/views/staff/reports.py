@@ -9,8 +9,9 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_babel import format_decimal, format_percent, get_locale, gettext, ngettext
 from flask_login import current_user
 
-from booking import schedule
+from booking import charts, schedule
 from booking.context import db, now, rules, state
+from booking.dates import date_as
 from booking.forms import ExportRangeForm, PersonExportForm, StatsPeriodForm
 from booking.i18n import LANGUAGE_NAMES, current_language, group_kind_label, tour_status_label
 from booking.models import Booking, Closure, TourRequest
@@ -53,9 +54,115 @@ def _rate(attendance: reports.Attendance) -> str:
 def stats():
     form, period = _period_form()
     report = reports.visit_statistics(db(), rules(), now(), period) if period else None
+    occupancy = reports.occupancy_by_hour(db(), rules(), period) if period else None
     csv_url = url_for("staff.stats_csv", year=period.year, month=period.month or "") if period else None
-    return render_template("staff/stats.html", form=form, report=report, csv_url=csv_url, rate=_rate,
-                           language_label=_language_label)
+    return render_template("staff/stats.html", form=form, report=report, occupancy=occupancy, csv_url=csv_url,
+                           rate=_rate, share=_share, language_label=_language_label,
+                           charts=_charts(report, occupancy) if report else None)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The charts: what booking/charts.py draws, labelled in the reader's language, and each one's gist
+
+
+def _count(value: float) -> str:
+    return format_decimal(value, "#,##0")
+
+
+def _percent(value: float) -> str:
+    return format_percent(value)
+
+
+def _share(cell: reports.HourShare) -> str:
+    return "—" if cell.rate is None else _percent(cell.rate)
+
+
+def _bucket_name(bucket: reports.Bucket, week: bool) -> str:
+    if week:
+        return gettext("week %(number)s (%(first)s–%(last)s)", number=int(bucket.key[-2:]),
+                       first=date_as(bucket.first_day, "day_month"), last=date_as(bucket.last_day, "day_month"))
+    return date_as(bucket.first_day, "month")
+
+
+def _visitors_chart(buckets: list[reports.Bucket], week: bool) -> dict:
+    months = get_locale().months["stand-alone"]["abbreviated"]
+    labels = [str(int(b.key[-2:])) if week else months[b.first_day.month] for b in buckets]
+    booked = [b.figures.people for b in buckets]
+    walk_ins = [b.figures.walk_ins for b in buckets]
+    chart = charts.columns(labels, [booked, walk_ins], _count, label_every=4 if len(buckets) > 14 else 1)
+    busiest = max(buckets, key=lambda b: b.figures.people + b.figures.walk_ins)
+    desc = gettext("Visitors with a booking: %(booked)s; walk-ins: %(walk_ins)s. The most: %(when)s, with "
+                   "%(people)s.", booked=_count(sum(booked)), walk_ins=_count(sum(walk_ins)),
+                   when=_bucket_name(busiest, week), people=_count(busiest.figures.people + busiest.figures.walk_ins))
+    title = gettext("Visitors per week") if week else gettext("Visitors per month")
+    return {"chart": chart, "title": title, "desc": desc}
+
+
+def _no_show_chart(report: reports.Report) -> dict:
+    week = report.period.month is not None
+    buckets = report.weeks if week else report.months
+    months = get_locale().months["stand-alone"]["abbreviated"]
+    labels = [str(int(b.key[-2:])) if week else months[b.first_day.month] for b in buckets]
+    rates = [b.figures.attendance.no_show_rate for b in buckets]
+    chart = charts.columns(labels, [rates], _percent, whole=False, ceiling=1)
+    title = gettext("No-show rate per week") if week else gettext("No-show rate per month")
+    marked = [b for b in buckets if b.figures.attendance.no_show_rate is not None]
+    if not marked:
+        return {"chart": chart, "title": title, "desc": "", "week": week, "buckets": buckets}
+    highest = max(marked, key=lambda b: b.figures.attendance.no_show_rate)
+    desc = gettext("No-show rate over the period: %(rate)s; the highest: %(when)s, %(highest)s.",
+                   rate=_rate(report.total.attendance), when=_bucket_name(highest, week),
+                   highest=_rate(highest.figures.attendance))
+    return {"chart": chart, "title": title, "desc": desc, "week": week, "buckets": buckets}
+
+
+def _groups_chart(shares: list[reports.Share], labels: list[str], title: str) -> dict:
+    counts = [s.groups for s in shares]
+    chart = charts.rows(labels, counts, [_count(c) for c in counts])
+    most = max(range(len(shares)), key=lambda i: counts[i]) if shares else 0
+    desc = gettext("Groups in all: %(groups)s; the most: %(label)s, %(count)s.", groups=_count(sum(counts)),
+                   label=labels[most] if labels else "", count=_count(counts[most] if counts else 0))
+    return {"chart": chart, "title": title, "desc": desc}
+
+
+def _weekday_hour(cell: reports.HourShare) -> str:
+    return f"{get_locale().days['format']['wide'][cell.weekday]} {cell.start.strftime('%H:%M')}"
+
+
+def _occupancy_chart(occupancy: reports.Occupancy) -> dict:
+    days = get_locale().days["format"]["wide"]
+    rates = [[cell.rate for cell in occupancy.row(weekday)] for weekday in occupancy.weekdays]
+    chart = charts.heat_map([days[w] for w in occupancy.weekdays], [s.strftime("%H:%M") for s in occupancy.starts],
+                            rates, _percent)
+    opened = [cell for cell in occupancy.cells.values() if cell.rate is not None]
+    desc = ""
+    if opened:
+        fullest = max(opened, key=lambda c: c.rate)
+        emptiest = min(opened, key=lambda c: c.rate)
+        desc = gettext("The fullest hour: %(when)s, %(rate)s of the places taken; the emptiest: %(quiet)s, "
+                       "%(quiet_rate)s.", when=_weekday_hour(fullest), rate=_percent(fullest.rate),
+                       quiet=_weekday_hour(emptiest), quiet_rate=_percent(emptiest.rate))
+    fifth = 1 / charts.LEVELS
+    levels = [(0, _percent(0))] + [
+        (n, gettext("%(low)s to %(high)s", low=_percent((n - 1) * fifth), high=_percent(n * fifth)))
+        for n in range(1, charts.LEVELS)] + [
+        (charts.LEVELS, gettext("%(low)s or more", low=_percent((charts.LEVELS - 1) * fifth))),
+        ("none", gettext("— not open in this period"))]
+    return {"chart": chart, "title": gettext("Occupancy by weekday and hour"), "desc": desc, "levels": levels,
+            "days": days}
+
+
+def _charts(report: reports.Report, occupancy: reports.Occupancy) -> dict:
+    return {
+        "months": _visitors_chart(report.months, week=False),
+        "weeks": _visitors_chart(report.weeks, week=True),
+        "occupancy": _occupancy_chart(occupancy),
+        "no_shows": _no_show_chart(report),
+        "kinds": _groups_chart(report.by_kind, [group_kind_label(s.key) for s in report.by_kind],
+                               gettext("Groups by kind")),
+        "languages": _groups_chart(report.by_language, [_language_label(s.key) for s in report.by_language],
+                                   gettext("Groups by tour language")),
+    }
 
 
 def _language_label(code: str | None) -> str:

@@ -4,43 +4,55 @@ from __future__ import annotations
 
 import datetime as dt
 
-import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import gettext
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_timedelta, gettext
 from wtforms.fields.choices import SelectChoice
 
 from booking import schedule
-from booking.context import db, now, rules, tour_policy
+from booking.context import db, now, policy, rules
 from booking.forms import DecisionForm
 from booking.messages import explain_tour
 from booking.models import TourRequest
-from booking.services.guides import conflicts
-from booking.services.tours import TourStateError, confirm_tour, decline_tour, free_guides, propose_time, staff_queue
+from booking.services.inbox import STATES, requests_inbox
+from booking.services.tours import TourStateError, confirm_tour, decline_tour, free_guides, propose_time
 from booking.views.staff import bp
+
+
+def _day_arg(name: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(request.args.get(name) or "")
+    except ValueError:
+        return None
+
+
+def _filters() -> dict[str, str]:
+    """The inbox's GET parameters that a decision keeps (its form posts to a URL carrying them)."""
+    return {name: request.args[name] for name in ("state", "from", "to") if request.args.get(name)}
+
+
+@bp.app_template_filter("waited")
+def waited(delta: dt.timedelta) -> str:
+    """"3 days", "2 hours": how long a request has waited, in the reader's language."""
+    return format_timedelta(delta, threshold=1.0)
 
 
 @bp.get("/requests")
 def requests():
-    policy = tour_policy()
-    moment = now()
-    queue = staff_queue(db(), policy, moment)
-    upcoming = db().scalars(
-        sa.select(TourRequest).where(TourRequest.status == "confirmed", TourRequest.start >= moment)
-        .order_by(TourRequest.start).limit(50)
-    ).all()
-    choices = {entry.tour.id: _guide_choices(entry.tour) for entry in queue}
-    # Tours whose guide is away then: flagged until staff reassign them (services/guides.py).
-    away = {c.tour.id: c.entry.guide for c in conflicts(db(), policy.rules, moment)}
-    return render_template("staff/requests.html", queue=queue, upcoming=upcoming, choices=choices,
-                           form=DecisionForm(), policy=policy, away=away)
-
-
-def _guide_choices(tour: TourRequest):
-    if not tour.guided:
-        return []
-    held = tour.guides
-    free = free_guides(db(), rules(), tour.start, tour.duration_minutes, tour.tour_language, tour.id)
-    return [(g.id, g.name, g in held) for g in {g.id: g for g in held + free}.values()]
+    """The requests inbox: ?state=waiting|proposed|confirmed|declined|expired, ?from= and ?to= (visit days)."""
+    state = request.args.get("state", "waiting")
+    first, last = _day_arg("from"), _day_arg("to")
+    if first and last and last < first:
+        first, last = last, first
+    if state == "confirmed" and not (first or last):
+        first = schedule.local_today(now(), rules())  # the visits to come; ?from= reaches back
+    try:
+        page = int(request.args.get("page", "1"))
+    except ValueError:
+        page = 1
+    inbox = requests_inbox(db(), policy(), now(), state, first, last, page)
+    dates = {name: day.isoformat() for name, day in (("from", inbox.first), ("to", inbox.last)) if day}
+    return render_template("staff/requests.html", inbox=inbox, states=STATES, form=DecisionForm(),
+                           filters=_filters(), dates=dates)
 
 
 def _decide(tour_id: int, action, success: str):
@@ -60,13 +72,15 @@ def _decide(tour_id: int, action, success: str):
             flash(f"{tour.reference}: {explain_tour(error.code, error.detail)}", "error")
         else:
             flash(success % {"reference": tour.reference}, "success")
-    return redirect(url_for("staff.requests"))
+            return redirect(url_for("staff.requests", **_filters()))
+    # Refused: back to the request's card, its forms still in view.
+    return redirect(url_for("staff.requests", **_filters(), _anchor=f"tour-{tour.id}"))
 
 
 @bp.post("/tours/<int:tour_id>/confirm")
 def confirm(tour_id: int):
     return _decide(tour_id, lambda tour, form: confirm_tour(
-        db(), tour_policy(), now(), tour.id, guide_ids=form.guides.data or None, message=form.message.data or ""),
+        db(), policy(), now(), tour.id, guide_ids=form.guides.data or None, message=form.message.data or ""),
         gettext("%(reference)s is confirmed; the teacher has been emailed."))
 
 
@@ -75,7 +89,7 @@ def decline(tour_id: int):
     def action(tour, form):
         if not form.reason.data:
             raise TourStateError("reason_missing")
-        decline_tour(db(), tour_policy(), now(), tour.id, form.reason.data)
+        decline_tour(db(), policy(), now(), tour.id, form.reason.data)
 
     return _decide(tour_id, action, gettext("%(reference)s is declined; the teacher has been emailed."))
 
@@ -86,7 +100,7 @@ def propose(tour_id: int):
         if form.date.data is None:
             raise TourStateError("start_missing")
         start = schedule.local_datetime(form.date.data, dt.time.fromisoformat(form.time.data), rules())
-        propose_time(db(), tour_policy(), now(), tour.id, start, form.message.data or "")
+        propose_time(db(), policy(), now(), tour.id, start, form.message.data or "")
 
     return _decide(tour_id, action,
                    gettext("Another time is proposed for %(reference)s; the teacher has been emailed."))
