@@ -98,6 +98,9 @@ class Config:
     TOUR_CANCEL_DAYS_BEFORE = _int("TOUR_CANCEL_DAYS_BEFORE", 7)
     TOUR_PROPOSAL_DAYS = _int("TOUR_PROPOSAL_DAYS", 7)
     TOUR_FLAG_AFTER_WORKING_DAYS = _int("TOUR_FLAG_AFTER_WORKING_DAYS", 5)
+    # At most so many tours per guide per day / per week (0: no limit).
+    GUIDE_MAX_TOURS_PER_DAY = _int("GUIDE_MAX_TOURS_PER_DAY", 0)
+    GUIDE_MAX_TOURS_PER_WEEK = _int("GUIDE_MAX_TOURS_PER_WEEK", 0)
     # Where new requests and teachers' cancellations are announced, and in which language.
     MUSEUM_NOTIFY_EMAIL = os.environ.get("MUSEUM_NOTIFY_EMAIL", "info@museumresistance.be")
     MUSEUM_NOTIFY_LANGUAGE = os.environ.get("MUSEUM_NOTIFY_LANGUAGE", "fr")

@@ -76,6 +76,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         embed,
         errors,
         groups,
+        guides,
         health,
         lost_links,
         public,

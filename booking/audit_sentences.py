@@ -293,6 +293,30 @@ def _guide_edit(d: dict) -> list[str]:
                     languages=_languages(after.get("languages") or []))]
 
 
+def _part_label(part: str) -> str:
+    labels = {"morning": gettext("morning (09:00–13:00)"), "afternoon": gettext("afternoon (13:00–17:00)")}
+    return labels.get(part, gettext("the whole day"))
+
+
+def _guide_unavailable(d: dict) -> list[str]:
+    said = [gettext("Marked the guide %(name)s away on %(day)s, %(part)s.", name=d["name"], day=_day(d["day"]),
+                    part=_part_label(d.get("part", "day")))]
+    if d.get("by") == "guide":
+        said.append(gettext("Entered by the guide on their page."))
+    if d.get("conflicts"):
+        said.append(gettext("They hold a tour then, which stands until it is reassigned: %(references)s.",
+                            references=", ".join(d["conflicts"])))
+    return said
+
+
+def _guide_available(d: dict) -> list[str]:
+    said = [gettext("Marked the guide %(name)s available again on %(day)s, %(part)s.", name=d["name"],
+                    day=_day(d["day"]), part=_part_label(d.get("part", "day")))]
+    if d.get("by") == "guide":
+        said.append(gettext("Entered by the guide on their page."))
+    return said
+
+
 def _roster_set(d: dict) -> list[str]:
     day = _day(d["day"])
     if not d.get("on_duty"):
@@ -370,6 +394,10 @@ SENTENCES: dict[str, Callable[[dict], list[str]]] = {
     "guide.activate": lambda d: [gettext("Brought back the guide %(name)s.", name=d["name"])],
     "guide.deactivate": lambda d: [gettext("Deactivated the guide %(name)s.", name=d["name"])],
     "roster.set": _roster_set,
+    "guide.link_reissue": lambda d: [gettext("Gave the guide %(name)s a new private link; the old one no longer opens.",
+                                             name=d["name"])],
+    "guide.unavailable": _guide_unavailable,
+    "guide.available": _guide_available,
     "staff.sign_in": lambda d: [gettext("Signed in.")],
     "staff.sign_out": lambda d: [gettext("Signed out.")],
     "staff.sign_out_everywhere": _sign_out_everywhere,

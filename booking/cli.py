@@ -105,8 +105,11 @@ def create_staff_command(email, admin, name):
 @click.command("add-guide")
 @click.argument("name")
 @click.option("--languages", required=True, help="Languages the guide gives tours in, e.g. fr,nl,en.")
+@click.option("--email", default=None, help="Where the guide is told of their tours (optional).")
+@click.option("--language", default="fr", type=click.Choice(["fr", "nl", "en", "de"]),
+              help="The language of the guide's emails and page.")
 @with_appcontext
-def add_guide_command(name, languages):
+def add_guide_command(name, languages, email, language):
     """Add a guide to the roster."""
     from booking.services import BookingError
     from booking.services.roster import add_guide
@@ -117,10 +120,26 @@ def add_guide_command(name, languages):
     if unknown or not codes:
         raise click.BadParameter(f"use codes among {', '.join(TOUR_LANGUAGES)}", param_hint="--languages")
     try:
-        guide = add_guide(db(), now(), None, name, codes)  # audited with no member of staff: the command line
+        # Audited with no member of staff: the command line.
+        guide = add_guide(db(), now(), None, name, codes, email=email, language=language)
     except BookingError as error:
         raise click.ClickException(f"Could not add {name.strip()} ({error.code}).") from error
     click.echo(f"Added guide {guide.name} ({', '.join(guide.languages)}).")
+
+
+@click.command("guide-link")
+@click.argument("name")
+@with_appcontext
+def guide_link_command(name):
+    """Print a guide's private link (their tours, their unavailability, their calendar feed)."""
+    from booking.links import guide_calendar_url, guide_url
+    from booking.services.guides import find_guide_by_name
+
+    guide = find_guide_by_name(db(), name)
+    if guide is None:
+        raise click.ClickException(f"No guide is called {name.strip()}.")
+    click.echo(guide_url(guide))
+    click.echo(f"Calendar feed: {guide_calendar_url(guide)}")
 
 
 @click.command("seed-demo")
@@ -263,7 +282,8 @@ def _uploads() -> Path:
 
 def init_app(app: Flask) -> None:
     """Register the commands on `app`."""
-    for command in (init_db, add_closure_command, create_staff_command, add_guide_command, seed_demo, run_jobs_command,
+    for command in (init_db, add_closure_command, create_staff_command, add_guide_command, guide_link_command,
+                    seed_demo, run_jobs_command,
                     outbox, worker, purge_personal_data_command, backup_command, restore_command):
         app.cli.add_command(command)
 

@@ -14,8 +14,9 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from booking.models import Booking, TourRequest, WaitlistEntry
+from booking.models import Booking, Guide, TourRequest, WaitlistEntry
 from booking.references import GROUP_PREFIX, PREFIX, normalise_reference
+from booking.services.guides import guide_token
 from booking.services.waitlist import PREFIX as WAITLIST_PREFIX
 from booking.tokens import manage_token, token_matches
 
@@ -59,3 +60,20 @@ def find_private(session: Session, kind: LinkKind, reference: str, token: str):
 
 visit_path = tour_path = waitlist_path = private_path
 visit_url = tour_url = waitlist_url = private_url
+
+
+# A guide's link has no reference: the token carries the guide's id (services/guides.py).
+def guide_path(guide: Guide) -> str:
+    token = guide_token(current_app.config["SECRET_KEY"], guide)
+    return current_app.url_map.bind("").build("links.guide_page", {"token": token})
+
+
+def guide_url(guide: Guide) -> str:
+    """The guide's private page: their tours, their unavailability (reissuing it revokes this one)."""
+    return current_app.config["PUBLIC_BASE_URL"] + guide_path(guide)
+
+
+def guide_calendar_url(guide: Guide) -> str:
+    token = guide_token(current_app.config["SECRET_KEY"], guide)
+    return current_app.config["PUBLIC_BASE_URL"] + current_app.url_map.bind("").build(
+        "links.guide_calendar", {"token": token})

@@ -98,6 +98,9 @@ def explain_tour(code: str, detail: str | None = None) -> str:
         "guide_count": ngettext("Choose exactly %(num)s guide.", "Choose exactly %(num)s guides.",
                                 int(detail or 1)),
         "guide_unavailable": gettext("One of these guides is not free then, or does not speak the tour's language."),
+        "guides_changed": gettext("Someone changed the guides of this visit meanwhile: here is how it stands now."),
+        "not_guided": gettext("This group visits without a guide."),
+        "started": gettext("This visit has already begun."),
         # Final numbers (the teacher's page): nothing changed when one of these is shown.
         "numbers_capacity": gettext(
             "The museum is too full at this time to welcome more people with your group. Your numbers are "
@@ -117,4 +120,19 @@ def explain_tour(code: str, detail: str | None = None) -> str:
         return messages[code]
     if code.startswith("already_"):
         return gettext("This request has already been answered.")
+    return gettext("This request could not be completed.")
+
+
+def explain_unavailability(code: str, detail: str | None = None) -> str:
+    """A sentence for an unavailability that could not be entered (services/guides.py)."""
+    if code == "past":
+        return gettext("This day has passed: choose a day to come.")
+    if code == "closed_day":
+        if detail == "weekend":
+            return gettext("The museum is closed at weekends: no tour to miss that day.")
+        if detail == "holiday":
+            return gettext("The museum is closed on this public holiday: no tour to miss that day.")
+        return gettext("The museum is closed then: no tour to miss.")
+    if code == "already":
+        return gettext("Already marked away at that time.")
     return gettext("This request could not be completed.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from booking.guide_rules import GuideLimits
 from booking.schedule import Rules
 from booking.tour_rules import TourRules
 
@@ -23,6 +24,8 @@ class Policy:
     email_day_cap: int  # active bookings one address may hold on one day (MAX_BOOKINGS_PER_EMAIL_PER_DAY)
     overbook_max: int  # places the desk may add beyond an hour's capacity (STAFF_OVERBOOK_MAX)
     lost_link_window: dt.timedelta  # at most one "lost link" email per address in it (LOST_LINK_MINUTES)
+    # At most so many tours per guide per day and per week (GUIDE_MAX_TOURS_PER_DAY, _PER_WEEK; 0: none).
+    guide_limits: GuideLimits = GuideLimits()
 
     @classmethod
     def from_config(cls, config) -> Policy:
@@ -34,4 +37,5 @@ class Policy:
             email_day_cap=config["MAX_BOOKINGS_PER_EMAIL_PER_DAY"],
             overbook_max=config["STAFF_OVERBOOK_MAX"],
             lost_link_window=dt.timedelta(minutes=config["LOST_LINK_MINUTES"]),
+            guide_limits=GuideLimits.from_config(config),
         )

@@ -36,6 +36,8 @@ LIMITED_POSTS = {
     "links.final_numbers": "RATELIMIT_MANAGE",
     "links.erase": "RATELIMIT_MANAGE",
     "links.erase_tour": "RATELIMIT_MANAGE",
+    "links.guide_unavailable": "RATELIMIT_MANAGE",
+    "links.guide_available": "RATELIMIT_MANAGE",
     "public.lost_link": "RATELIMIT_SIGN_IN",
     "staff.login": "RATELIMIT_SIGN_IN",
     "staff.forgot_password": "RATELIMIT_SIGN_IN",
@@ -112,6 +114,8 @@ def _post_any(client, endpoint: str, environ: dict | None = None):
         "links.final_numbers": ("/g/GRP-AAAAAA/not-a-token/numbers", {"pupils": "10", "adults": "1"}),
         "links.erase": ("/b/NMR-AAAAAA/not-a-token/delete", {}),
         "links.erase_tour": ("/g/GRP-AAAAAA/not-a-token/delete", {}),
+        "links.guide_unavailable": ("/guide/1-not-a-token/unavailable", {"day": "2027-03-16", "part": "day"}),
+        "links.guide_available": ("/guide/1-not-a-token/unavailable/1/remove", {}),
     }
     if endpoint == "api.create_booking":
         return client.post("/api/bookings", json=visit_json(start="2027-03-06T10:00:00+01:00"),

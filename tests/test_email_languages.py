@@ -56,6 +56,11 @@ def make_every_email(session, policy, clock, book, request_tour, language):
     )
 
     rules, now = policy.rules, clock.now()
+    from booking.models import Guide
+
+    for guide in session.scalars(sa.select(Guide)):  # the guides read `language` too, and are emailed
+        guide.email, guide.language = f"guide{guide.id}@guides.example", language
+    session.commit()
     visit = book("2027-03-02T10:00", language=language)
     move_booking(session, rules, now, visit.id, local("2027-03-03T11:00"))
     cancel_booking(session, rules, now, visit.id)

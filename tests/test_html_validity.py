@@ -53,14 +53,22 @@ def every_page(app, client, staff_client, admin_client, session, book, request_t
     session.commit()
     proposed = request_tour("2027-03-17T10:00", language="de", pupils=10, adults=1)
     propose_time(session, policy, clock.now(), proposed.id, local("2027-03-18T10:00"))
+    import datetime as dt
+
+    from booking.links import guide_path
+    from booking.services.guides import add_unavailability
+
+    held = tour.guides[0]  # away while guiding: a conflict on the guide's pages and the requests page
+    add_unavailability(session, policy.rules, clock.now(), held.id, dt.date(2027, 3, 16), "morning", "Dentist")
     with app.app_context():
-        private = {"visit": visit_path(booking), "tour": tour_path(tour), "proposal": tour_path(proposed)}
+        private = {"visit": visit_path(booking), "tour": tour_path(tour), "proposal": tour_path(proposed),
+                   "guide": guide_path(held)}
     pages = {}
     public_paths = ["/fr/", "/nl/visit?month=2027-03", "/en/visit/2027-03-02", "/de/book?start=2027-03-02T11:00",
                     "/fr/groups", "/en/lost-link", "/nl/privacy", "/de/accessibility", private["visit"],
                     private["visit"] + "/move",
                     private["visit"] + "/cancel", private["visit"] + "/delete", private["tour"], private["proposal"],
-                    private["tour"] + "/cancel",
+                    private["tour"] + "/cancel", private["guide"],
                     "/en/no-such-page"]
     for path in public_paths:
         pages[path] = client.get(path).get_data(as_text=True)
@@ -69,7 +77,12 @@ def every_page(app, client, staff_client, admin_client, session, book, request_t
                                                                "access_needs": "other"}).get_data(as_text=True)
     pages["groups, with errors"] = client.post("/fr/groups", data={"kind": "guided", "access_needs": "other",
                                                                    }).get_data(as_text=True)
-    staff_paths = ["/staff/login", "/staff/calendar?date=2027-03-01", "/staff/day/2027-03-02", "/staff/day/2027-03-01",
+    pages["guide, with errors"] = client.post(private["guide"] + "/unavailable", data={
+        "day": "2027-02-01", "part": "day", "note": "x"}).get_data(as_text=True)
+    pages["guide, with a conflict"] = client.post(private["guide"] + "/unavailable", data={
+        "day": "2027-03-16", "part": "day"}).get_data(as_text=True)
+    staff_paths = [f"/staff/guides/{held.id}",
+                   "/staff/login", "/staff/calendar?date=2027-03-01", "/staff/day/2027-03-02", "/staff/day/2027-03-01",
                    "/staff/day/2027-03-02/sheet", "/staff/day/2027-03-16", "/staff/requests", "/staff/bookings?q=NMR",
                    f"/staff/bookings/{booking.id}", "/staff/bookings/new", "/staff/groups/new", "/staff/closures",
                    "/staff/capacity", "/staff/stats", "/staff/stats?year=2030&month=8", "/staff/exports",

@@ -151,7 +151,8 @@ def test_staff_rename_a_default_guide_and_change_their_languages(app, session, s
     guide = session.get(Guide, first.id)
     assert (guide.name, guide.languages) == ("Pieter Janssens", ["nl", "de"])
     entry = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "guide.edit")).one()
-    assert entry.details["before"] == {"name": "Guide 1", "languages": ["fr", "nl", "en"]}
+    assert entry.details["before"] == {"name": "Guide 1", "languages": ["fr", "nl", "en"], "email": None,
+                                       "language": "fr"}
 
     clash = staff_client.post(f"/staff/guides/{first.id}", data={"guide-name": "guide 2", "guide-languages": ["fr"]})
     assert clash.status_code == 422 and "A guide with this name already exists." in clash.get_data(as_text=True)

@@ -203,6 +203,30 @@ class GuideForm(Form):
                  SelectChoice("de", "Deutsch")],
         widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
         validators=[DataRequired(_l("Choose at least one language."))])
+    email = EmailField(_l("Email address (optional)"), filters=[strip_text], validators=[
+        Optional(), Length(max=254), Email(_l("Please give a valid email address, such as name@example.be."),
+                                           check_deliverability=False)])
+    language = SelectField(_l("Language of the emails"), choices=LANGUAGE_CHOICES, default="fr")
+
+
+class UnavailabilityForm(Form):
+    """A day, a morning or an afternoon a guide is away (their page, or staff for them)."""
+
+    day = DateField(_l("Day"), validators=[InputRequired(_l("Choose a date."))])
+    part = RadioField(_l("When"), choices=[SelectChoice("day", _l("The whole day")),
+                                            SelectChoice("morning", _l("Morning (09:00–13:00)")),
+                                            SelectChoice("afternoon", _l("Afternoon (13:00–17:00)"))],
+                       default="day")
+    note = TextAreaField(_l("Note for the museum (optional)"), filters=[strip_text],
+                         validators=[Optional(), Length(max=500), no_control_characters])
+
+
+class ReassignForm(Form):
+    """One guide of a tour for another; `from_guide` is the guide staff saw on it (the check that
+    tells the second of two members of staff that the tour changed meanwhile)."""
+
+    from_guide = IntegerField(validators=[InputRequired()])
+    to_guide = SelectField(_l("Other guide"), coerce=int, validate_choice=False, validators=[InputRequired()])
 
 
 class RosterForm(Form):

@@ -7,7 +7,7 @@ Importing the package maps every model, so `from booking.models import Booking` 
 
 from booking.models.calendar import Closure, Event, Exhibition, Setting
 from booking.models.columns import ATTENDANCE, LANGUAGES, AccessNeedsColumns, PlacesLeft, utcnow
-from booking.models.guides import Guide, GuideAssignment, GuideDuty
+from booking.models.guides import Guide, GuideAssignment, GuideDuty, GuideUnavailability
 from booking.models.outbox import MESSAGE_ID_DOMAIN, OutboxMessage, enqueue_email, queue_delivery, take_queued
 from booking.models.staff import AuditEntry, StaffSession, StaffUser
 from booking.models.tours import TourRequest
@@ -24,6 +24,7 @@ __all__ = [
     "Guide",
     "GuideAssignment",
     "GuideDuty",
+    "GuideUnavailability",
     "LANGUAGES",
     "MESSAGE_ID_DOMAIN",
     "OutboxMessage",

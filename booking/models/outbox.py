@@ -13,6 +13,7 @@ from booking.db import Base, UTCDateTime
 from booking.models.columns import one_of, utcnow
 
 if TYPE_CHECKING:  # the annotations only; SQLAlchemy finds the classes in its registry
+    from booking.models.guides import Guide
     from booking.models.tours import TourRequest
     from booking.models.visits import Booking, WaitlistEntry
 
@@ -29,6 +30,7 @@ class OutboxMessage(Base):
         sa.Index("ix_outbox_booking", "booking_id"),
         sa.Index("ix_outbox_tour", "tour_id"),
         sa.Index("ix_outbox_waitlist", "waitlist_id"),
+        sa.Index("ix_outbox_tour_guide", "tour_id", "guide_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -36,6 +38,8 @@ class OutboxMessage(Base):
     booking_id: Mapped[int | None] = mapped_column(sa.ForeignKey("booking.id", ondelete="CASCADE"))
     tour_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tour_request.id", ondelete="CASCADE"))
     waitlist_id: Mapped[int | None] = mapped_column(sa.ForeignKey("waitlist_entry.id", ondelete="CASCADE"))
+    # An email to a guide about `tour` (guide_assigned, guide_changed, guide_withdrawn).
+    guide_id: Mapped[int | None] = mapped_column(sa.ForeignKey("guide.id", ondelete="CASCADE"))
     language: Mapped[str] = mapped_column(sa.String(2))
     recipient: Mapped[str] = mapped_column(sa.String(254))
     payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
@@ -51,6 +55,7 @@ class OutboxMessage(Base):
     booking: Mapped[Booking | None] = relationship()
     tour: Mapped[TourRequest | None] = relationship()
     waitlist: Mapped[WaitlistEntry | None] = relationship()
+    guide: Mapped[Guide | None] = relationship()
 
 
 def enqueue_email(
@@ -63,6 +68,7 @@ def enqueue_email(
     booking: Booking | None = None,
     tour: TourRequest | None = None,
     waitlist: WaitlistEntry | None = None,
+    guide: Guide | None = None,
     payload: dict[str, Any] | None = None,
 ) -> int:
     """Add an email to the outbox inside the caller's transaction; the worker renders and sends it,
@@ -79,6 +85,7 @@ def enqueue_email(
         "booking_id": booking.id if booking is not None else None,
         "tour_id": tour.id if tour is not None else None,
         "waitlist_id": waitlist.id if waitlist is not None else None,
+        "guide_id": guide.id if guide is not None else None,
         "message_id": f"<{uuid.uuid4().hex}@{session.info[MESSAGE_ID_DOMAIN]}>", "status": "pending", "attempts": 0,
         "next_attempt_at": now, "created_at": now,
     }).scalar_one()

@@ -16,6 +16,7 @@ from booking.context import rules as current_rules
 from booking.context import state
 from booking.dates import date_as
 from booking.models import Booking, OutboxMessage, StaffUser, TourRequest
+from booking.notifications.guides import guide_message
 from booking.notifications.ics import visit_event_calendar
 from booking.notifications.message import MailMessage, message_id_domain
 from booking.presentation import access_offers_of, museum_facts
@@ -84,6 +85,8 @@ _BUTTON = ("display:inline-block;padding:10px 16px;background:#7a1f1f;color:#fff
 
 def _button_label(url: str) -> str:
     """What a private link opens, as the words of its button."""
+    if "/guide/" in url:
+        return gettext("See my tours")
     if "/g/" in url:
         return gettext("See my group visit")
     if "/b/" in url:
@@ -124,6 +127,8 @@ def render(row: OutboxMessage) -> flask_mail.Message:
             return _lost_links_message(row)
         if row.kind == "staff_password_reset":
             return _staff_password_message(row)
+        if row.guide_id is not None:
+            return guide_message(row, _text_message, _attach_ics)
         if row.booking is not None:
             return _visit_message(row)
         if row.waitlist is not None:
@@ -141,6 +146,19 @@ def _message(row: OutboxMessage, subject: str, body: str, html: str) -> MailMess
     )
     message.msgId = row.message_id
     return message
+
+
+def _text_message(row: OutboxMessage, subject: str, body: str) -> flask_mail.Message:
+    """An email written as text, with its HTML made from the text."""
+    html = render_template("emails/text.html", museum=museum_facts(row.language), language=row.language,
+                           subject=subject, content=text_to_html(body))
+    return _message(row, subject, body, html)
+
+
+def _attach_ics(message, reference: str, calendar: bytes, cancelled: bool) -> None:
+    method = "CANCEL" if cancelled else "REQUEST"
+    message.attach(filename=f"{reference}.ics", content_type=f"text/calendar; charset=utf-8; method={method}",
+                   data=calendar)
 
 
 def _attach_calendar(message, row, *, reference, sequence, start, end, summary, description, url, attendee,

@@ -53,3 +53,27 @@ def visit_event_calendar(
         event.add("attendee", attendee)
     calendar.add_component(event)
     return calendar.to_ical()
+
+
+def guide_uid(reference: str, guide_id: int, domain: str) -> str:
+    """One calendar entry per tour and guide: the emails and the feed name it alike."""
+    return f"{reference}-guide-{guide_id}@{domain}"
+
+
+def guide_feed_calendar(*, name: str, events: list[dict], now: dt.datetime) -> bytes:
+    """A guide's subscribable feed: one VEVENT per tour they hold (uid, sequence, start, end,
+    summary, description, location)."""
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//Musee national de la Resistance//Guide tours//EN")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", name)
+    for values in events:
+        event = icalendar.Event()
+        event.add("dtstamp", now)
+        for key in ("uid", "sequence", "summary", "description", "location"):
+            event.add(key, values[key])
+        event.add("dtstart", values["start"])
+        event.add("dtend", values["end"])
+        event.add("status", "CONFIRMED" if values.get("confirmed") else "TENTATIVE")
+        calendar.add_component(event)
+    return calendar.to_ical()

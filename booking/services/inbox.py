@@ -2,7 +2,8 @@
 
 A read service. Whatever the history, a page costs four SELECTs: the page of requests, the count in
 each state, the guides with their roster over the requests' days, and the guide hours held in the
-requests' hours (which say whose guides are held, and who is busy with another group then).
+requests' hours (which say whose guides are held, who is busy with another group then, and which
+held guide said they are away then: a conflict for staff to reassign).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from booking import schedule
-from booking.models import GuideAssignment, TourRequest
+from booking.guide_rules import part_covers
+from booking.models import GuideAssignment, GuideUnavailability, TourRequest
 from booking.services.roster import GuideRef, guides_on_duty_between
 from booking.services.tours import Policy
 from booking.tour_rules import guides_needed, spanned_slots, working_days_between
@@ -54,6 +56,7 @@ class InboxCard:
     flagged: bool  # pending longer than the rules allow
     guides_needed: int = 0
     guides: list[GuideRef] = field(default_factory=list)  # held now
+    away: list[GuideRef] = field(default_factory=list)  # held now, but away then: reassign them
     choices: list[GuideChoice] = field(default_factory=list)  # a pending guided request's confirm form
 
 
@@ -104,7 +107,7 @@ def requests_inbox(session: Session, policy: Policy, now: dt.datetime, state: st
         sa.select(TourRequest.status, sa.func.count()).where(*days).group_by(TourRequest.status)).all())
     counts = {name: sum(by_status.get(status, 0) for status in statuses) for name, statuses in STATES.items()}
 
-    held, busy, guides, on_duty = _guide_hours(session, policy, tours)
+    held, busy, guides, on_duty, away = _guide_hours(session, policy, tours)
     today = schedule.local_today(now, rules)
     cards = []
     for tour in tours:
@@ -113,7 +116,8 @@ def requests_inbox(session: Session, policy: Policy, now: dt.datetime, state: st
         card = InboxCard(tour, now - tour.created_at, waited_days,
                          tour.status == "pending" and waited_days > policy.tour_rules.flag_after_working_days,
                          guides_needed(tour.pupils, policy.tour_rules) if tour.guided else 0,
-                         guides=[guides[i] for i in held.get(tour.id, ()) if i in guides])
+                         guides=[guides[i] for i in held.get(tour.id, ()) if i in guides],
+                         away=[guides[i] for i in held.get(tour.id, ()) if i in guides and (tour.id, i) in away])
         if tour.status == "pending" and tour.guided:
             card.choices = _choices(tour, rules, held.get(tour.id, ()), busy, guides, on_duty)
         cards.append(card)
@@ -122,18 +126,24 @@ def requests_inbox(session: Session, policy: Policy, now: dt.datetime, state: st
 
 def _guide_hours(session: Session, policy: Policy, tours: list[TourRequest]):
     """(tour id -> held guide ids, (guide id, hour) -> the holding tour's (id, reference), every guide by id,
-    each day's guides on duty); two SELECTs, none without a guided request on the page."""
+    each day's guides on duty, the (tour id, guide id) whose guide is away then); two SELECTs, none
+    without a guided request on the page. The guides' absences on those days come with their hours."""
     guided = [tour for tour in tours if tour.guided]
     if not guided:
-        return {}, {}, {}, {}
+        return {}, {}, {}, {}, set()
     hours = sorted({hour for tour in guided for hour in spanned_slots(tour.start, tour.duration_minutes, policy.rules)})
     local_days = [schedule.to_local(tour.start, policy.rules).date() for tour in guided]
     on_duty, guides = guides_on_duty_between(session, min(local_days), max(local_days))
     held: dict[int, list[int]] = {}
     busy: dict[tuple[int, dt.datetime], tuple[int, str]] = {}
-    for guide_id, tour_id, hour, reference in session.execute(
-        sa.select(GuideAssignment.guide_id, GuideAssignment.tour_id, GuideAssignment.start, TourRequest.reference)
+    away: set[tuple[int, int]] = set()
+    slot = dt.timedelta(minutes=policy.rules.slot_minutes)
+    for guide_id, tour_id, hour, reference, away_day, away_part in session.execute(
+        sa.select(GuideAssignment.guide_id, GuideAssignment.tour_id, GuideAssignment.start, TourRequest.reference,
+                  GuideUnavailability.day, GuideUnavailability.part)
         .join(TourRequest, TourRequest.id == GuideAssignment.tour_id)
+        .outerjoin(GuideUnavailability, sa.and_(GuideUnavailability.guide_id == GuideAssignment.guide_id,
+                                                GuideUnavailability.day.in_(sorted(set(local_days)))))
         .where(GuideAssignment.start.in_(hours), TourRequest.status.in_(TourRequest.HOLDING))
         .order_by(GuideAssignment.guide_id)
     ):
@@ -141,7 +151,10 @@ def _guide_hours(session: Session, policy: Policy, tours: list[TourRequest]):
         if guide_id not in held[tour_id]:
             held[tour_id].append(guide_id)
         busy[(guide_id, hour)] = (tour_id, reference)
-    return held, busy, guides, on_duty
+        local = schedule.to_local(hour, policy.rules)
+        if away_day == local.date() and part_covers(away_part, local.time(), (local + slot).time()):
+            away.add((tour_id, guide_id))
+    return held, busy, guides, on_duty, away
 
 
 def _choices(tour: TourRequest, rules, held_ids, busy, guides, on_duty) -> list[GuideChoice]:

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from booking import schedule
 from booking.db import atomic
-from booking.models import Guide, GuideAssignment, GuideDuty, StaffUser, TourRequest
+from booking.guide_rules import part_covers
+from booking.models import Guide, GuideAssignment, GuideDuty, GuideUnavailability, StaffUser, TourRequest
 from booking.schedule import Rules
 from booking.services import BookingError, audit
 
@@ -71,6 +72,26 @@ def on_duty(session: Session, days: list[dt.date]) -> dict[dt.date, set[int]]:
     for row in rows:
         rostered.setdefault(row.day, {})[row.guide_id] = row.on_duty
     return {day: set(_on_duty(guides, rostered.get(day))) for day in days}
+
+
+def unavailable_guide_ids(session: Session, rules: Rules, start: dt.datetime, end: dt.datetime,
+                          guide_ids: Iterable[int] | None = None) -> set[int]:
+    """The guides who said they are away for some of [start, end) (one local day)."""
+    local_start, local_end = schedule.to_local(start, rules), schedule.to_local(end, rules)
+    query = sa.select(GuideUnavailability.guide_id, GuideUnavailability.part).where(
+        GuideUnavailability.day == local_start.date())
+    if guide_ids is not None:
+        query = query.where(GuideUnavailability.guide_id.in_(list(guide_ids)))
+    return {row.guide_id for row in session.execute(query)
+            if part_covers(row.part, local_start.time(), local_end.time())}
+
+
+def guides_available(session: Session, rules: Rules, start: dt.datetime, end: dt.datetime) -> list[Guide]:
+    """The guides a tour from `start` to `end` may hold: active, on the roster that day and not away
+    then (whether they already hold something then is the tour's business)."""
+    on_roster = guides_on_duty(session, schedule.to_local(start, rules).date())
+    away = unavailable_guide_ids(session, rules, start, end, [guide.id for guide in on_roster])
+    return [guide for guide in on_roster if guide.id not in away]
 
 
 @dataclass(frozen=True)
@@ -161,17 +182,20 @@ def set_roster(session: Session, rules: Rules, now: dt.datetime, staff: StaffUse
 
 
 def add_guide(session: Session, now: dt.datetime, staff: StaffUser | None, name: str,
-              languages: list[str]) -> Guide:
-    """A new active guide; on duty every day that has no roster yet."""
+              languages: list[str], email: str | None = None, language: str = "fr") -> Guide:
+    """A new active guide; on duty every day that has no roster yet. `email` (optional) and
+    `language` are where and how the guide is told of their tours."""
     name = name.strip()
+    email = (email or "").strip() or None
 
     def operation() -> Guide:
         if session.scalar(sa.select(Guide.id).where(sa.func.lower(Guide.name) == name.lower())):
             raise BookingError("guide_exists", field="name")
-        guide = Guide(name=name, language_codes=",".join(languages))
+        guide = Guide(name=name, language_codes=",".join(languages), email=email, language=language)
         session.add(guide)
         session.flush()
-        audit.record(session, now, staff, "guide.add", guide_id=guide.id, name=name, languages=languages)
+        audit.record(session, now, staff, "guide.add", guide_id=guide.id, name=name, languages=languages,
+                     email=email, language=language)
         return guide
 
     return atomic(session, operation)
@@ -204,10 +228,12 @@ def set_guide_active(session: Session, rules: Rules, now: dt.datetime, staff: St
 
 
 def update_guide(session: Session, now: dt.datetime, staff: StaffUser | None, guide_id: int, name: str,
-                 languages: list[str]) -> Guide:
-    """Rename a guide or change their languages. Tours already held keep their guide, even one who
-    no longer speaks the tour's language: staff see it on the tour and change the guide there."""
+                 languages: list[str], email: str | None = None, language: str | None = None) -> Guide:
+    """Rename a guide, change their languages, email address or the language they read. Tours
+    already held keep their guide, even one who no longer speaks the tour's language: staff see it
+    on the tour and change the guide there."""
     name = name.strip()
+    email = (email or "").strip() or None
 
     def operation() -> Guide:
         guide = session.get(Guide, guide_id, with_for_update=True)
@@ -216,9 +242,10 @@ def update_guide(session: Session, now: dt.datetime, staff: StaffUser | None, gu
         if session.scalar(sa.select(Guide.id).where(sa.func.lower(Guide.name) == name.lower(),
                                                     Guide.id != guide_id)):
             raise BookingError("guide_exists", field="name")
-        before = {"name": guide.name, "languages": guide.languages}
-        guide.name, guide.language_codes = name, ",".join(languages)
-        after = {"name": guide.name, "languages": languages}
+        before = {"name": guide.name, "languages": guide.languages, "email": guide.email, "language": guide.language}
+        guide.name, guide.language_codes, guide.email = name, ",".join(languages), email
+        guide.language = language or guide.language
+        after = {"name": guide.name, "languages": languages, "email": guide.email, "language": guide.language}
         if before != after:
             audit.record(session, now, staff, "guide.edit", guide_id=guide.id, name=name,
                          before=before, after=after)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from booking import schedule
 from booking.db import atomic, flush_or_retry
+from booking.guide_rules import GuideLimits, fair_order, within_limits
 from booking.models import Guide, GuideAssignment, StaffUser, TourRequest, enqueue_email
 from booking.policy import Policy
 from booking.references import GROUP_PREFIX, new_reference
@@ -17,7 +18,8 @@ from booking.schedule import Rules
 from booking.services import BookingError, audit
 from booking.services.capacity import change_places, moving_changes
 from booking.services.closed_times import closed_by_staff, opened_days
-from booking.services.roster import guides_on_duty
+from booking.services.guides import candidates, lock_and_check, tell_guides
+from booking.services.roster import guides_available, guides_on_duty
 from booking.tour_rules import (
     TourApplication,
     TourRules,
@@ -73,23 +75,28 @@ def _busy_guide_ids(session: Session, slots: list[dt.datetime], tour_id: int | N
 
 
 def free_guides(session: Session, rules: Rules, start: dt.datetime, minutes: int, language: str,
-                tour_id: int | None = None) -> list[Guide]:
-    """Guides on duty who speak `language` and hold nothing in those hours, least versatile first."""
+                tour_id: int | None = None, limits: GuideLimits = GuideLimits()) -> list[Guide]:
+    """Guides on duty, not away then, who speak `language`, hold nothing in those hours and are
+    within `limits`: the least versatile first, then the fewest guided hours that week, then that
+    month (booking/guide_rules.py)."""
     slots = spanned_slots(start, minutes, rules)
     busy = _busy_guide_ids(session, slots, tour_id)
-    day = schedule.to_local(start, rules).date()
-    speaking = [g for g in guides_on_duty(session, day) if g.speaks(language) and g.id not in busy]
-    # Keep the guides with rare languages free for the tours that need them.
-    return sorted(speaking, key=lambda g: (len(g.languages), g.id))
+    end = start + dt.timedelta(minutes=minutes)
+    speaking = {g.id: g for g in guides_available(session, rules, start, end)
+                if g.speaks(language) and g.id not in busy}
+    fitting = [c for c in candidates(session, rules, start, list(speaking.values()), tour_id)
+               if within_limits(c, limits)]
+    return [speaking[c.id] for c in fair_order(fitting)]
 
 
-def _pick_guides(session, rules, tour_rules, start, minutes, pupils, language, tour_id=None) -> list[Guide]:
+def _pick_guides(session, rules, tour_rules, start, minutes, pupils, language, tour_id=None,
+                 limits: GuideLimits = GuideLimits()) -> list[Guide]:
     needed = guides_needed(pupils, tour_rules)
     day = schedule.to_local(start, rules).date()
     speakers = [g for g in guides_on_duty(session, day) if g.speaks(language)]
     if len(speakers) < needed:
         raise _Unfit("language")
-    free = free_guides(session, rules, start, minutes, language, tour_id)
+    free = free_guides(session, rules, start, minutes, language, tour_id, limits)
     if len(free) < needed:
         raise _Unfit("no_guide")
     return free[:needed]
@@ -101,8 +108,8 @@ def _try_hold(session, policy: Policy, start, minutes, people, guided, pupils, l
     rules = policy.rules
     if closed_by_staff(session, start, minutes):
         raise _Unfit("closed")
-    guides = (_pick_guides(session, rules, policy.tour_rules, start, minutes, pupils, language, tour_id)
-              if guided else [])
+    guides = (_pick_guides(session, rules, policy.tour_rules, start, minutes, pupils, language, tour_id,
+                           policy.guide_limits) if guided else [])
     new_slots = spanned_slots(start, minutes, rules)
     savepoint = session.begin_nested()
     if not change_places(session, moving_changes(list(old_slots), new_slots, people), rules.slot_capacity):
@@ -116,6 +123,7 @@ def _assign(session: Session, tour: TourRequest, guides: list[Guide], rules: Rul
     """Hold `guides` for every hour of `tour`; a concurrent holder makes the whole operation retry."""
     tour.assignments.clear()
     session.flush()
+    lock_and_check(session, rules, tour, [guide.id for guide in guides])
     for guide in guides:
         for slot in spanned_slots(tour.start, tour.duration_minutes, rules):
             tour.assignments.append(GuideAssignment(guide=guide, start=slot))
@@ -183,6 +191,7 @@ def request_tour(session: Session, policy: Policy, now: dt.datetime, app: TourAp
             session.add(tour)
             flush_or_retry(session, "reference")
             _assign(session, tour, guides, policy.rules)
+            tell_guides(session, now, tour, [])
             _email(session, policy, now, tour, "tour_received")
             _notify_museum(session, policy, now, tour, "requested")
             return tour
@@ -219,10 +228,11 @@ def confirm_tour(session: Session, policy: Policy, now: dt.datetime, tour_id: in
 
     def operation() -> TourRequest:
         tour = _locked(session, tour_id, ("pending",))
+        before = tour.guides
         if tour.guided and guide_ids is not None and set(guide_ids) != {g.id for g in tour.guides}:
             _reassign(session, policy, tour, guide_ids)
         tour.decision_message = message
-        _confirm(session, policy, now, tour)
+        _confirm(session, policy, now, tour, before)
         return tour
 
     return atomic(session, operation)
@@ -233,7 +243,7 @@ def _reassign(session: Session, policy: Policy, tour: TourRequest, guide_ids: li
     if len(set(guide_ids)) != needed:
         raise TourStateError("guide_count", field="guides", detail=str(needed))
     free = {g.id: g for g in free_guides(session, policy.rules, tour.start, tour.duration_minutes,
-                                          tour.tour_language, tour.id)}
+                                          tour.tour_language, tour.id)}  # staff may go past the limits
     if not set(guide_ids) <= set(free):
         raise TourStateError("guide_unavailable", field="guides")
     _assign(session, tour, [free[i] for i in guide_ids], policy.rules)
@@ -268,6 +278,7 @@ def propose_time(session: Session, policy: Policy, now: dt.datetime, tour_id: in
         if new_start == tour.start:
             raise TourStateError("same_time", field="start")
         old_slots = spanned_slots(tour.start, tour.duration_minutes, policy.rules)
+        before = tour.guides
         tour.assignments.clear()
         session.flush()
         try:
@@ -282,6 +293,7 @@ def propose_time(session: Session, policy: Policy, now: dt.datetime, tour_id: in
         tour.proposal_expires_at = schedule.end_of_local_day(now, policy.tour_rules.proposal_days, policy.rules)
         tour.sequence += 1
         tour.updated_at = now
+        tell_guides(session, now, tour, before, changed=True)
         _email(session, policy, now, tour, "tour_proposed")
         return tour
 
@@ -321,18 +333,23 @@ def answer_proposal(session: Session, policy: Policy, now: dt.datetime, tour_id:
 
 # --- the transitions: every way into "confirmed", and out of a hold --------------------------------
 
-def _confirm(session: Session, policy: Policy, now: dt.datetime, tour: TourRequest) -> None:
-    """The one way into "confirmed" (staff confirm a request, the teacher accepts a proposal)."""
+def _confirm(session: Session, policy: Policy, now: dt.datetime, tour: TourRequest,
+             before: list[Guide] | None = None) -> None:
+    """The one way into "confirmed" (staff confirm a request, the teacher accepts a proposal).
+    `before`: the guides it held before the operation changed them (else the ones it holds)."""
     tour.status = "confirmed"
     tour.proposal_expires_at = None
     tour.decided_at = tour.updated_at = now
+    tell_guides(session, now, tour, tour.guides if before is None else before, changed=True)
     _email(session, policy, now, tour, "tour_confirmed")
 
 
 def _end_hold(session: Session, policy: Policy, now: dt.datetime, tour: TourRequest, status: str) -> None:
     """The one way out of a hold: declined (staff), refused (the teacher), expired (the clock) or
-    cancelled; its places and guides freed. The caller says why to whom."""
+    cancelled; its places and guides freed, the guides told. The caller says why to whom."""
+    before = tour.guides
     _release(session, tour, policy.rules)
+    tell_guides(session, now, tour, before)
     tour.status = status
     tour.proposal_expires_at = None
     tour.updated_at = now
@@ -431,6 +448,7 @@ def create_confirmed_tour(session: Session, policy: Policy, now: dt.datetime, ap
             _reassign(session, policy, tour, guide_ids)
         else:
             _assign(session, tour, guides, policy.rules)
+        tell_guides(session, now, tour, [])
         audit.record(session, now, staff, "tour.create", tour=tour, source="staff", start=start.isoformat(),
                      pupils=app.pupils, adults=app.adults, guides=[g.name for g in tour.guides],
                      **(audit_details or {}))
@@ -468,10 +486,12 @@ def change_guides(session: Session, policy: Policy, now: dt.datetime, tour_id: i
             raise TourStateError("not_guided")
         if tour.start <= now:
             raise TourStateError("started")
-        before = [guide.name for guide in tour.guides]
+        held = tour.guides
+        before = [guide.name for guide in held]
         if set(guide_ids) == {guide.id for guide in tour.guides}:
             return tour
         _reassign(session, policy, tour, guide_ids)
+        tell_guides(session, now, tour, held)
         tour.updated_at = now
         audit.record(session, now, staff, "tour.guides", tour=tour, previous=before,
                      guides=[guide.name for guide in tour.guides])
@@ -507,10 +527,11 @@ def _resize_guides(session: Session, policy: Policy, tour: TourRequest, pupils: 
         return [], []
     held = {guide.id for guide in current}
     free = [guide for guide in free_guides(session, policy.rules, tour.start, tour.duration_minutes,
-                                           tour.tour_language, tour.id) if guide.id not in held]
+                                           tour.tour_language, tour.id, policy.guide_limits) if guide.id not in held]
     if len(free) < needed - len(current):
         raise TourStateError("numbers_no_guide", field="pupils")
     added = free[:needed - len(current)]
+    lock_and_check(session, policy.rules, tour, [guide.id for guide in added])
     for guide in added:
         for slot in spanned_slots(tour.start, tour.duration_minutes, policy.rules):
             tour.assignments.append(GuideAssignment(guide=guide, start=slot))
@@ -544,8 +565,10 @@ def change_group_size(session: Session, policy: Policy, now: dt.datetime, tour_i
         slots = spanned_slots(tour.start, tour.duration_minutes, policy.rules)
         if delta and not change_places(session, {slot: delta for slot in slots}, policy.rules.slot_capacity):
             raise TourStateError("numbers_capacity", field="pupils")  # the transaction is rolled back
+        before = tour.guides
         added, released = _resize_guides(session, policy, tour, pupils) if tour.guided else ([], [])
         tour.pupils, tour.adults = pupils, adults
+        tell_guides(session, now, tour, before, changed=True)
         tour.updated_at = now
         payload = {"event": "numbers_changed", "old": old, "new": {"pupils": pupils, "adults": adults},
                    "guides_added": [g.name for g in added], "guides_released": [g.name for g in released]}
@@ -574,3 +597,32 @@ def cancel_tour_for_closure(session: Session, policy: Policy, now: dt.datetime, 
         _email(session, policy, now, tour, "tour_cancelled",
                {"was_confirmed": was_confirmed, "by_museum": True, "reasons": reasons, "message": message})
     return tour
+
+
+def reassign_guide(session: Session, policy: Policy, now: dt.datetime, tour_id: int, from_guide_id: int,
+                   to_guide_id: int, staff: StaffUser | None) -> TourRequest:
+    """One guide of a tour to come for another, in one step: the old guide gets a cancellation, the
+    new one the assignment. The new guide must be free, available and speak the tour's language.
+    Two members of staff at once: the second finds `from_guide_id` no longer on the tour and is
+    told so (TourStateError "guides_changed"), nothing else changes."""
+
+    def operation() -> TourRequest:
+        tour = _locked(session, tour_id, TourRequest.HOLDING)
+        if not tour.guided:
+            raise TourStateError("not_guided")
+        if tour.start <= now:
+            raise TourStateError("started")
+        held = tour.guides
+        ids = [guide.id for guide in held]
+        if from_guide_id not in ids:
+            raise TourStateError("guides_changed", field="guide")
+        if to_guide_id in ids:
+            raise TourStateError("guide_unavailable", field="guide")
+        _reassign(session, policy, tour, [to_guide_id if i == from_guide_id else i for i in ids])
+        tell_guides(session, now, tour, held)
+        tour.updated_at = now
+        audit.record(session, now, staff, "tour.guides", tour=tour, previous=[guide.name for guide in held],
+                     guides=[guide.name for guide in tour.guides])
+        return tour
+
+    return atomic(session, operation)

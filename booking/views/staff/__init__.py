@@ -133,6 +133,7 @@ from booking.views.staff import (  # noqa: E402,F401  (they add their routes to 
     calendar,
     capacity,
     closures,
+    guides,
     language,
     outbox,
     reports,

@@ -21,7 +21,6 @@ from booking.forms.admin import (
 )
 from booking.forms.base import ConfirmForm
 from booking.i18n import current_language
-from booking.models import Guide
 from booking.services import BookingError
 from booking.services.capacity import (
     CapacityBelowBooked,
@@ -35,6 +34,7 @@ from booking.services.capacity import (
     set_slot_capacity,
     set_slot_kept_back,
 )
+from booking.services.guides import conflicts, hours_now
 from booking.services.roster import (
     GuideBusy,
     active_guides,
@@ -43,7 +43,6 @@ from booking.services.roster import (
     on_duty,
     set_guide_active,
     set_roster,
-    update_guide,
     week_days,
 )
 from booking.services.settings import default_capacity, default_kept_back
@@ -119,6 +118,8 @@ def _page(status: int = 200, *, slot_form=None, day_form=None, default_form=None
         default_kept_back=default_kept_back(session),
         kept_back_form=kept_back_form or KeptBackForm(prefix="kept", formdata=None),
         week=week, days=days, duty=duty, guides=active_guides(session), every_guide=all_guides(session),
+        hours=hours_now(session, the_rules, now()),
+        conflicted={c.entry.guide_id for c in conflicts(session, the_rules, now())},
         previous_week=week - dt.timedelta(days=7), next_week=week + dt.timedelta(days=7), busy=busy or [],
         holidays={day: schedule.holiday_name(day, the_rules, current_language()) for day in days},
         button=ConfirmForm(),
@@ -235,34 +236,13 @@ def guide_add():
     if not form.validate_on_submit():
         return _page(422, guide_form=form)
     try:
-        guide = add_guide(db(), now(), _staff(), form.name.data, form.languages.data)
+        guide = add_guide(db(), now(), _staff(), form.name.data, form.languages.data, email=form.email.data,
+                          language=form.language.data)
     except BookingError:
         form.name.errors = [gettext("A guide with this name already exists.")]
         return _page(422, guide_form=form)
     flash(gettext("%(name)s is added to the guides.", name=guide.name), "success")
     return redirect(url_for("staff.capacity") + "#guides")
-
-
-@bp.route("/guides/<int:guide_id>", methods=["GET", "POST"])
-def guide_edit(guide_id: int):
-    """Rename a guide or change their languages (the default guides of a new installation first)."""
-    guide = db().get(Guide, guide_id)
-    if guide is None:
-        abort(404)
-    form = GuideForm(prefix="guide", data={"name": guide.name, "languages": guide.languages})
-    status = 200
-    if form.validate_on_submit():
-        try:
-            update_guide(db(), now(), _staff(), guide_id, form.name.data, form.languages.data)
-        except BookingError:
-            form.name.errors = [gettext("A guide with this name already exists.")]
-            status = 422
-        else:
-            flash(gettext("%(name)s is saved.", name=form.name.data), "success")
-            return redirect(url_for("staff.capacity") + "#guides")
-    elif form.is_submitted():
-        status = 422
-    return render_template("staff/guide_edit.html", form=form, guide=guide), status
 
 
 def _set_active(guide_id: int, active: bool):
