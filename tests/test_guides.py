@@ -310,6 +310,26 @@ def test_the_requests_page_flags_a_request_whose_guide_is_away(app, session, peo
     assert f"Away during a tour: reassign it ({tour.guides[0].name})" in page
 
 
+def test_the_week_view_flags_a_group_whose_guide_is_away_then_until_it_is_reassigned(
+        app, session, people, request_tour, staff_user, clock, rules, policy):
+    from booking.services.tours import reassign_guide
+    from tests.conftest import signed_in
+
+    tour = request_tour("2027-03-16T10:00", pupils=10)  # 10:00-12:00, in the morning
+    guide = tour.guides[0]
+    staff = signed_in(app, staff_user)
+    week = "/staff/calendar?date=2027-03-15&lang=en"
+    assert "Away during a tour" not in staff.get(week).get_data(as_text=True)
+    add_unavailability(session, rules, clock.now(), guide.id, dt.date(2027, 3, 16), "afternoon")
+    assert "Away during a tour" not in staff.get(week).get_data(as_text=True)  # the tour is in the morning
+    add_unavailability(session, rules, clock.now(), guide.id, dt.date(2027, 3, 16), "morning")
+    page = staff.get(week).get_data(as_text=True)
+    assert page.count(f"Away during a tour: reassign it ({guide.name})") == 1  # its first hour, not "↳"
+    other = next(person for person in people if person.id != guide.id)
+    reassign_guide(session, policy, clock.now(), tour.id, guide.id, other.id, staff_user)
+    assert "Away during a tour" not in staff.get(week).get_data(as_text=True)
+
+
 def test_each_email_to_a_guide_about_a_tour_raises_the_sequence_of_its_one_calendar_entry(
         session, people, request_tour, policy, clock):
     from booking.services.tours import answer_proposal, propose_time

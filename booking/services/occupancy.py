@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from booking import schedule
 from booking.db import utc_param
-from booking.models import Booking, GuideAssignment, PlacesLeft, Slot, TourRequest
+from booking.guide_rules import part_covers
+from booking.models import Booking, GuideAssignment, GuideUnavailability, PlacesLeft, Slot, TourRequest
 from booking.schedule import Rules
 from booking.services.closed_times import closures_between
 from booking.services.roster import GuideRef, guides_on_duty_between
@@ -30,6 +31,7 @@ class GroupHold:
     tour: TourRequest
     continued: bool
     guides: tuple[GuideRef, ...] = ()
+    away: tuple[GuideRef, ...] = ()  # guides it holds who said since that they are away then: reassign them
 
     @property
     def people(self) -> int:
@@ -150,8 +152,13 @@ _SLOT_ROWS = (
     .outerjoin(_CONFIRMED, _CONFIRMED.c.start == _slot.c.start)
 )
 _HOLDING_TOURS = (
-    sa.select(TourRequest, GuideAssignment.guide_id, GuideAssignment.start.label("hour"))
+    sa.select(TourRequest, GuideAssignment.guide_id, GuideAssignment.start.label("hour"),
+              GuideUnavailability.day.label("away_day"), GuideUnavailability.part.label("away_part"))
     .outerjoin(GuideAssignment, GuideAssignment.tour_id == TourRequest.id)
+    # A held guide's absences on the range's days come with the hour they hold: a conflict to show.
+    .outerjoin(GuideUnavailability, sa.and_(GuideUnavailability.guide_id == GuideAssignment.guide_id,
+                                            GuideUnavailability.day >= sa.bindparam("first_day", type_=sa.Date),
+                                            GuideUnavailability.day <= sa.bindparam("last_day", type_=sa.Date)))
     .where(TourRequest.status.in_(TourRequest.HOLDING), TourRequest.start >= utc_param("start"),
            TourRequest.start < utc_param("end"))
     .order_by(TourRequest.start, TourRequest.id)
@@ -167,16 +174,25 @@ def _slot_rows(session: Session, start: dt.datetime, end: dt.datetime, configure
             for row in rows if row.start is not None}, default
 
 
-def _holding_tours(session: Session, start: dt.datetime, end: dt.datetime):
-    """The groups holding places that start in [start, end), and the guide hours they hold; one SELECT."""
-    rows = session.execute(_HOLDING_TOURS, {"start": start, "end": end}).all()
+def _holding_tours(session: Session, rules: Rules, first: dt.date, last: dt.date, start: dt.datetime,
+                   end: dt.datetime):
+    """The groups holding places that start in [start, end), the guide hours they hold, and the
+    (tour, guide) whose guide is away in one of those hours; one SELECT."""
+    rows = session.execute(_HOLDING_TOURS, {"start": start, "end": end, "first_day": first, "last_day": last}).all()
     tours: dict[int, TourRequest] = {}
     held: dict[int, list[tuple[int, dt.datetime]]] = defaultdict(list)
-    for tour, guide_id, hour in rows:
+    away: set[tuple[int, int]] = set()
+    slot = dt.timedelta(minutes=rules.slot_minutes)
+    for tour, guide_id, hour, away_day, away_part in rows:
         tours.setdefault(tour.id, tour)
-        if guide_id is not None:
+        if guide_id is None:
+            continue
+        if (guide_id, hour) not in held[tour.id]:
             held[tour.id].append((guide_id, hour))
-    return list(tours.values()), held
+        local = schedule.to_local(hour, rules)
+        if away_day == local.date() and part_covers(away_part, local.time(), (local + slot).time()):
+            away.add((tour.id, guide_id))
+    return list(tours.values()), held, away
 
 
 def occupancy_between(session: Session, rules: Rules, first: dt.date, last: dt.date,
@@ -186,7 +202,7 @@ def occupancy_between(session: Session, rules: Rules, first: dt.date, last: dt.d
     when the caller read the `closures` over the range itself (services/desk_day.py)."""
     range_start, range_end = _day_bounds(first, last, rules)
     stored, default = _slot_rows(session, range_start, range_end, rules.slot_capacity)
-    tours, held = _holding_tours(session, range_start, range_end)
+    tours, held, away = _holding_tours(session, rules, first, last, range_start, range_end)
     if closures is None:
         closures = closures_between(session, range_start, range_end, language)
     closed, opened = closures, schedule.opened_days(closures, rules)  # the closures, and the days staff opened
@@ -200,9 +216,10 @@ def occupancy_between(session: Session, rules: Rules, first: dt.date, last: dt.d
             used_by_hour[hour].append(guide_id)
     for tour in tours:
         tour_guides = tuple(guides[i] for i in dict.fromkeys(g for g, _hour in held.get(tour.id, ())))
+        tour_away = tuple(guide for guide in tour_guides if (tour.id, guide.id) in away)
         hour = tour.start
         while hour < tour.end:
-            groups_by_hour[hour].append(GroupHold(tour, hour != tour.start, tour_guides))
+            groups_by_hour[hour].append(GroupHold(tour, hour != tour.start, tour_guides, tour_away))
             hour += step
 
     days = []
