@@ -202,11 +202,26 @@ def purge_personal_data(session: Session, rules: Rules, now: dt.datetime, retent
     return report
 
 
-def _send_what_waits(session: Session, column, record_id: int) -> None:
-    """The record's emails still to send go once the erasure request commits (the erasure waits for them)."""
-    for message_id in session.scalars(sa.select(OutboxMessage.id).where(column == record_id,
-                                                                        OutboxMessage.status == "pending")):
-        queue_delivery(session, message_id)
+def _record_erasure_request(session: Session, now: dt.datetime, model: type[Booking] | type[TourRequest],
+                            record_id: int, mail_dir: Path | None):
+    """Record the request (audited once), have the record's emails still to send go once it commits,
+    and erase at once what waits for no email."""
+    is_visit = model is Booking
+
+    def operation():
+        locked = session.get(model, record_id, with_for_update=True, populate_existing=True)
+        if locked.erase_requested_at is None and locked.anonymised_at is None:
+            locked.erase_requested_at = now
+            audit.record(session, now, None, "privacy.erase_request", **{"booking" if is_visit else "tour": locked})
+        column = OutboxMessage.booking_id if is_visit else OutboxMessage.tour_id
+        for message_id in session.scalars(sa.select(OutboxMessage.id).where(column == record_id,
+                                                                            OutboxMessage.status == "pending")):
+            queue_delivery(session, message_id)  # the erasure waits for them
+        return locked
+
+    record = atomic(session, operation)
+    finish_erasures(session, now, mail_dir)
+    return record
 
 
 def request_visit_erasure(session: Session, rules: Rules, now: dt.datetime, booking_id: int,
@@ -221,17 +236,7 @@ def request_visit_erasure(session: Session, rules: Rules, now: dt.datetime, book
         with contextlib.suppress(BookingClosed):  # started or cancelled meanwhile: nothing to cancel
             cancel_booking(session, rules, now, booking_id)
 
-    def operation() -> Booking:
-        locked = session.get(Booking, booking_id, with_for_update=True, populate_existing=True)
-        if locked.erase_requested_at is None and locked.anonymised_at is None:
-            locked.erase_requested_at = now
-            audit.record(session, now, None, "privacy.erase_request", booking=locked)
-        _send_what_waits(session, OutboxMessage.booking_id, booking_id)
-        return locked
-
-    booking = atomic(session, operation)
-    finish_erasures(session, now, mail_dir)
-    return booking
+    return _record_erasure_request(session, now, Booking, booking_id, mail_dir)
 
 
 def request_tour_erasure(session: Session, policy: Policy, now: dt.datetime, tour_id: int,
@@ -250,14 +255,4 @@ def request_tour_erasure(session: Session, policy: Policy, now: dt.datetime, tou
             if error.code == "too_late_to_cancel":
                 raise
 
-    def operation() -> TourRequest:
-        locked = session.get(TourRequest, tour_id, with_for_update=True, populate_existing=True)
-        if locked.erase_requested_at is None and locked.anonymised_at is None:
-            locked.erase_requested_at = now
-            audit.record(session, now, None, "privacy.erase_request", tour=locked)
-        _send_what_waits(session, OutboxMessage.tour_id, tour_id)
-        return locked
-
-    tour = atomic(session, operation)
-    finish_erasures(session, now, mail_dir)
-    return tour
+    return _record_erasure_request(session, now, TourRequest, tour_id, mail_dir)

@@ -222,6 +222,16 @@ def _locked(session: Session, tour_id: int, allowed: tuple[str, ...]) -> TourReq
     return tour
 
 
+def _locked_guided_to_come(session: Session, tour_id: int, allowed: tuple[str, ...], now: dt.datetime) -> TourRequest:
+    """A guided visit still to come, locked, whose guides staff are changing."""
+    tour = _locked(session, tour_id, allowed)
+    if not tour.guided:
+        raise TourStateError("not_guided")
+    if tour.start <= now:
+        raise TourStateError("started")
+    return tour
+
+
 def confirm_tour(session: Session, policy: Policy, now: dt.datetime, tour_id: int,
                  guide_ids: list[int] | None = None, message: str = "") -> TourRequest:
     """Staff confirm a pending request, with the held guides or other free ones who speak its language."""
@@ -481,11 +491,7 @@ def change_guides(session: Session, policy: Policy, now: dt.datetime, tour_id: i
     """Give a confirmed guided visit other guides, as many as it needs, free and speaking its language."""
 
     def operation() -> TourRequest:
-        tour = _locked(session, tour_id, ("confirmed",))
-        if not tour.guided:
-            raise TourStateError("not_guided")
-        if tour.start <= now:
-            raise TourStateError("started")
+        tour = _locked_guided_to_come(session, tour_id, ("confirmed",), now)
         held = tour.guides
         before = [guide.name for guide in held]
         if set(guide_ids) == {guide.id for guide in tour.guides}:
@@ -607,11 +613,7 @@ def reassign_guide(session: Session, policy: Policy, now: dt.datetime, tour_id: 
     told so (TourStateError "guides_changed"), nothing else changes."""
 
     def operation() -> TourRequest:
-        tour = _locked(session, tour_id, TourRequest.HOLDING)
-        if not tour.guided:
-            raise TourStateError("not_guided")
-        if tour.start <= now:
-            raise TourStateError("started")
+        tour = _locked_guided_to_come(session, tour_id, TourRequest.HOLDING, now)
         held = tour.guides
         ids = [guide.id for guide in held]
         if from_guide_id not in ids:

@@ -147,9 +147,10 @@ def _events(item: Booking | TourRequest, history: History) -> list[Event]:
     return events
 
 
-def _find(reference: str) -> Booking | TourRequest:
+def _find(reference: str, kind: type | None = None) -> Booking | TourRequest:
+    """The visit or group a reference names (of `kind`, when one is asked for), or 404."""
     item = find_by_reference(db(), reference)
-    if item is None:
+    if item is None or (kind is not None and not isinstance(item, kind)):
         abort(404)
     return item
 
@@ -244,9 +245,7 @@ def _done(item: Booking | TourRequest, without_email: str, with_email: str, crea
 @bp.post("/bookings/<reference>/move")
 def booking_move(reference: str):
     """Move a visit to another slot for the visitor; they are emailed the new time."""
-    item = _find(reference)
-    if not isinstance(item, Booking):
-        abort(404)
+    item = _find(reference, Booking)
     form = StaffMoveForm()
     if not form.validate_on_submit():
         return _render_booking(item, 422, move_form=form)
@@ -264,9 +263,7 @@ def booking_move(reference: str):
 @bp.post("/bookings/<reference>/guides")
 def booking_guides(reference: str):
     """Name the guides of a confirmed guided visit: as many as it needs, free, speaking its language."""
-    item = _find(reference)
-    if not isinstance(item, TourRequest):
-        abort(404)
+    item = _find(reference, TourRequest)
     form = GuidesForm()
     form.guides.choices = [SelectChoice(guide_id, name) for guide_id, name, _held in _guide_choices(item)]
     if not form.validate_on_submit():
