@@ -66,7 +66,7 @@ def test_a_proposal_is_answered_in_its_own_panel_each_choice_saying_what_it_does
     assert f'action="{path}/accept"' in panel and "Accept this time" in panel
     assert "Your group visit is then confirmed at this time" in panel
     assert f'action="{path}/refuse"' in panel and "Refuse this time" in panel
-    # Refusing ends the request (services/tours.py answer_proposal): the page says so, and does not offer
+    # Refusing ends the request (services/tours/requests.py answer_proposal): the page says so, and does not offer
     # a second button that does the same under another name.
     assert "Your request then ends: we no longer hold any time for your group" in panel
     assert "Cancel this group visit" not in page and f"{path}/cancel" not in page
