@@ -77,7 +77,8 @@ def make_every_email(session, policy, clock, book, request_tour, language):
     expired = tour("2027-03-18T11:00")
     propose_time(session, policy, now, expired.id, local("2027-03-19T11:00"))
     expire_proposals(session, policy, now + dt.timedelta(days=8))
-    from booking.services.staff import create_staff, request_password_reset
+    from booking.services.passwords import request_password_reset
+    from booking.services.staff import create_staff
 
     create_staff(session, "desk@museum.example", "a long enough secret")
     request_password_reset(session, now, "desk@museum.example", language)

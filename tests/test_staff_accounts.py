@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from booking.models import AuditEntry, OutboxMessage, StaffUser
-from booking.services import audit
+from booking.services import audit, passwords
 from booking.services import staff as service
 from tests.conftest import NOW, STAFF_PASSWORD, sign_in, signed_in
 from tests.smtp import plain_text
@@ -324,13 +324,13 @@ def test_a_reset_lifts_a_lockout(mail, app, client, session, staff_user):
 
 
 def test_a_forged_or_altered_token_opens_nothing(app, client, session, staff_user, admin_user):
-    token = service.reset_token(app.config["SECRET_KEY"], staff_user, NOW)
+    token = passwords.reset_token(app.config["SECRET_KEY"], staff_user, NOW)
     assert client.get(f"/staff/password/reset/{token}").status_code == 200
-    other_key = service.reset_token("another-secret", staff_user, NOW)
+    other_key = passwords.reset_token("another-secret", staff_user, NOW)
     assert client.get(f"/staff/password/reset/{other_key}").status_code == 404
     tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
     assert client.get(f"/staff/password/reset/{tampered}").status_code == 404
-    future = service.reset_token(app.config["SECRET_KEY"], staff_user, NOW + dt.timedelta(hours=1))
+    future = passwords.reset_token(app.config["SECRET_KEY"], staff_user, NOW + dt.timedelta(hours=1))
     assert client.get(f"/staff/password/reset/{future}").status_code == 404
 
 

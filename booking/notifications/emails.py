@@ -306,7 +306,7 @@ def _lost_links_message(row: OutboxMessage) -> flask_mail.Message:
 
 def _staff_password_message(row: OutboxMessage) -> flask_mail.Message:
     """A link to choose a (new) password; made now, from the account's current password hash."""
-    from booking.services.staff import reset_token
+    from booking.services.passwords import reset_token
 
     config = current_app.config
     user = object_session(row).get(StaffUser, (row.payload or {}).get("staff_id"))

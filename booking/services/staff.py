@@ -1,4 +1,5 @@
-"""Staff accounts: creation, sign-in with a lockout, passwords (change, emailed reset), roles, the roster."""
+"""Staff accounts: creation, sign-in with a lockout, sessions on the server, roles, the accounts an
+admin manages; their passwords are in services/passwords.py."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import secrets
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -21,10 +21,6 @@ _DUMMY_HASH = generate_password_hash("not-a-password")
 
 PASSWORD_MIN_LENGTH = 10
 RESET_EMAIL_KIND = "staff_password_reset"
-_RESET_SALT = "staff-password-reset"
-# A second reset email to the same account within this time is not queued (someone pressing again,
-# or a script filling in the form): the first link still works.
-RESET_EMAIL_INTERVAL = dt.timedelta(minutes=2)
 
 
 class AccountError(BookingError):
@@ -58,11 +54,11 @@ def _normalise(email: str) -> str:
     return email.strip().lower()
 
 
-def _find(session: Session, email: str) -> StaffUser | None:
+def find_account(session: Session, email: str) -> StaffUser | None:
     return session.scalars(sa.select(StaffUser).where(StaffUser.email == _normalise(email))).first()
 
 
-def _locked(session: Session, user_id: int) -> StaffUser:
+def locked_account(session: Session, user_id: int) -> StaffUser:
     """The account row, locked for this transaction (a no-op on SQLite, whose writers take turns)."""
     user = session.scalars(sa.select(StaffUser).where(StaffUser.id == user_id).with_for_update()
                            .execution_options(populate_existing=True)).first()
@@ -71,7 +67,7 @@ def _locked(session: Session, user_id: int) -> StaffUser:
     return user
 
 
-def _set_password(user: StaffUser, password: str, now: dt.datetime) -> None:
+def set_password(user: StaffUser, password: str, now: dt.datetime) -> None:
     user.password_hash = generate_password_hash(password)  # scrypt, Werkzeug's default
     user.password_changed_at = now
     user.failed_logins = 0
@@ -116,7 +112,7 @@ def sign_in(session: Session, policy: SignInPolicy, now: dt.datetime, email: str
     for `policy.lockout`, during which even the right password is refused. The right password resets
     the count. An unknown email costs the same hash check as a known one.
     """
-    found = _find(session, email)
+    found = find_account(session, email)
     if found is None:
         check_password_hash(_DUMMY_HASH, password)
         raise SignInRefused("mismatch")
@@ -124,7 +120,7 @@ def sign_in(session: Session, policy: SignInPolicy, now: dt.datetime, email: str
     session.commit()
 
     def operation() -> tuple[str, StaffUser]:
-        user = _locked(session, found.id)
+        user = locked_account(session, found.id)
         if is_locked(user, now):
             return "locked", user
         if not correct:
@@ -210,7 +206,7 @@ def sign_out_account(session: Session, now: dt.datetime, admin: StaffUser, user_
     def change(user: StaffUser):
         return "staff.sign_out_everywhere", {"sessions": _end_sessions(session, user.id)}
 
-    return _admin_change(session, now, admin, user_id, change)
+    return admin_change(session, now, admin, user_id, change)
 
 
 def remember_language(session: Session, user_id: int, language: str) -> None:
@@ -224,126 +220,10 @@ def session_fingerprint(user: StaffUser) -> str:
     return hashlib.sha256(b"session:" + user.password_hash.encode()).hexdigest()[:20]
 
 
-# --- passwords -------------------------------------------------------------------------------------
-
-def change_password(session: Session, now: dt.datetime, user_id: int, current: str, new: str) -> StaffUser:
-    """A signed-in member of staff sets a new password, proving they know the current one."""
-    found = session.get(StaffUser, user_id)
-    if found is None or not check_password_hash(found.password_hash, current):
-        raise AccountError("current_password", field="current_password")
-    checked_hash = found.password_hash
-    session.commit()
-
-    def operation() -> StaffUser:
-        user = _locked(session, user_id)
-        if user.password_hash != checked_hash:  # changed meanwhile: ask again
-            raise AccountError("current_password", field="current_password")
-        _set_password(user, new, now)
-        audit.record(session, now, user, "staff.password_change")
-        return user
-
-    return atomic(session, operation)
-
-
-def _reset_fingerprint(user: StaffUser) -> str:
-    # Part of a digest of the password hash: once the password changes, the link stops working.
-    return hashlib.sha256(b"reset:" + user.password_hash.encode()).hexdigest()[:16]
-
-
-def _serializer(secret_key: str, issued_at: dt.datetime | None = None) -> URLSafeTimedSerializer:
-    signer = TimestampSigner
-    if issued_at is not None:
-        stamp = int(issued_at.timestamp())
-
-        class _IssuedAt(TimestampSigner):
-            """Stamps the app clock's time, not time.time(), so expiry follows the injected clock."""
-
-            def get_timestamp(self) -> int:
-                return stamp
-
-        signer = _IssuedAt
-    return URLSafeTimedSerializer(secret_key, salt=_RESET_SALT, signer=signer)
-
-
-def reset_token(secret_key: str, user: StaffUser, issued_at: dt.datetime) -> str:
-    """The token of a password-reset link issued at `issued_at` (the time the reset was asked for)."""
-    return _serializer(secret_key, issued_at).dumps([user.id, _reset_fingerprint(user)])
-
-
-def _decode_reset_token(secret_key: str, token: str, now: dt.datetime,
-                        max_age: dt.timedelta) -> tuple[int, str] | None:
-    try:
-        (user_id, fingerprint), issued = _serializer(secret_key).loads(token, return_timestamp=True)
-    except (BadData, ValueError, TypeError):
-        return None
-    if not isinstance(user_id, int) or not isinstance(fingerprint, str):
-        return None
-    if not now - max_age <= issued <= now + dt.timedelta(minutes=5):
-        return None
-    return user_id, fingerprint
-
-
-def _opens(user: StaffUser | None, fingerprint: str) -> bool:
-    return (user is not None and user.active
-            and secrets.compare_digest(fingerprint, _reset_fingerprint(user)))
-
-
-def user_for_reset_token(session: Session, secret_key: str, token: str, now: dt.datetime,
-                         max_age: dt.timedelta) -> StaffUser | None:
-    """The active account a reset token opens, if it is genuine, not expired and not used yet."""
-    decoded = _decode_reset_token(secret_key, token, now, max_age)
-    if decoded is None:
-        return None
-    user = session.get(StaffUser, decoded[0])
-    return user if _opens(user, decoded[1]) else None
-
-
-def reset_password(session: Session, secret_key: str, now: dt.datetime, max_age: dt.timedelta, token: str,
-                   new: str) -> StaffUser:
-    """Set the password a reset link is for; the link then stops working. Also lifts a lockout."""
-    decoded = _decode_reset_token(secret_key, token, now, max_age)
-    if decoded is None:
-        raise AccountError("reset_link")
-    user_id, fingerprint = decoded
-
-    def operation() -> StaffUser:
-        # The row is read afresh under a lock: of two submissions of one link, the second fails.
-        user = session.scalars(sa.select(StaffUser).where(StaffUser.id == user_id).with_for_update()
-                               .execution_options(populate_existing=True)).first()
-        if not _opens(user, fingerprint):
-            raise AccountError("reset_link")
-        _set_password(user, new, now)
-        audit.record(session, now, user, "staff.password_reset")
-        return user
-
-    return atomic(session, operation)
-
-
-def _queue_reset_email(session: Session, now: dt.datetime, user: StaffUser, language: str,
+def queue_reset_email(session: Session, now: dt.datetime, user: StaffUser, language: str,
                        welcome: bool = False) -> OutboxMessage:
     return enqueue_email(session, RESET_EMAIL_KIND, recipient=user.email, language=language, now=now,
                          payload={"staff_id": user.id, "welcome": welcome})
-
-
-def request_password_reset(session: Session, now: dt.datetime, email: str, language: str) -> bool:
-    """Email a reset link to an active account with this address; False (and nothing sent) otherwise.
-
-    The page answers the same either way, so it does not tell who has an account.
-    """
-    def operation() -> bool:
-        user = _find(session, email)
-        if user is None or not user.active:
-            return False
-        recent = session.scalar(sa.select(OutboxMessage.id).where(
-            OutboxMessage.kind == RESET_EMAIL_KIND, OutboxMessage.recipient == user.email,
-            OutboxMessage.created_at > now - RESET_EMAIL_INTERVAL).limit(1))
-        if recent is not None:
-            return False
-        _queue_reset_email(session, now, user, language)
-        audit.record(session, now, user, "staff.password_reset_request")
-        return True
-
-    return atomic(session, operation)
 
 
 # --- administration --------------------------------------------------------------------------------
@@ -363,7 +243,7 @@ def create_account(session: Session, now: dt.datetime, admin: StaffUser, email: 
                          password_hash=generate_password_hash(secrets.token_urlsafe(32)))
         session.add(user)
         session.flush()
-        _queue_reset_email(session, now, user, language, welcome=True)
+        queue_reset_email(session, now, user, language, welcome=True)
         audit.record(session, now, session.merge(admin), "staff.create", account=email, role=role)
         return user
 
@@ -381,9 +261,9 @@ def _keep_an_admin(session: Session, user: StaffUser) -> None:
         raise AccountError("last_admin")
 
 
-def _admin_change(session: Session, now: dt.datetime, admin: StaffUser, user_id: int, change) -> StaffUser:
+def admin_change(session: Session, now: dt.datetime, admin: StaffUser, user_id: int, change) -> StaffUser:
     def operation() -> StaffUser:
-        user = _locked(session, user_id)
+        user = locked_account(session, user_id)
         action, details = change(user)
         audit.record(session, now, session.merge(admin), action, account=user.email, **details)
         return user
@@ -401,7 +281,7 @@ def set_role(session: Session, now: dt.datetime, admin: StaffUser, user_id: int,
         old, user.role = user.role, role
         return "staff.role", {"old": old, "new": role}
 
-    return _admin_change(session, now, admin, user_id, change)
+    return admin_change(session, now, admin, user_id, change)
 
 
 def set_active(session: Session, now: dt.datetime, admin: StaffUser, user_id: int, active: bool) -> StaffUser:
@@ -413,7 +293,7 @@ def set_active(session: Session, now: dt.datetime, admin: StaffUser, user_id: in
             _end_sessions(session, user.id)
         return ("staff.enable" if active else "staff.disable"), {}
 
-    return _admin_change(session, now, admin, user_id, change)
+    return admin_change(session, now, admin, user_id, change)
 
 
 def unlock(session: Session, now: dt.datetime, admin: StaffUser, user_id: int) -> StaffUser:
@@ -423,7 +303,7 @@ def unlock(session: Session, now: dt.datetime, admin: StaffUser, user_id: int) -
         user.failed_logins = 0
         return "staff.unlock", {"was_locked_until": until.isoformat() if until else None}
 
-    return _admin_change(session, now, admin, user_id, change)
+    return admin_change(session, now, admin, user_id, change)
 
 
 def send_reset(session: Session, now: dt.datetime, admin: StaffUser, user_id: int, language: str) -> StaffUser:
@@ -431,10 +311,7 @@ def send_reset(session: Session, now: dt.datetime, admin: StaffUser, user_id: in
     def change(user: StaffUser):
         if not user.active:
             raise AccountError("disabled")
-        _queue_reset_email(session, now, user, language)
+        queue_reset_email(session, now, user, language)
         return "staff.password_reset_send", {}
 
-    return _admin_change(session, now, admin, user_id, change)
-
-
-# --- guides ----------------------------------------------------------------------------------------
+    return admin_change(session, now, admin, user_id, change)

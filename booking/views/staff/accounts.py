@@ -16,6 +16,7 @@ from booking.forms.accounts import ChangePasswordForm, StaffAccountForm, StaffRo
 from booking.forms.base import ConfirmForm
 from booking.i18n import current_language
 from booking.models import AuditEntry, StaffUser
+from booking.services import passwords
 from booking.services import staff as service
 from booking.views.staff import admin_only, bp
 from booking.views.staff.auth import AUTH_FINGERPRINT
@@ -50,7 +51,7 @@ def account():
     status = 200
     if form.validate_on_submit():
         try:
-            user = service.change_password(db(), now(), _me().id, form.current_password.data, form.password.data)
+            user = passwords.change_password(db(), now(), _me().id, form.current_password.data, form.password.data)
         except service.AccountError as error:
             form.current_password.errors = [_explain(error)]
             status = 400

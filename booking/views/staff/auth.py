@@ -13,6 +13,7 @@ from booking.context import db, now
 from booking.extensions import login_manager, rate_limited
 from booking.forms.accounts import ForgotPasswordForm, LoginForm, NewPasswordForm
 from booking.i18n import current_language
+from booking.services import passwords
 from booking.services import staff as accounts
 from booking.views.staff import PUBLIC_ENDPOINTS, SESSION_TOKEN, bp, public
 
@@ -125,7 +126,7 @@ def forgot_password():
     """Ask for a reset link; the answer is the same whether or not the address has an account."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        accounts.request_password_reset(db(), now(), form.email.data, current_language())
+        passwords.request_password_reset(db(), now(), form.email.data, current_language())
         hours = current_app.config["STAFF_RESET_HOURS"]
         flash(ngettext("If an account exists for this address, we have sent it a link to choose a new "
                        "password. The link works for %(num)s hour.",
@@ -142,13 +143,13 @@ def reset_password(token: str):
     """The page an emailed link opens: choose a new password, once, before the link expires."""
     config = current_app.config
     max_age = dt.timedelta(hours=config["STAFF_RESET_HOURS"])
-    user = accounts.user_for_reset_token(db(), config["SECRET_KEY"], token, now(), max_age)
+    user = passwords.user_for_reset_token(db(), config["SECRET_KEY"], token, now(), max_age)
     if user is None:
         return render_template("staff/password_reset.html", form=None, user=None), 404
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.reset_password(db(), config["SECRET_KEY"], now(), max_age, token, form.password.data)
+            passwords.reset_password(db(), config["SECRET_KEY"], now(), max_age, token, form.password.data)
         except accounts.AccountError:
             return render_template("staff/password_reset.html", form=None, user=None), 404
         flash(gettext("Your new password is saved. Please sign in with it."), "success")
