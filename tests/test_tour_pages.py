@@ -262,3 +262,11 @@ def test_the_answer_to_a_teachers_choice_speaks_the_language_of_the_booking(app,
     page = client.post(f"{path}/{action}", headers=english, follow_redirects=True).get_data(as_text=True)
     assert '<html lang="nl">' in page
     assert dutch in page
+
+
+def test_a_request_on_the_calendars_last_day_is_refused_next_to_its_field_not_a_500(client, guides):
+    """Found by the thorough Hypothesis pass: 31 December 9999 has no next midnight."""
+    response = client.post("/en/groups", data=tour_form(start_1_date="9999-12-31", start_1_time="10:00"))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'value="9999-12-31"' in page and 'id="start_1_date-error"' in page

@@ -74,9 +74,11 @@ def closed_by_staff(session: Session, start: dt.datetime, minutes: int) -> bool:
 
 def opened_days(session: Session, rules: Rules, starts: list[dt.datetime]) -> set[dt.date]:
     """Which of the days of `starts` are holidays staff opened exceptionally."""
-    if not starts:
+    # The calendar's last day has no next midnight; no one opens it (the rules refuse it as too far).
+    days = {schedule.to_local(start, rules).date() for start in starts} - {dt.date.max}
+    if not days:
         return set()
-    bounds = [schedule.day_bounds(schedule.to_local(start, rules).date(), rules) for start in starts]
+    bounds = [schedule.day_bounds(day, rules) for day in days]
     rows = session.execute(
         sa.select(Closure.start_at, Closure.end_at).where(
             Closure.kind == "opened", Closure.start_at < max(end for _s, end in bounds),
