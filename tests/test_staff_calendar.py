@@ -67,6 +67,24 @@ def test_a_slot_counts_individual_visitors_groups_places_and_guides(session, rul
     assert (day.individuals, day.bookings) == (5, 2)
 
 
+def test_a_groups_guides_read_in_the_same_order_whatever_order_they_were_held_in(session, rules, request_tour, guides):
+    """The database returns a join's rows in no promised order: a group's guides are listed as the
+    roster lists guides (by id), not as the rows happen to come, so the week and the day agree."""
+    from booking.models import GuideAssignment
+
+    tour = request_tour("2027-03-16T10:00", pupils=30)  # two guides: one per 20 pupils
+    held = session.scalars(sa.select(GuideAssignment).where(GuideAssignment.tour_id == tour.id)).all()
+    assert {a.guide_id for a in held} == {guides[0].id, guides[1].id}
+    hours = sorted({a.start for a in held})
+    session.execute(sa.delete(GuideAssignment).where(GuideAssignment.tour_id == tour.id))
+    # Held again, the second guide first: rowid order now lists Marie Dubois before Pieter Janssens.
+    session.add_all([GuideAssignment(guide_id=guide.id, tour_id=tour.id, start=hour)
+                     for guide in reversed(guides) for hour in hours])
+    session.commit()
+    groups = day_of(session, rules, TUESDAY).groups
+    assert [g.name for g in groups[0].guides] == ["Pieter Janssens", "Marie Dubois"]
+
+
 def test_a_slot_without_a_row_has_the_default_capacity_and_a_custom_one_its_own(session, rules):
     session.add(Slot(start=schedule.to_utc(local("2027-03-02T14:00")), capacity=30, capacity_custom=True, booked=0))
     session.commit()

@@ -215,7 +215,7 @@ def occupancy_between(session: Session, rules: Rules, first: dt.date, last: dt.d
         for guide_id, hour in hours:
             used_by_hour[hour].append(guide_id)
     for tour in tours:
-        tour_guides = tuple(guides[i] for i in dict.fromkeys(g for g, _hour in held.get(tour.id, ())))
+        tour_guides = tuple(guides[i] for i in sorted({g for g, _hour in held.get(tour.id, ())}))  # as on duty: by id
         tour_away = tuple(guide for guide in tour_guides if (tour.id, guide.id) in away)
         hour = tour.start
         while hour < tour.end:
