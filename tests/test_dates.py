@@ -47,3 +47,28 @@ def test_no_date_pattern_is_written_outside_the_table_of_formats():
     offenders = [f"{path.relative_to(ROOT)}: {match.group(0)}" for path in places if path.name != "dates.py"
                  for match in DATE_PATTERN.finditer(path.read_text())]
     assert offenders == []
+
+
+@pytest.mark.parametrize("language", DAY)
+def test_a_time_and_a_date_read_as_babel_writes_them_across_the_clock_change(app, language):
+    """The `hour` filter and `date_as` skip Babel's formatting on hot pages (the week shows forty
+    times): they must give what Babel gives, in summer and winter time and on a naive (UTC) value."""
+    import datetime as dt
+
+    from flask_babel import force_locale, format_date, format_time
+
+    from booking.dates import date_as, pattern
+    from booking.i18n import hour
+
+    moments = [dt.datetime(2027, 3, 28, 0, 59, tzinfo=dt.UTC), dt.datetime(2027, 3, 28, 1, 0, tzinfo=dt.UTC),
+               dt.datetime(2027, 10, 31, 0, 30, tzinfo=dt.UTC), dt.datetime(2027, 10, 31, 1, 30),
+               dt.datetime(2027, 7, 1, 23, 30, tzinfo=dt.UTC)]
+    with app.test_request_context(), force_locale(language):
+        for moment in moments:
+            assert hour(moment) == format_time(moment, "HH:mm")
+        assert [hour(m) for m in moments[:2]] == ["01:59", "03:00"]  # 2 a.m. never happens that Sunday
+        assert hour(dt.time(9, 5)) == "09:05"
+        for kind in ("day", "date", "short", "month"):
+            day = dt.date(2027, 3, 2)
+            assert date_as(day, kind) == format_date(day, pattern(kind, language)) == date_as(day, kind)
+        assert date_as(dt.date(2027, 3, 2)) == DAY[language]
