@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from booking.db import atomic
+from booking.db import atomic, utc_param
 from booking.models import OutboxMessage, StaffSession, StaffUser, enqueue_email
 from booking.services import BookingError, audit
 
@@ -166,12 +166,18 @@ def open_session(session: Session, now: dt.datetime, user: StaffUser, lifetime: 
     return token
 
 
-def session_user_query(user_id: int, token: str, since: dt.datetime) -> sa.Select:
+# Built once: every staff request runs it (see availability.py for statements bound per request).
+_SESSION_USER = (
+    sa.select(StaffUser).join(StaffSession, StaffSession.user_id == StaffUser.id)
+    .where(StaffUser.id == sa.bindparam("user_id", type_=sa.Integer), StaffSession.id == sa.bindparam("session_id"),
+           StaffSession.created_at >= utc_param("since"))
+)
+
+
+def signed_in_user(session: Session, user_id: int, token: str, since: dt.datetime) -> StaffUser | None:
     """The account a cookie opens: its user, only while the session it names exists and is younger
     than `since`. One SELECT, like loading the user alone."""
-    return (sa.select(StaffUser).join(StaffSession, StaffSession.user_id == StaffUser.id)
-            .where(StaffUser.id == user_id, StaffSession.id == _session_id(token),
-                   StaffSession.created_at >= since))
+    return session.scalar(_SESSION_USER, {"user_id": user_id, "session_id": _session_id(token), "since": since})
 
 
 def record_sign_out(session: Session, now: dt.datetime, user: StaffUser, token: str | None) -> None:

@@ -18,7 +18,7 @@ from flask_login import current_user
 from booking.context import db, now
 from booking.extensions import login_manager
 from booking.models import StaffUser
-from booking.services.staff import session_user_query
+from booking.services.staff import signed_in_user
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -87,7 +87,7 @@ def load_user(user_id: str) -> StaffUser | None:
     except ValueError:
         return None
     since = now() - dt.timedelta(hours=current_app.config["STAFF_SESSION_HOURS"])
-    return db().scalar(session_user_query(uid, token, since))
+    return signed_in_user(db(), uid, token, since)
 
 
 @bp.before_request

@@ -52,12 +52,15 @@ def week():
         # At the weekend, the week staff prepare is the coming one.
         chosen = today + dt.timedelta(days=7 - today.weekday()) if today.weekday() >= 5 else today
     monday = chosen - dt.timedelta(days=chosen.weekday())
-    days = occupancy_between(db(), museum, monday, monday + dt.timedelta(days=6), current_language())
+    last = monday + dt.timedelta(days=max(museum.open_weekdays, default=-1))  # the week's last open weekday
+    days = occupancy_between(db(), museum, monday, last, current_language()) if last >= monday else []
     days = [day for day in days if schedule.is_open_weekday(day.date, museum)]
     rows = [[day.slots[index] for day in days] for index in range(len(days[0].slots))] if days else []
+    # Per column, what its forty cells share: the day, its page, and whether it is today.
+    columns = [(day, url_for("staff.day", day=day.date.isoformat()), " today" if day.date == today else "")
+               for day in days]
     return render_template(
-        "staff/week.html", days=days, rows=rows, monday=monday, today=today,
-        day_urls=[url_for("staff.day", day=day.date.isoformat()) for day in days],
+        "staff/week.html", days=days, rows=rows, columns=columns, monday=monday,
         previous=monday - dt.timedelta(days=7), next=monday + dt.timedelta(days=7),
         this_week=today - dt.timedelta(days=today.weekday()),
         kept_back=any(slot.kept_back for day in days for slot in day.slots),
