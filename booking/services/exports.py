@@ -21,6 +21,7 @@ from booking.db import atomic
 from booking.models import AuditEntry, Booking, Closure, GuideAssignment, OutboxMessage, Setting, StaffUser, TourRequest
 from booking.schedule import Rules
 from booking.services import audit
+from booking.services.settings import get_setting, put_setting
 
 # ---------------------------------------------------------------------------------------------------
 # CSV that a Belgian Excel opens as it is: ";" between cells (the comma is the decimal mark there),
@@ -163,7 +164,7 @@ FEED_SECRET_SETTING = "calendar_feed_secret"  # noqa: S105 (the key of the setti
 
 
 def _stored_secret(session: Session) -> str | None:
-    return session.scalar(sa.select(Setting.value).where(Setting.key == FEED_SECRET_SETTING))
+    return get_setting(session, FEED_SECRET_SETTING)
 
 
 def feed_secret(session: Session, now: dt.datetime) -> str:
@@ -197,12 +198,7 @@ def rotate_feed_secret(session: Session, now: dt.datetime, staff: StaffUser) -> 
 
     def operation() -> str:
         secret = secrets.token_urlsafe(32)
-        setting = session.get(Setting, FEED_SECRET_SETTING)
-        if setting is None:
-            session.add(Setting(key=FEED_SECRET_SETTING, value=secret, updated_at=now))
-        else:
-            setting.value = secret
-            setting.updated_at = now
+        put_setting(session, FEED_SECRET_SETTING, secret, now)
         audit.record(session, now, staff, "feed.rotate")
         return secret
 
