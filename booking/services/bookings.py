@@ -75,12 +75,6 @@ def book_visit(session: Session, rules: Rules, now: dt.datetime, request: VisitR
     start = request.start.astimezone(schedule.UTC)
 
     def operation() -> tuple[Booking, bool]:
-        # A repeated form or Idempotency-Key gets the first booking, found inside this transaction;
-        # a concurrent repeat is stopped by the key's unique index (below).
-        if request.request_key:
-            existing = find_by_request_key(session, request.request_key)
-            if existing:
-                return existing, False
         if not take_open_places(session, rules, now, start, request.party_size, request.language):
             raise SlotFull()
         values = {
@@ -107,10 +101,20 @@ def book_visit(session: Session, rules: Rules, now: dt.datetime, request: VisitR
 
 
 def book_once(session: Session, operation, request_key: str | None) -> tuple[Booking, bool]:
-    """Run a booking `operation` (returning (booking, True)) in its transaction; when the same
-    request was made twice at once, the other one made the booking: return it, not created."""
+    """Run a booking `operation` (returning (booking, True)) in its transaction, once per `request_key`:
+    a repeated form or Idempotency-Key gets the first booking (found inside the transaction), not
+    created; when the same request was made twice at once, the key's unique index stops the second
+    and the other one's booking is returned."""
+
+    def once() -> tuple[Booking, bool]:
+        if request_key:
+            existing = find_by_request_key(session, request_key)
+            if existing:
+                return existing, False
+        return operation()
+
     try:
-        return atomic(session, operation)
+        return atomic(session, once)
     except IntegrityError:
         existing = find_by_request_key(session, request_key) if request_key else None
         if existing is None:

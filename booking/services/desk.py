@@ -16,7 +16,7 @@ from booking.references import new_reference
 from booking.schedule import Rules
 from booking.services import BookingError, SlotFull, audit
 from booking.services.availability import check_bookable
-from booking.services.bookings import book_once, find_by_request_key
+from booking.services.bookings import book_once
 from booking.services.capacity import take_places
 from booking.services.tours import Policy, TourInputError, create_confirmed_tour
 from booking.tour_rules import TourApplication, validate_application
@@ -89,10 +89,6 @@ def book_at_desk(session: Session, rules: Rules, now: dt.datetime, visit: DeskVi
     start = visit.start.astimezone(schedule.UTC)
 
     def operation() -> tuple[Booking, bool]:
-        if visit.request_key:
-            existing = find_by_request_key(session, visit.request_key)
-            if existing:
-                return existing, False
         check_desk_start(session, rules, now, start, visit.language, overrides.lead_time)
         overflow = 0
         if not take_places(session, start, visit.party_size, rules.slot_capacity, keep_back=False):
