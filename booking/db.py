@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -56,6 +57,23 @@ def utc_param(name: str) -> sa.BindParameter:
     return sa.bindparam(name, type_=UTCDateTime())
 
 
+def rendered_as(**templates: str):
+    """Compile an SQL function of one argument (a FunctionElement class) from a template per
+    dialect, `{}` standing for the argument as compiled."""
+
+    def register(element_class):
+        for dialect, template in templates.items():
+            compiles(element_class, dialect)(functools.partial(_render_template, template))
+        return element_class
+
+    return register
+
+
+def _render_template(template: str, element, compiler, **kw) -> str:
+    return template.format(compiler.process(element.clauses, **kw))
+
+
+@rendered_as(sqlite="CAST(strftime('%s', {}) AS INTEGER)", postgresql="CAST(EXTRACT(EPOCH FROM {}) AS BIGINT)")
 class epoch_seconds(FunctionElement):  # noqa: N801 (an SQL function, named like one)
     """A UTCDateTime as whole seconds since 1970, computed by the database: reading an integer
     costs a fraction of reading a datetime, and a month's availability reads 180 of them."""
@@ -64,32 +82,13 @@ class epoch_seconds(FunctionElement):  # noqa: N801 (an SQL function, named like
     inherit_cache = True
 
 
-@compiles(epoch_seconds, "sqlite")
-def _epoch_seconds_sqlite(element, compiler, **kw):
-    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
-
-
-@compiles(epoch_seconds, "postgresql")
-def _epoch_seconds_postgresql(element, compiler, **kw):
-    return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS BIGINT)"
-
-
+@rendered_as(sqlite="fold({})", postgresql="lower(unaccent({}))")
 class folded(FunctionElement):  # noqa: N801 (an SQL function, named like one)
     """A text folded without case and accents by the database, like `booking.folding.fold` (its
     docstring says why): SQLite calls that function, PostgreSQL the unaccent extension."""
 
     type = sa.String()
     inherit_cache = True
-
-
-@compiles(folded, "sqlite")
-def _folded_sqlite(element, compiler, **kw):
-    return f"fold({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(folded, "postgresql")
-def _folded_postgresql(element, compiler, **kw):
-    return f"lower(unaccent({compiler.process(element.clauses, **kw)}))"
 
 
 class Base(DeclarativeBase):
