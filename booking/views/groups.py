@@ -30,7 +30,7 @@ from booking.services.tours import (
     request_tour,
 )
 from booking.tour_rules import TourApplication, can_cancel, can_change_numbers, cancel_deadline, numbers_deadline
-from booking.views.public import bp, links_bp, open_private
+from booking.views.public import bp, erase_page, links_bp, open_private
 
 # Errors the service reports by field, shown next to the form field they concern.
 _FIELD_FOR = {"start_1": "start_1_date", "start_2": "start_2_date", "start_3": "start_3_date"}
@@ -221,16 +221,12 @@ def erase_tour(reference: str, token: str):
     from booking.services.privacy import request_tour_erasure
 
     tour = load_tour(reference, token)
-    back = url_for("links.tour_page", reference=tour.reference, token=token)
-    if tour.anonymised_at or tour.erase_requested_at:
-        return redirect(back)
-    form = ConfirmForm()
-    if form.validate_on_submit():
+
+    def request_erasure(mail_dir: Path) -> None:
         try:
-            request_tour_erasure(db(), policy(), now(), tour.id, Path(current_app.config["MAIL_FILE_DIR"]))
+            request_tour_erasure(db(), policy(), now(), tour.id, mail_dir)
         except TourStateError as error:
             flash(explain_tour(error.code, error.detail), "error")
-        return redirect(back)
-    return render_template("public/erase.html", form=form, back=back, reference=tour.reference,
-                           cancels=tour.holds and tour.start > now(),
-                           action=url_for("links.erase_tour", reference=tour.reference, token=token))
+
+    return erase_page(tour, token, back=url_for("links.tour_page", reference=tour.reference, token=token),
+                      cancels=tour.holds and tour.start > now(), request_erasure=request_erasure)

@@ -327,16 +327,24 @@ def move(reference: str, token: str):
 @rate_limited("RATELIMIT_MANAGE")
 def erase(reference: str, token: str):
     """Delete my data: a confirmation page, then the visit (if still to come) is cancelled and erased."""
+    from booking.services.privacy import request_visit_erasure
+
     booking = load_visit(reference, token)
-    back = url_for("links.manage", reference=booking.reference, token=token)
-    if booking.anonymised_at or booking.erase_requested_at:
+    return erase_page(
+        booking, token, back=url_for("links.manage", reference=booking.reference, token=token),
+        cancels=_changeable(booking),
+        request_erasure=lambda mail_dir: request_visit_erasure(db(), rules(), now(), booking.id, mail_dir))
+
+
+def erase_page(record, token: str, back: str, cancels: bool, request_erasure):
+    """The "delete my data" page of a visit or a group visit (`record`), at the endpoint of this request:
+    once confirmed, `request_erasure(mail_dir)` runs and the person goes `back`, as they do at once
+    when the erasure was already asked for or done."""
+    if record.anonymised_at or record.erase_requested_at:
         return redirect(back)
     form = ConfirmForm()
     if form.validate_on_submit():
-        from booking.services.privacy import request_visit_erasure
-
-        request_visit_erasure(db(), rules(), now(), booking.id, Path(current_app.config["MAIL_FILE_DIR"]))
+        request_erasure(Path(current_app.config["MAIL_FILE_DIR"]))
         return redirect(back)
-    return render_template("public/erase.html", form=form, back=back, reference=booking.reference,
-                           cancels=_changeable(booking),
-                           action=url_for("links.erase", reference=booking.reference, token=token))
+    return render_template("public/erase.html", form=form, back=back, reference=record.reference, cancels=cancels,
+                           action=url_for(request.endpoint, reference=record.reference, token=token))
