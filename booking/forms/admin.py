@@ -40,6 +40,7 @@ from booking.forms.base import (
     Form,
     capacity_validators,
     no_control_characters,
+    optional_email_field,
     plain_name,
     strip_text,
 )
@@ -199,13 +200,10 @@ class GuideForm(Form):
                        validators=[DataRequired(_l("Please give the guide's name.")), Length(max=100), plain_name])
     languages = SelectMultipleField(
         _l("Languages of their tours"),
-        choices=[SelectChoice("fr", "Français"), SelectChoice("nl", "Nederlands"), SelectChoice("en", "English"),
-                 SelectChoice("de", "Deutsch")],
+        choices=LANGUAGE_CHOICES,
         widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
         validators=[DataRequired(_l("Choose at least one language."))])
-    email = EmailField(_l("Email address (optional)"), filters=[strip_text], validators=[
-        Optional(), Length(max=254), Email(_l("Please give a valid email address, such as name@example.be."),
-                                           check_deliverability=False)])
+    email = optional_email_field()
     language = SelectField(_l("Language of the emails"), choices=LANGUAGE_CHOICES, default="fr")
 
 

@@ -14,13 +14,17 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    EmailField,
+    IntegerField,
     RadioField,
+    SelectField,
     SelectMultipleField,
     StringField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
+    Email,
     InputRequired,
     Length,
     NumberRange,
@@ -95,6 +99,13 @@ def honeypot_field():
     return StringField(_l("Leave this field empty"), filters=[strip_text], validators=[honeypot])
 
 
+def optional_email_field():
+    """An email address staff may leave out (a caller without one, a guide reached otherwise)."""
+    return EmailField(_l("Email address (optional)"), filters=[strip_text], validators=[
+        Optional(), Length(max=254), Email(_l("Please give a valid email address, such as name@example.be."),
+                                           check_deliverability=False)])
+
+
 @lru_cache(maxsize=8)
 def _wtforms_translations(locale: str) -> Translations:
     return Translations.load(wtforms.i18n.messages_path(), [locale], domain="wtforms")
@@ -163,6 +174,30 @@ class GroupKindFields:
     duration_minutes = RadioField(_l("Length of a self-guided visit"),
                                   choices=[SelectChoice("60", _l("1 hour")), SelectChoice("120", _l("2 hours"))],
                                   default="120", validators=[Optional()])
+
+
+# A group's numbers and the kind of group, asked alike of the teacher (request, final numbers) and at the
+# desk. Functions, not fields shared as class attributes: a mixin's fields would come first in the form,
+# while each call makes a new field, ordered where its form declares it.
+
+def pupils_field():
+    return IntegerField(_l("Number of pupils or participants"),
+                        validators=[InputRequired(_l("Say how many pupils or participants are coming.")),
+                                    NumberRange(min=1, max=999, message=_l("Give a number from 1 to 999."))])
+
+
+def adults_field(**options):
+    """`options` for IntegerField: the desk's starts at 0 adults (default=0), the teacher's empty."""
+    return IntegerField(_l("Number of accompanying adults"),
+                        validators=[InputRequired(_l("Say how many adults come with the group.")),
+                                    NumberRange(min=0, max=999, message=_l("Give a number from 0 to 999."))],
+                        **options)
+
+
+def group_kind_field():
+    return SelectField(_l("Kind of group"), choices=[
+        SelectChoice("primary", _l("Primary school")), SelectChoice("secondary", _l("Secondary school")),
+        SelectChoice("higher", _l("Higher education")), SelectChoice("adults", _l("Adults"))], default="secondary")
 
 
 CLOCK_TIME = [InputRequired(_l("Give a time such as 18:30.")),

@@ -7,7 +7,6 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
-    EmailField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -19,7 +18,6 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
-    Email,
     InputRequired,
     Length,
     NumberRange,
@@ -33,9 +31,13 @@ from booking.forms.base import (
     AccessNeedsFields,
     Form,
     GroupKindFields,
+    adults_field,
+    group_kind_field,
     no_control_characters,
     one_time_key,
+    optional_email_field,
     plain_name,
+    pupils_field,
     strip_text,
 )
 
@@ -109,9 +111,7 @@ class DeskBookingForm(AccessNeedsFields, Form):
         NumberRange(min=1, max=999, message=_l("Give a number from 1 to 999."))])
     name = StringField(_l("Name"), filters=[strip_text], validators=[
         DataRequired(_l("Please give the visitor's name.")), Length(max=100), plain_name])
-    email = EmailField(_l("Email address (optional)"), filters=[strip_text], validators=[
-        Optional(), Length(max=254), Email(_l("Please give a valid email address, such as name@example.be."),
-                                           check_deliverability=False)])
+    email = optional_email_field()
     phone = TelField(_l("Phone (optional)"), filters=[strip_text], validators=[Optional(), Length(max=40)])
     language = SelectField(_l("Language of the emails"), choices=LANGUAGE_CHOICES, default="fr")
     note = TextAreaField(_l("Note (optional)"), filters=[strip_text],
@@ -138,19 +138,11 @@ class DeskGroupForm(GroupKindFields, AccessNeedsFields, Form):
         no_control_characters])
     contact_name = StringField(_l("Contact person"), filters=[strip_text], validators=[
         DataRequired(_l("Please give the contact person's name.")), Length(max=100), plain_name])
-    email = EmailField(_l("Email address (optional)"), filters=[strip_text], validators=[
-        Optional(), Length(max=254), Email(_l("Please give a valid email address, such as name@example.be."),
-                                           check_deliverability=False)])
+    email = optional_email_field()
     phone = TelField(_l("Phone (optional)"), filters=[strip_text], validators=[Optional(), Length(max=40)])
-    pupils = IntegerField(_l("Number of pupils or participants"), validators=[
-        InputRequired(_l("Say how many pupils or participants are coming.")),
-        NumberRange(min=1, max=999, message=_l("Give a number from 1 to 999."))])
-    adults = IntegerField(_l("Number of accompanying adults"), default=0, validators=[
-        InputRequired(_l("Say how many adults come with the group.")),
-        NumberRange(min=0, max=999, message=_l("Give a number from 0 to 999."))])
-    group_kind = SelectField(_l("Kind of group"), choices=[
-        SelectChoice("primary", _l("Primary school")), SelectChoice("secondary", _l("Secondary school")),
-        SelectChoice("higher", _l("Higher education")), SelectChoice("adults", _l("Adults"))], default="secondary")
+    pupils = pupils_field()
+    adults = adults_field(default=0)
+    group_kind = group_kind_field()
     tour_language = SelectField(_l("Language of the tour"), choices=LANGUAGE_CHOICES, default="fr")
     language = SelectField(_l("Language of the emails"), choices=LANGUAGE_CHOICES, default="fr")
     guides = SelectMultipleField(_l("Guides (optional: free guides are chosen if you tick none)"), coerce=int,

@@ -17,28 +17,30 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     Email,
     InputRequired,
     Length,
-    NumberRange,
     Optional,
     Regexp,
 )
 
 from booking.forms.base import (
+    LANGUAGE_CHOICES,
     START_TIMES,
     AccessNeedsFields,
     Form,
     GroupKindFields,
     StartField,
+    adults_field,
+    group_kind_field,
     honeypot_field,
     no_control_characters,
     one_time_key,
     party_size_in_range,
     plain_name,
+    pupils_field,
     strip_text,
 )
 
@@ -118,18 +120,10 @@ class TourRequestForm(GroupKindFields, AccessNeedsFields, Form):
                                                         message=_l("Please give a valid phone number."))])
     leader_name = StringField(_l("Group leader on the day, if someone else"), filters=[strip_text],
                               validators=[Optional(), Length(max=100), plain_name])
-    pupils = IntegerField(_l("Number of pupils or participants"),
-                          validators=[InputRequired(_l("Say how many pupils or participants are coming.")),
-                                      NumberRange(min=1, max=999, message=_l("Give a number from 1 to 999."))])
-    adults = IntegerField(_l("Number of accompanying adults"),
-                          validators=[InputRequired(_l("Say how many adults come with the group.")),
-                                      NumberRange(min=0, max=999, message=_l("Give a number from 0 to 999."))])
-    group_kind = SelectField(_l("Kind of group"), choices=[
-        SelectChoice("primary", _l("Primary school")), SelectChoice("secondary", _l("Secondary school")),
-        SelectChoice("higher", _l("Higher education")), SelectChoice("adults", _l("Adults"))], default="secondary")
-    tour_language = SelectField(_l("Language of the tour"), choices=[
-        SelectChoice("fr", "Français"), SelectChoice("nl", "Nederlands"),
-        SelectChoice("en", "English"), SelectChoice("de", "Deutsch")])
+    pupils = pupils_field()
+    adults = adults_field()
+    group_kind = group_kind_field()
+    tour_language = SelectField(_l("Language of the tour"), choices=LANGUAGE_CHOICES)
     needs = TextAreaField(_l("Accessibility or special educational needs (optional)"), filters=[strip_text],
                           validators=[Optional(), Length(max=1000), no_control_characters])
     topic = TextAreaField(_l("Topic or learning aims (optional)"), filters=[strip_text],
@@ -169,12 +163,8 @@ class WaitlistForm(Form):
 class FinalNumbersForm(Form):
     """A teacher's final numbers for a confirmed group visit."""
 
-    pupils = IntegerField(_l("Number of pupils or participants"),
-                          validators=[InputRequired(_l("Say how many pupils or participants are coming.")),
-                                      NumberRange(min=1, max=999, message=_l("Give a number from 1 to 999."))])
-    adults = IntegerField(_l("Number of accompanying adults"),
-                          validators=[InputRequired(_l("Say how many adults come with the group.")),
-                                      NumberRange(min=0, max=999, message=_l("Give a number from 0 to 999."))])
+    pupils = pupils_field()
+    adults = adults_field()
 
 
 class LostLinkForm(Form):
