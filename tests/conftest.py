@@ -157,6 +157,16 @@ def session(app):
 
 
 @pytest.fixture
+def db_session(app):
+    """A database session of the test's own, opened outside any app context: for reading what requests
+    committed (roll back or expire first) without the app context's session (`session`), whose
+    objects may be those a request has just changed."""
+    db_session = app.extensions["booking"].sessions()
+    yield db_session
+    db_session.close()
+
+
+@pytest.fixture
 def rules(app) -> Rules:
     return app.extensions["booking"].rules
 

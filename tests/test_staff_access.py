@@ -37,15 +37,6 @@ def quick_hashes(monkeypatch):
     monkeypatch.setattr(staff, "generate_password_hash", lambda password: real(password, method="pbkdf2:sha256:1000"))
 
 
-@pytest.fixture
-def session(app):
-    """Unlike conftest's, outside any app context: each request then gets its own `g` (signed-in
-    user, CSRF token), as in production, and two clients in one test stay two people."""
-    session = app.extensions["booking"].sessions()
-    yield session
-    session.close()
-
-
 def _dummy_value(converter):
     for candidate in _CANDIDATES:
         try:
@@ -87,17 +78,17 @@ def test_the_enumeration_covers_the_admin_and_public_pages(app):
     assert not ADMIN_ENDPOINTS & PUBLIC_ENDPOINTS
 
 
-def test_every_staff_route_refuses_an_anonymous_visitor(app, client, session, staff_user, admin_user):
+def test_every_staff_route_refuses_an_anonymous_visitor(app, client, db_session, staff_user, admin_user):
     routes = [route for route in staff_routes(app) if route[0] not in PUBLIC_ENDPOINTS]
     assert len({endpoint for endpoint, _m, _u in routes}) >= len(ACCOUNTS_ADMIN_ENDPOINTS) + 2
     answered = {(endpoint, method): client.open(url, method=method) for endpoint, method, url in routes}
     leaks = {key: response.status_code for key, response in answered.items() if not _refused(response)}
     assert leaks == {}
-    session.rollback()
-    assert session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 0
+    db_session.rollback()
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 0
 
 
-def test_every_admin_route_refuses_a_staff_member(app, session, staff_user, admin_user):
+def test_every_admin_route_refuses_a_staff_member(app, db_session, staff_user, admin_user):
     client = signed_in(app, staff_user)
     routes = [route for route in staff_routes(app) if route[0] in ADMIN_ENDPOINTS]
     assert {endpoint for endpoint, _m, _u in routes} >= ACCOUNTS_ADMIN_ENDPOINTS
@@ -105,10 +96,10 @@ def test_every_admin_route_refuses_a_staff_member(app, session, staff_user, admi
     assert {key: status for key, status in answered.items() if status != 403} == {}
     # Nothing an admin route does happened: the admin is still an active admin, and the log holds
     # nothing but the staff member's sign-in.
-    session.rollback()
-    admin = session.get(StaffUser, admin_user.id)
+    db_session.rollback()
+    admin = db_session.get(StaffUser, admin_user.id)
     assert (admin.role, admin.active) == ("admin", True)
-    assert session.scalars(sa.select(AuditEntry.action)).all() == ["staff.sign_in"]
+    assert db_session.scalars(sa.select(AuditEntry.action)).all() == ["staff.sign_in"]
 
 
 def test_the_public_staff_pages_open_without_a_session(client):
@@ -125,7 +116,7 @@ def csrf_app(config_overrides, request):
     return request.getfixturevalue("app")
 
 
-def test_staff_forms_refuse_a_post_without_or_with_a_forged_csrf_token(csrf_app, session, staff_user, admin_user):
+def test_staff_forms_refuse_a_post_without_or_with_a_forged_csrf_token(csrf_app, db_session, staff_user, admin_user):
     app = csrf_app
     anonymous = app.test_client()
     credentials = {"email": staff_user.email, "password": STAFF_PASSWORD}
@@ -144,10 +135,10 @@ def test_staff_forms_refuse_a_post_without_or_with_a_forged_csrf_token(csrf_app,
         assert admin.post(f"/staff/accounts/{staff_user.id}/role", data={"role": "admin", **extra}).status_code == 400
         assert staff.post("/staff/logout", data=extra).status_code == 400
 
-    session.rollback()
-    staff_row = session.get(StaffUser, staff_user.id)
+    db_session.rollback()
+    staff_row = db_session.get(StaffUser, staff_user.id)
     assert (staff_row.password_hash, staff_row.active, staff_row.role) == (staff_user.password_hash, True, "staff")
-    assert session.scalar(sa.select(StaffUser.id).where(StaffUser.email == "new@museum.example")) is None
+    assert db_session.scalar(sa.select(StaffUser.id).where(StaffUser.email == "new@museum.example")) is None
     assert staff.get("/staff/account").status_code == 200  # still signed in: the logout was refused too
 
     # With the page's own token, the same change goes through.

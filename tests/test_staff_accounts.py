@@ -37,30 +37,21 @@ def quick_hashes(monkeypatch):
                         lambda password: real(password, method="pbkdf2:sha256:1000"))
 
 
-@pytest.fixture
-def session(app):
-    """Unlike conftest's, outside any app context: each request then gets its own `g` (signed-in
-    user, CSRF token), as in production, and two clients in one test stay two people."""
-    session = app.extensions["booking"].sessions()
-    yield session
-    session.close()
-
-
-def forget(session) -> None:
+def forget(db_session) -> None:
     """End the test's read transaction and drop what it cached: the next query reads the database."""
-    session.rollback()
-    session.expire_all()
+    db_session.rollback()
+    db_session.expire_all()
 
 
-def fresh(session, user: StaffUser) -> StaffUser:
+def fresh(db_session, user: StaffUser) -> StaffUser:
     """The account as the database has it now."""
-    forget(session)
-    return session.get(StaffUser, user.id)
+    forget(db_session)
+    return db_session.get(StaffUser, user.id)
 
 
-def actions(session) -> list[str]:
-    forget(session)
-    return list(session.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id)))
+def actions(db_session) -> list[str]:
+    forget(db_session)
+    return list(db_session.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id)))
 
 
 def page(response) -> str:
@@ -82,17 +73,17 @@ def only_email(mail, recipient: str) -> EmailMessage:
 
 # --- signing in ------------------------------------------------------------------------------------
 
-def test_signing_in_records_the_time_and_the_audit_log(app, client, session, staff_user):
+def test_signing_in_records_the_time_and_the_audit_log(app, client, db_session, staff_user):
     response = sign_in(client, staff_user.email.upper())
     assert response.status_code == 302
-    assert fresh(session, staff_user).last_login_at == NOW
-    assert actions(session) == ["staff.sign_in"]
+    assert fresh(db_session, staff_user).last_login_at == NOW
+    assert actions(db_session) == ["staff.sign_in"]
     assert client.get("/staff/account?lang=en").status_code == 200
 
 
-def test_passwords_are_stored_with_scrypt(monkeypatch, session):
+def test_passwords_are_stored_with_scrypt(monkeypatch, db_session):
     monkeypatch.undo()
-    user = service.create_staff(session, "someone@museum.example", "a long enough secret")
+    user = service.create_staff(db_session, "someone@museum.example", "a long enough secret")
     assert user.password_hash.startswith("scrypt:")
     assert service._DUMMY_HASH.startswith("scrypt:")
 
@@ -127,27 +118,27 @@ def test_the_session_length_is_configuration(short_sessions, app, client, clock,
     assert client.get("/staff/account").status_code == 302
 
 
-def test_signing_out_ends_the_session(app, client, session, staff_user):
+def test_signing_out_ends_the_session(app, client, db_session, staff_user):
     sign_in(client, staff_user.email)
     response = client.post("/staff/logout")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/staff/login")
     assert client.get("/staff/account").status_code == 302
-    assert actions(session) == ["staff.sign_in", "staff.sign_out"]
+    assert actions(db_session) == ["staff.sign_in", "staff.sign_out"]
 
 
-def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(app, client, clock, session, staff_user):
+def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(app, client, clock, db_session, staff_user):
     for attempt in range(4):
         response = sign_in(client, staff_user.email, "wrong password")
         assert response.status_code == 401
         assert "do not match an active staff account" in page(response)
-    assert fresh(session, staff_user).failed_logins == 4
+    assert fresh(db_session, staff_user).failed_logins == 4
 
     response = sign_in(client, staff_user.email, "wrong password")
     assert response.status_code == 401
     assert "this account is locked until 09:15" in page(response)
-    assert fresh(session, staff_user).locked_until == NOW + dt.timedelta(minutes=15)
-    assert actions(session) == ["staff.sign_in_locked"]
+    assert fresh(db_session, staff_user).locked_until == NOW + dt.timedelta(minutes=15)
+    assert actions(db_session) == ["staff.sign_in_locked"]
 
     # Locked: even the right password is refused, and the lock does not grow.
     clock.advance(minutes=14, seconds=59)
@@ -158,34 +149,34 @@ def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(app, client, 
 
     clock.advance(seconds=2)
     assert sign_in(client, staff_user.email).status_code == 302
-    account = fresh(session, staff_user)
+    account = fresh(db_session, staff_user)
     assert (account.failed_logins, account.locked_until) == (0, None)
 
 
-def test_a_right_password_resets_the_count_of_wrong_ones(app, client, session, staff_user):
+def test_a_right_password_resets_the_count_of_wrong_ones(app, client, db_session, staff_user):
     for _ in range(4):
         sign_in(client, staff_user.email, "wrong password")
     assert sign_in(client, staff_user.email).status_code == 302
     client.post("/staff/logout")
     for _ in range(4):
         assert "locked" not in page(sign_in(client, staff_user.email, "wrong password"))
-    assert fresh(session, staff_user).locked_until is None
+    assert fresh(db_session, staff_user).locked_until is None
     assert sign_in(client, staff_user.email).status_code == 302
 
 
-def test_the_lockout_follows_configuration(session, clock, staff_user):
+def test_the_lockout_follows_configuration(db_session, clock, staff_user):
     policy = service.SignInPolicy(max_failed=2, lockout=dt.timedelta(minutes=3))
     with pytest.raises(service.SignInRefused) as first:
-        service.sign_in(session, policy, clock.now(), staff_user.email, "wrong")
+        service.sign_in(db_session, policy, clock.now(), staff_user.email, "wrong")
     assert first.value.code == "mismatch"
     with pytest.raises(service.SignInRefused) as second:
-        service.sign_in(session, policy, clock.now(), staff_user.email, "wrong")
+        service.sign_in(db_session, policy, clock.now(), staff_user.email, "wrong")
     assert (second.value.code, second.value.locked_until) == ("locked", NOW + dt.timedelta(minutes=3))
     clock.advance(minutes=3)
-    assert service.sign_in(session, policy, clock.now(), staff_user.email, STAFF_PASSWORD).id == staff_user.id
+    assert service.sign_in(db_session, policy, clock.now(), staff_user.email, STAFF_PASSWORD).id == staff_user.id
 
 
-def test_an_unknown_email_gets_the_same_answer_after_a_hash_check(app, client, session, staff_user, monkeypatch):
+def test_an_unknown_email_gets_the_same_answer_after_a_hash_check(app, client, db_session, staff_user, monkeypatch):
     checked = []
     real_check = service.check_password_hash
     monkeypatch.setattr(service, "check_password_hash", lambda hashed, password: checked.append(hashed)
@@ -194,10 +185,10 @@ def test_an_unknown_email_gets_the_same_answer_after_a_hash_check(app, client, s
     known = sign_in(client, staff_user.email, "wrong password")
     assert unknown.status_code == known.status_code == 401
     assert "do not match an active staff account" in page(unknown)
-    assert checked == [service._DUMMY_HASH, fresh(session, staff_user).password_hash]
+    assert checked == [service._DUMMY_HASH, fresh(db_session, staff_user).password_hash]
 
 
-def test_a_disabled_account_cannot_sign_in_and_its_open_session_ends(app, session, staff_user, admin_user):
+def test_a_disabled_account_cannot_sign_in_and_its_open_session_ends(app, db_session, staff_user, admin_user):
     desk = signed_in(app, staff_user)
     admin = signed_in(app, admin_user)
     assert admin.post(f"/staff/accounts/{staff_user.id}/disable").status_code == 302
@@ -210,10 +201,10 @@ def test_a_disabled_account_cannot_sign_in_and_its_open_session_ends(app, sessio
 
     assert admin.post(f"/staff/accounts/{staff_user.id}/enable").status_code == 302
     assert sign_in(app.test_client(), staff_user.email).status_code == 302
-    assert actions(session)[-3:] == ["staff.disable", "staff.enable", "staff.sign_in"]
+    assert actions(db_session)[-3:] == ["staff.disable", "staff.enable", "staff.sign_in"]
 
 
-def test_the_create_staff_command_makes_an_admin_who_can_sign_in(app, runner, session):
+def test_the_create_staff_command_makes_an_admin_who_can_sign_in(app, runner, db_session):
     result = runner.invoke(args=["create-staff", "Boss@Museum.example", "--admin", "--name", "The Boss"])
     assert result.exit_code == 0, result.output
     assert "Created admin account boss@museum.example" in result.output
@@ -227,7 +218,7 @@ def test_the_create_staff_command_makes_an_admin_who_can_sign_in(app, runner, se
 
 # --- forgotten password ----------------------------------------------------------------------------
 
-def test_a_forgotten_password_is_reset_once_by_the_emailed_link(mail, app, client, session, staff_user):
+def test_a_forgotten_password_is_reset_once_by_the_emailed_link(mail, app, client, db_session, staff_user):
     desk = signed_in(app, staff_user)  # a session somewhere else, e.g. an intruder's
     response = client.post("/staff/password/forgot?lang=en", data={"email": " DESK@museum.example "})
     assert response.status_code == 302
@@ -254,8 +245,8 @@ def test_a_forgotten_password_is_reset_once_by_the_emailed_link(mail, app, clien
     assert desk.get("/staff/account").status_code == 302
     assert sign_in(app.test_client(), staff_user.email).status_code == 401
     assert sign_in(app.test_client(), staff_user.email, NEW_PASSWORD).status_code == 302
-    assert fresh(session, staff_user).password_changed_at == NOW
-    assert actions(session) == ["staff.sign_in", "staff.password_reset_request", "staff.password_reset",
+    assert fresh(db_session, staff_user).password_changed_at == NOW
+    assert actions(db_session) == ["staff.sign_in", "staff.password_reset_request", "staff.password_reset",
                                 "staff.sign_in"]
 
 
@@ -270,7 +261,7 @@ def test_the_reset_link_expires_after_the_configured_hour(mail, app, client, clo
     assert sign_in(client, staff_user.email).status_code == 302  # the password did not change
 
 
-def test_the_link_expires_from_the_request_even_if_the_email_went_out_later(mail, app, client, clock, session,
+def test_the_link_expires_from_the_request_even_if_the_email_went_out_later(mail, app, client, clock, db_session,
                                                                             staff_user):
     with app.app_context():
         app.config["MAIL_DELIVER_AFTER_COMMIT"] = False
@@ -279,42 +270,42 @@ def test_the_link_expires_from_the_request_even_if_the_email_went_out_later(mail
     with app.app_context():
         from booking.notifications import deliver
 
-        assert len(deliver(session, clock.now()).sent) == 1
+        assert len(deliver(db_session, clock.now()).sent) == 1
     path = reset_path(only_email(mail, staff_user.email))
     clock.advance(minutes=11)
     assert client.get(path).status_code == 404
 
 
-def test_an_unknown_or_disabled_address_gets_the_same_answer_and_no_email(mail, app, client, session, staff_user):
-    staff_user_row = fresh(session, staff_user)
-    staff_user_row.active = False
+def test_an_unknown_or_disabled_address_gets_the_same_answer_and_no_email(mail, app, client, session, db_session,
+                                                                          staff_user):
+    staff_user.active = False  # in the session that made the account, which the requests see too
     session.commit()
     for email in ("nobody@museum.example", staff_user.email):
         response = client.post("/staff/password/forgot", data={"email": email}, follow_redirects=True)
         assert SAME_ANSWER in page(response)
-    forget(session)
-    assert session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
+    forget(db_session)
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
     assert mail.messages == []
 
 
-def test_a_second_request_within_two_minutes_sends_no_second_email(mail, app, client, clock, session, staff_user):
+def test_a_second_request_within_two_minutes_sends_no_second_email(mail, app, client, clock, db_session, staff_user):
     for _ in range(2):
         client.post("/staff/password/forgot", data={"email": staff_user.email})
     clock.advance(minutes=2, seconds=1)
     client.post("/staff/password/forgot", data={"email": staff_user.email})
-    forget(session)
-    assert session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 2
+    forget(db_session)
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 2
     assert len(mail.wait_for(2)) == 2
 
 
-def test_the_reset_email_speaks_the_language_of_the_page(mail, app, client, session, staff_user):
+def test_the_reset_email_speaks_the_language_of_the_page(mail, app, client, db_session, staff_user):
     client.post("/staff/password/forgot?lang=nl", data={"email": staff_user.email})
-    forget(session)
-    assert session.scalars(sa.select(OutboxMessage.language)).all() == ["nl"]
+    forget(db_session)
+    assert db_session.scalars(sa.select(OutboxMessage.language)).all() == ["nl"]
     assert reset_path(only_email(mail, staff_user.email)).endswith("?lang=nl")
 
 
-def test_a_reset_lifts_a_lockout(mail, app, client, session, staff_user):
+def test_a_reset_lifts_a_lockout(mail, app, client, db_session, staff_user):
     for _ in range(5):
         sign_in(client, staff_user.email, "wrong password")
     client.post("/staff/password/forgot", data={"email": staff_user.email})
@@ -323,7 +314,7 @@ def test_a_reset_lifts_a_lockout(mail, app, client, session, staff_user):
     assert sign_in(client, staff_user.email, NEW_PASSWORD).status_code == 302
 
 
-def test_a_forged_or_altered_token_opens_nothing(app, client, session, staff_user, admin_user):
+def test_a_forged_or_altered_token_opens_nothing(app, client, db_session, staff_user, admin_user):
     token = passwords.reset_token(app.config["SECRET_KEY"], staff_user, NOW)
     assert client.get(f"/staff/password/reset/{token}").status_code == 200
     other_key = passwords.reset_token("another-secret", staff_user, NOW)
@@ -336,7 +327,7 @@ def test_a_forged_or_altered_token_opens_nothing(app, client, session, staff_use
 
 # --- one's own account -----------------------------------------------------------------------------
 
-def test_a_member_of_staff_changes_their_own_password(app, session, staff_user):
+def test_a_member_of_staff_changes_their_own_password(app, db_session, staff_user):
     desk = signed_in(app, staff_user)
     elsewhere = signed_in(app, staff_user)
     form = {"current_password": STAFF_PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
@@ -347,7 +338,7 @@ def test_a_member_of_staff_changes_their_own_password(app, session, staff_user):
     mismatch = desk.post("/staff/account", data={**form, "confirm": "something else entirely"})
     assert mismatch.status_code == 400
     assert "The two passwords are not the same." in page(mismatch)
-    assert fresh(session, staff_user).password_hash == staff_user.password_hash
+    assert fresh(db_session, staff_user).password_hash == staff_user.password_hash
 
     response = desk.post("/staff/account", data=form)
     assert response.status_code == 302
@@ -355,12 +346,12 @@ def test_a_member_of_staff_changes_their_own_password(app, session, staff_user):
     assert desk.get("/staff/account").status_code == 200  # this session stays
     assert elsewhere.get("/staff/account").status_code == 302  # the other one ends
     assert sign_in(app.test_client(), staff_user.email, NEW_PASSWORD).status_code == 302
-    assert "staff.password_change" in actions(session)
+    assert "staff.password_change" in actions(db_session)
 
 
 # --- admins manage accounts ------------------------------------------------------------------------
 
-def test_the_account_list_shows_role_state_and_last_sign_in(app, session, clock, staff_user, admin_user):
+def test_the_account_list_shows_role_state_and_last_sign_in(app, db_session, clock, staff_user, admin_user):
     for _ in range(5):
         sign_in(app.test_client(), staff_user.email, "wrong password")
     admin = signed_in(app, admin_user)
@@ -372,7 +363,7 @@ def test_the_account_list_shows_role_state_and_last_sign_in(app, session, clock,
     assert f'action="/staff/accounts/{staff_user.id}/unlock"' in listing
 
 
-def test_an_admin_adds_an_account_that_chooses_its_password_from_the_email(mail, app, session, admin_user):
+def test_an_admin_adds_an_account_that_chooses_its_password_from_the_email(mail, app, db_session, admin_user):
     admin = signed_in(app, admin_user)
     response = admin.post("/staff/accounts", data={"email": "New.Guide@museum.example", "name": "Nina",
                                                    "role": "staff"})
@@ -391,65 +382,65 @@ def test_an_admin_adds_an_account_that_chooses_its_password_from_the_email(mail,
     assert "An account with this email address already exists." in page(duplicate)
     invalid = admin.post("/staff/accounts", data={"email": "not an email", "role": "staff"})
     assert invalid.status_code == 400 and 'value="not an email"' in page(invalid)
-    forget(session)
-    entry = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "staff.create")).one()
+    forget(db_session)
+    entry = db_session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "staff.create")).one()
     assert (entry.actor, entry.details) == (admin_user.email, {"account": "new.guide@museum.example", "role": "staff"})
 
 
-def test_an_admin_changes_a_role_and_it_takes_effect_at_once(app, session, staff_user, admin_user):
+def test_an_admin_changes_a_role_and_it_takes_effect_at_once(app, db_session, staff_user, admin_user):
     desk = signed_in(app, staff_user)
     admin = signed_in(app, admin_user)
     assert desk.get("/staff/audit").status_code == 403
     admin.post(f"/staff/accounts/{staff_user.id}/role", data={"role": "admin"})
-    assert fresh(session, staff_user).role == "admin"
+    assert fresh(db_session, staff_user).role == "admin"
     assert desk.get("/staff/audit").status_code == 200
     admin.post(f"/staff/accounts/{staff_user.id}/role", data={"role": "staff"})
     assert desk.get("/staff/audit").status_code == 403
-    forget(session)
-    details = session.scalars(sa.select(AuditEntry.details).where(AuditEntry.action == "staff.role")
+    forget(db_session)
+    details = db_session.scalars(sa.select(AuditEntry.details).where(AuditEntry.action == "staff.role")
                               .order_by(AuditEntry.id)).all()
     assert details == [{"account": staff_user.email, "old": "staff", "new": "admin"},
                        {"account": staff_user.email, "old": "admin", "new": "staff"}]
 
 
-def test_the_last_active_admin_cannot_demote_or_disable_themselves(app, session, staff_user, admin_user):
+def test_the_last_active_admin_cannot_demote_or_disable_themselves(app, db_session, staff_user, admin_user):
     admin = signed_in(app, admin_user)
     response = admin.post(f"/staff/accounts/{admin_user.id}/role", data={"role": "staff"}, follow_redirects=True)
     assert "This is the last active administrator" in page(response)
     response = admin.post(f"/staff/accounts/{admin_user.id}/disable", follow_redirects=True)
     assert "This is the last active administrator" in page(response)
-    account = fresh(session, admin_user)
+    account = fresh(db_session, admin_user)
     assert (account.role, account.active) == ("admin", True)
-    assert "staff.role" not in actions(session) and "staff.disable" not in actions(session)
+    assert "staff.role" not in actions(db_session) and "staff.disable" not in actions(db_session)
 
     # With a second admin, stepping down is allowed; the page then leaves the admin-only list.
     admin.post(f"/staff/accounts/{staff_user.id}/role", data={"role": "admin"})
     response = admin.post(f"/staff/accounts/{admin_user.id}/role", data={"role": "staff"})
     assert response.headers["Location"].startswith("/staff/")
-    assert fresh(session, admin_user).role == "staff"
+    assert fresh(db_session, admin_user).role == "staff"
     assert admin.get("/staff/accounts").status_code == 403
 
 
-def test_two_admins_cannot_leave_the_museum_without_an_admin(session, clock, staff_user, admin_user):
-    service.set_role(session, clock.now(), admin_user, staff_user.id, "admin")
-    service.set_active(session, clock.now(), admin_user, staff_user.id, False)  # one active admin left
+def test_two_admins_cannot_leave_the_museum_without_an_admin(db_session, clock, staff_user, admin_user):
+    service.set_role(db_session, clock.now(), admin_user, staff_user.id, "admin")
+    service.set_active(db_session, clock.now(), admin_user, staff_user.id, False)  # one active admin left
     with pytest.raises(service.AccountError) as refused:
-        service.set_role(session, clock.now(), admin_user, admin_user.id, "staff")
+        service.set_role(db_session, clock.now(), admin_user, admin_user.id, "staff")
     assert refused.value.code == "last_admin"
 
 
-def test_an_admin_unlocks_an_account(app, session, staff_user, admin_user):
+def test_an_admin_unlocks_an_account(app, db_session, staff_user, admin_user):
     for _ in range(5):
         sign_in(app.test_client(), staff_user.email, "wrong password")
     admin = signed_in(app, admin_user)
     assert admin.post(f"/staff/accounts/{staff_user.id}/unlock").status_code == 302
     assert sign_in(app.test_client(), staff_user.email).status_code == 302
-    forget(session)
-    entry = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "staff.unlock")).one()
+    forget(db_session)
+    entry = db_session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "staff.unlock")).one()
     assert dt.datetime.fromisoformat(entry.details["was_locked_until"]) == NOW + dt.timedelta(minutes=15)
 
 
-def test_an_admin_sends_a_reset_link(mail, app, session, staff_user, admin_user):
+def test_an_admin_sends_a_reset_link(mail, app, db_session, staff_user, admin_user):
     admin = signed_in(app, admin_user)
     response = admin.post(f"/staff/accounts/{staff_user.id}/reset", follow_redirects=True)
     assert "has been emailed a link" in page(response)
@@ -457,7 +448,7 @@ def test_an_admin_sends_a_reset_link(mail, app, session, staff_user, admin_user)
     client = app.test_client()
     assert client.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).status_code == 302
     assert sign_in(client, staff_user.email, NEW_PASSWORD).status_code == 302
-    assert actions(session)[-3:] == ["staff.password_reset_send", "staff.password_reset", "staff.sign_in"]
+    assert actions(db_session)[-3:] == ["staff.password_reset_send", "staff.password_reset", "staff.sign_in"]
 
 
 def test_admin_actions_on_an_unknown_account_answer_404(app, admin_user):
@@ -468,13 +459,13 @@ def test_admin_actions_on_an_unknown_account_answer_404(app, admin_user):
 
 # --- the audit log ---------------------------------------------------------------------------------
 
-def test_the_audit_log_is_newest_first_fifty_a_page(app, session, clock, admin_user):
-    admin = fresh(session, admin_user)
+def test_the_audit_log_is_newest_first_fifty_a_page(app, db_session, clock, admin_user):
+    admin = fresh(db_session, admin_user)
     for minute in range(60):
-        audit.record(session, NOW + dt.timedelta(minutes=minute), admin, "closure.remove", closure_id=minute,
+        audit.record(db_session, NOW + dt.timedelta(minutes=minute), admin, "closure.remove", closure_id=minute,
                      start=(NOW + dt.timedelta(days=1, minutes=minute)).isoformat(),
                      end=(NOW + dt.timedelta(days=2)).isoformat(), reasons={"en": f"Works {minute}"})
-    session.commit()
+    db_session.commit()
     client = signed_in(app, admin_user)
     first = page(client.get("/staff/audit?action=closure&lang=en"))
     numbers = [int(n) for n in re.findall(r"Reason: Works (\d+)", first)]
@@ -486,7 +477,7 @@ def test_the_audit_log_is_newest_first_fifty_a_page(app, session, clock, admin_u
     assert 'rel="next"' not in second and 'rel="prev"' in second
 
 
-def test_the_audit_log_filters_by_member_of_staff_and_action_prefix(app, session, staff_user, admin_user):
+def test_the_audit_log_filters_by_member_of_staff_and_action_prefix(app, db_session, staff_user, admin_user):
     desk = signed_in(app, staff_user)
     desk.post("/staff/logout")
     admin = signed_in(app, admin_user)
@@ -501,7 +492,7 @@ def test_the_audit_log_filters_by_member_of_staff_and_action_prefix(app, session
 
 def test_the_audit_log_names_the_booking_without_its_private_link(app, session, clock, book, admin_user):
     booking = book("2027-03-02T10:00")
-    audit.record(session, clock.now(), fresh(session, admin_user), "booking.cancel", booking=booking,
+    audit.record(session, clock.now(), admin_user, "booking.cancel", booking=booking,
                  message="Closed for works")
     session.commit()
     listing = page(signed_in(app, admin_user).get("/staff/audit"))
@@ -521,7 +512,7 @@ def test_the_audit_log_links_to_the_staff_booking_page_once_it_exists(app, sessi
     if "staff.booking" not in app.view_functions:
         app.add_url_rule("/staff/test-booking/<reference>", endpoint="staff.booking", view_func=lambda reference: "")
     booking = book("2027-03-02T10:00")
-    audit.record(session, clock.now(), fresh(session, admin_user), "booking.cancel", booking=booking)
+    audit.record(session, clock.now(), admin_user, "booking.cancel", booking=booking)
     session.commit()
     listing = page(signed_in(app, admin_user).get("/staff/audit"))
     with app.test_request_context():
