@@ -8,132 +8,13 @@ unknown here reads as a generic line of its details, never as JSON.
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from collections.abc import Callable
-from typing import Any
 
-from babel.lists import format_list
-from flask import current_app
-from flask_babel import format_time, get_locale, gettext, ngettext
+from flask_babel import gettext, ngettext
 
-from booking import schedule
-from booking.dates import date_as
-from booking.i18n import colon, current_language, tour_status_label
+from booking import audit_words as words
+from booking.i18n import tour_status_label
 from booking.models import AuditEntry
-from booking.texts import in_language
-
-
-def when(moment: dt.datetime) -> str:
-    """An instant as the back office writes it: "4 Dec 2026, 10:00" (Brussels time)."""
-    return f"{date_as(moment, 'short_date')}, {format_time(moment, 'HH:mm')}"
-
-
-def email_label(kind: str) -> str:
-    labels = {
-        "visit_confirmed": gettext("Confirmation email"),
-        "visit_cancelled": gettext("Cancellation email"),
-        "visit_moved": gettext("Email about the new time"),
-        "tour_received": gettext("Email: request received"),
-        "tour_confirmed": gettext("Email: visit confirmed"),
-        "tour_declined": gettext("Email: request declined"),
-        "tour_proposed": gettext("Email: another time proposed"),
-        "tour_refused": gettext("Email: proposal refused"),
-        "tour_cancelled": gettext("Email: visit cancelled"),
-        "tour_expired": gettext("Email: proposal expired"),
-        "museum_tour_update": gettext("Notice to the museum"),
-    }
-    return labels.get(kind, kind)
-
-
-def email_status_label(status: str) -> str:
-    labels = {"pending": gettext("waiting to be sent"), "sent": gettext("sent"), "failed": gettext("failed")}
-    return labels.get(status, status)
-
-
-def override_label(name: str) -> str:
-    labels = {"lead_time": gettext("lead time"), "group_size": gettext("group size"),
-              "capacity": gettext("capacity")}
-    return labels.get(name, name)
-
-
-# --- pieces of sentences -------------------------------------------------------------------------
-
-def _moment(value: Any) -> str:
-    return when(dt.datetime.fromisoformat(value))
-
-
-def _day(value: Any) -> str:
-    return date_as(dt.date.fromisoformat(value), "date")
-
-
-def _names(items: list[str]) -> str:
-    """"Anne, Bart and Chloé" in the page's language."""
-    return format_list([str(item) for item in items], locale=current_language()) if items else ""
-
-
-def _quoted(text: str) -> str:
-    return gettext("“%(title)s”", title=text)
-
-
-def _title(titles: Any) -> str:
-    """A title saved in several languages, in the page's (else another staff gave)."""
-    if isinstance(titles, dict):
-        return _quoted(in_language(titles, current_language()))
-    return _quoted(str(titles))
-
-
-def _languages(codes: list[str]) -> str:
-    names = get_locale().languages
-    return _names([names.get(code, code) for code in codes])
-
-
-def _role(role: str) -> str:
-    return {"admin": gettext("Administrator"), "staff": gettext("Staff")}.get(role, role)
-
-
-def _labelled(label: str, value: str) -> str:
-    """"Reason: Works." A full stop closes it unless what staff typed ends a sentence already."""
-    end = "" if value.rstrip().endswith((".", "!", "?", "…")) else "."
-    return f"{colon(label)} {value}{end}"
-
-
-def _message_and_reasons(details: dict) -> list[str]:
-    said = []
-    reason = in_language(details.get("reasons"), current_language())
-    if reason:
-        said.append(_labelled(gettext("Reason"), reason))
-    if details.get("reason"):
-        said.append(_labelled(gettext("Reason"), details["reason"]))
-    if details.get("message"):
-        said.append(_labelled(gettext("Message"), details["message"]))
-    return said
-
-
-def _overrides(details: dict) -> list[str]:
-    if not details.get("overrides"):
-        return []
-    return [_labelled(gettext("Overridden rules"), ", ".join(override_label(name) for name in details["overrides"]))]
-
-
-def _holiday(details: dict) -> str:
-    day = dt.date.fromisoformat(details["day"])
-    name = schedule.holiday_name(day, current_app.extensions["booking"].rules, current_language())
-    return name or details.get("holiday") or ""
-
-
-def _plain(value: Any) -> str:
-    """A detail of an unknown action, as text: no braces, no quotes, no escapes."""
-    if isinstance(value, dict):
-        return "; ".join(_labelled(key, _plain(item)) for key, item in value.items())
-    if isinstance(value, list):
-        return ", ".join(_plain(item) for item in value)
-    if value is None:
-        return "–"
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d\d-\d\d(T[\d:.]+([+-][\d:]+|Z)?)?", value):
-        return _moment(value) if "T" in value else _day(value)
-    return str(value)
-
 
 # --- one sentence per action ---------------------------------------------------------------------
 
@@ -141,26 +22,27 @@ def _booking_create(d: dict) -> list[str]:
     people = d["party_size"]
     said = [ngettext("Booked a visit for %(num)s person on %(time)s (by phone or at the desk).",
                      "Booked a visit for %(num)s people on %(time)s (by phone or at the desk).",
-                     people, time=_moment(d["start"]))]
+                     people, time=words.moment(d["start"]))]
     if d.get("overflow"):
         said.append(ngettext("%(num)s place beyond the hour's capacity.",
                              "%(num)s places beyond the hour's capacity.", d["overflow"]))
-    return said + _overrides(d) + _message_and_reasons(d)
+    return said + words.overrides(d) + words.message_and_reasons(d)
 
 
 def _slot_overbook(d: dict) -> list[str]:
     return [ngettext("Added %(num)s place beyond the capacity of %(time)s.",
                      "Added %(num)s places beyond the capacity of %(time)s.",
-                     d["places"], time=_moment(d["slot"]))] + _message_and_reasons(d)
+                     d["places"], time=words.moment(d["slot"]))] + words.message_and_reasons(d)
 
 
 def _booking_cancel(d: dict) -> list[str]:
-    return [gettext("Cancelled the visit for the visitor.")] + _message_and_reasons(d)
+    return [gettext("Cancelled the visit for the visitor.")] + words.message_and_reasons(d)
 
 
 def _booking_move(d: dict) -> list[str]:
     return [gettext("Moved the visit for the visitor from %(before)s to %(after)s.",
-                    before=_moment(d["previous_start"]), after=_moment(d["start"]))] + _message_and_reasons(d)
+                    before=words.moment(d["previous_start"]), after=words.moment(d["start"]))] \
+        + words.message_and_reasons(d)
 
 
 def _attendance(visit: bool) -> Callable[[dict], list[str]]:
@@ -183,10 +65,10 @@ def _tour_create(d: dict) -> list[str]:
     if d.get("adults"):
         group.append(ngettext("%(num)s adult", "%(num)s adults", d["adults"]))
     said = [gettext("Entered a confirmed group visit of %(group)s on %(time)s (by phone or at the desk).",
-                    group=_names(group), time=_moment(d["start"]))]
+                    group=words.names(group), time=words.moment(d["start"]))]
     if d.get("guides"):
-        said.append(_labelled(gettext("Guides"), _names(d["guides"])))
-    return said + _overrides(d) + _message_and_reasons(d)
+        said.append(words.labelled(gettext("Guides"), words.names(d["guides"])))
+    return said + words.overrides(d) + words.message_and_reasons(d)
 
 
 def _tour_cancel(d: dict) -> list[str]:
@@ -195,18 +77,19 @@ def _tour_cancel(d: dict) -> list[str]:
     else:
         said = [gettext("Cancelled the group visit for the teacher.")]
     if d.get("previous_status"):
-        said.append(_labelled(gettext("Previous status"), tour_status_label(d["previous_status"])))
-    return said + _message_and_reasons(d)
+        said.append(words.labelled(gettext("Previous status"), tour_status_label(d["previous_status"])))
+    return said + words.message_and_reasons(d)
 
 
 def _tour_guides(d: dict) -> list[str]:
     return [gettext("Changed the guides from %(before)s to %(after)s.",
-                    before=_names(d.get("previous") or []) or "–", after=_names(d.get("guides") or []) or "–")]
+                    before=words.names(d.get("previous") or []) or "–",
+                    after=words.names(d.get("guides") or []) or "–")]
 
 
 def _closure(added: bool) -> Callable[[dict], list[str]]:
     def describe(d: dict) -> list[str]:
-        period = {"start": _moment(d["start"]), "end": _moment(d["end"])}
+        period = {"start": words.moment(d["start"]), "end": words.moment(d["end"])}
         if added:
             said = [gettext("Closed the museum from %(start)s to %(end)s.", **period)]
             if d.get("cancelled_bookings"):
@@ -217,30 +100,30 @@ def _closure(added: bool) -> Callable[[dict], list[str]]:
         else:
             said = [gettext("Removed the closure from %(start)s to %(end)s (what it cancelled stays cancelled).",
                             **period)]
-        return said + _message_and_reasons(d)
+        return said + words.message_and_reasons(d)
     return describe
 
 
 def _holiday_open(d: dict) -> list[str]:
     return [gettext("Opened the public holiday of %(day)s exceptionally: %(holiday)s.",
-                    holiday=_holiday(d), day=_day(d["day"]))]
+                    holiday=words.holiday(d), day=words.day(d["day"]))]
 
 
 def _holiday_close(d: dict) -> list[str]:
-    return [gettext("Closed the public holiday of %(day)s again: %(holiday)s.", day=_day(d["day"]),
-                    holiday=_holiday(d))]
+    return [gettext("Closed the public holiday of %(day)s again: %(holiday)s.", day=words.day(d["day"]),
+                    holiday=words.holiday(d))]
 
 
 def _capacity_slot(d: dict) -> list[str]:
     [(start, old)] = d["old"].items()
     return [ngettext("Set the capacity of %(time)s to %(num)s person (it was %(old)s).",
                      "Set the capacity of %(time)s to %(num)s people (it was %(old)s).",
-                     d["new"], time=_moment(start), old=old)]
+                     d["new"], time=words.moment(start), old=old)]
 
 
 def _capacity_day(d: dict) -> list[str]:
     return [ngettext("Set the capacity of every hour of %(day)s to %(num)s person.",
-                     "Set the capacity of every hour of %(day)s to %(num)s people.", d["new"], day=_day(d["day"]))]
+                     "Set the capacity of every hour of %(day)s to %(num)s people.", d["new"], day=words.day(d["day"]))]
 
 
 def _capacity_default(d: dict) -> list[str]:
@@ -255,12 +138,13 @@ def _kept_back_slot(d: dict) -> list[str]:
     [(start, old)] = d["old"].items()
     return [ngettext("Kept %(num)s place back for walk-ins at %(time)s (it was %(old)s).",
                      "Kept %(num)s places back for walk-ins at %(time)s (it was %(old)s).",
-                     d["new"], time=_moment(start), old=old)]
+                     d["new"], time=words.moment(start), old=old)]
 
 
 def _kept_back_day(d: dict) -> list[str]:
     return [ngettext("Kept %(num)s place back for walk-ins in every hour of %(day)s.",
-                     "Kept %(num)s places back for walk-ins in every hour of %(day)s.", d["new"], day=_day(d["day"]))]
+                     "Kept %(num)s places back for walk-ins in every hour of %(day)s.", d["new"],
+                     day=words.day(d["day"]))]
 
 
 def _kept_back_default(d: dict) -> list[str]:
@@ -274,23 +158,23 @@ def _kept_back_default(d: dict) -> list[str]:
 
 def _walk_in(d: dict) -> list[str]:
     if d.get("people", 0) < 0:
-        said = gettext("Took back one walk-in counted at %(time)s.", time=_moment(d["slot"]))
+        said = gettext("Took back one walk-in counted at %(time)s.", time=words.moment(d["slot"]))
     else:
         said = ngettext("Counted %(num)s walk-in at %(time)s.", "Counted %(num)s walk-ins at %(time)s.",
-                        d["people"], time=_moment(d["slot"]))
+                        d["people"], time=words.moment(d["slot"]))
     return [said, ngettext("%(num)s walk-in in that hour.", "%(num)s walk-ins in that hour.", d.get("total", 0))]
 
 
 def _guide_add(d: dict) -> list[str]:
     return [gettext("Added the guide %(name)s, who gives tours in %(languages)s.",
-                    name=d["name"], languages=_languages(d.get("languages") or []))]
+                    name=d["name"], languages=words.languages(d.get("languages") or []))]
 
 
 def _guide_edit(d: dict) -> list[str]:
     after = d.get("after") or {}
     return [gettext("Changed the guide %(before)s: now %(name)s, who gives tours in %(languages)s.",
                     before=(d.get("before") or {}).get("name", d["name"]), name=after.get("name", d["name"]),
-                    languages=_languages(after.get("languages") or []))]
+                    languages=words.languages(after.get("languages") or []))]
 
 
 def _part_label(part: str) -> str:
@@ -299,7 +183,7 @@ def _part_label(part: str) -> str:
 
 
 def _guide_unavailable(d: dict) -> list[str]:
-    said = [gettext("Marked the guide %(name)s away on %(day)s, %(part)s.", name=d["name"], day=_day(d["day"]),
+    said = [gettext("Marked the guide %(name)s away on %(day)s, %(part)s.", name=d["name"], day=words.day(d["day"]),
                     part=_part_label(d.get("part", "day")))]
     if d.get("by") == "guide":
         said.append(gettext("Entered by the guide on their page."))
@@ -311,17 +195,17 @@ def _guide_unavailable(d: dict) -> list[str]:
 
 def _guide_available(d: dict) -> list[str]:
     said = [gettext("Marked the guide %(name)s available again on %(day)s, %(part)s.", name=d["name"],
-                    day=_day(d["day"]), part=_part_label(d.get("part", "day")))]
+                    day=words.day(d["day"]), part=_part_label(d.get("part", "day")))]
     if d.get("by") == "guide":
         said.append(gettext("Entered by the guide on their page."))
     return said
 
 
 def _roster_set(d: dict) -> list[str]:
-    day = _day(d["day"])
+    day = words.day(d["day"])
     if not d.get("on_duty"):
         return [gettext("Set no guide on duty on %(day)s.", day=day)]
-    return [gettext("Set the guides on duty on %(day)s: %(names)s.", day=day, names=_names(d["on_duty"]))]
+    return [gettext("Set the guides on duty on %(day)s: %(names)s.", day=day, names=words.names(d["on_duty"]))]
 
 
 def _sign_out_everywhere(d: dict) -> list[str]:
@@ -337,7 +221,7 @@ def _sign_out_everywhere(d: dict) -> list[str]:
 def _privacy_export(d: dict) -> list[str]:
     if d.get("references"):
         return [gettext("Exported the personal data held about one email address: %(references)s.",
-                        references=_names(d["references"]))]
+                        references=words.names(d["references"]))]
     return [gettext("Exported the personal data held about one email address: no visit was found.")]
 
 
@@ -347,14 +231,14 @@ def _visits(d: dict) -> int:
 
 def _email_resend(d: dict) -> list[str]:
     return [gettext("Queued this email again: %(email)s (it was %(status)s).",
-                    email=email_label(d["kind"]), status=email_status_label(d.get("previous_status", "")))]
+                    email=words.email_label(d["kind"]), status=words.email_status_label(d.get("previous_status", "")))]
 
 
 def _accessibility_review(d: dict) -> list[str]:
     statuses = {"full": gettext("Fully conformant"), "partial": gettext("Partially conformant"),
                 "none": gettext("Not conformant")}
     return [gettext("Recorded the accessibility review of %(day)s: %(status)s.",
-                    day=_day(d["reviewed_on"]), status=statuses.get(d["status"], d["status"]))]
+                    day=words.day(d["reviewed_on"]), status=statuses.get(d["status"], d["status"]))]
 
 
 def _access_offers_edit(d: dict) -> list[str]:
@@ -364,7 +248,7 @@ def _access_offers_edit(d: dict) -> list[str]:
     for key in d.get("changed") or []:
         code, _, lang = key.partition(":")
         changed.append(f"{access_need_label(code)} ({lang})")
-    return [gettext("Changed what the confirmation offers for access needs: %(which)s.", which=_names(changed))]
+    return [gettext("Changed what the confirmation offers for access needs: %(which)s.", which=words.names(changed))]
 
 
 SENTENCES: dict[str, Callable[[dict], list[str]]] = {
@@ -403,16 +287,17 @@ SENTENCES: dict[str, Callable[[dict], list[str]]] = {
     "staff.sign_out_everywhere": _sign_out_everywhere,
     "staff.sign_in_locked": lambda d: [ngettext(
         "Account locked until %(time)s after %(num)s failed sign-in.",
-        "Account locked until %(time)s after %(num)s failed sign-ins.", d["failed_logins"], time=_moment(d["until"]))],
+        "Account locked until %(time)s after %(num)s failed sign-ins.", d["failed_logins"],
+        time=words.moment(d["until"]))],
     "staff.password_change": lambda d: [gettext("Changed their password.")],
     "staff.password_reset": lambda d: [gettext("Chose a new password from a reset link.")],
     "staff.password_reset_request": lambda d: [gettext("Asked for a link to choose a new password.")],
     "staff.password_reset_send": lambda d: [gettext("Sent %(account)s a link to choose a new password.",
                                                     account=d["account"])],
     "staff.create": lambda d: [gettext("Created the account %(account)s (%(role)s).",
-                                       account=d["account"], role=_role(d["role"]))],
+                                       account=d["account"], role=words.role(d["role"]))],
     "staff.role": lambda d: [gettext("Changed the role of %(account)s from %(old)s to %(new)s.",
-                                     account=d["account"], old=_role(d["old"]), new=_role(d["new"]))],
+                                     account=d["account"], old=words.role(d["old"]), new=words.role(d["new"]))],
     "staff.enable": lambda d: [gettext("Enabled the account %(account)s.", account=d["account"])],
     "staff.disable": lambda d: [gettext("Disabled the account %(account)s.", account=d["account"])],
     "staff.unlock": lambda d: [gettext("Unlocked the account %(account)s.", account=d["account"])],
@@ -425,21 +310,21 @@ SENTENCES: dict[str, Callable[[dict], list[str]]] = {
     "export.bookings": lambda d: [ngettext(
         "Exported the list of visitors from %(first)s to %(last)s (%(num)s row).",
         "Exported the list of visitors from %(first)s to %(last)s (%(num)s rows).",
-        d["rows"], first=_day(d["first_day"]), last=_day(d["last_day"]))],
+        d["rows"], first=words.day(d["first_day"]), last=words.day(d["last_day"]))],
     "feed.rotate": lambda d: [gettext("Gave the private calendar feed a new address; the old one no longer works.")],
     "accessibility.review": _accessibility_review,
     "access_offers.edit": _access_offers_edit,
-    "exhibition.save": lambda d: [gettext("Saved the exhibition %(title)s.", title=_title(d["title"]))],
-    "exhibition.delete": lambda d: [gettext("Deleted the exhibition %(title)s.", title=_title(d["title"]))],
-    "event.save": lambda d: [gettext("Saved the event %(title)s.", title=_title(d["title"]))],
-    "event.delete": lambda d: [gettext("Deleted the event %(title)s.", title=_title(d["title"]))],
+    "exhibition.save": lambda d: [gettext("Saved the exhibition %(title)s.", title=words.title(d["title"]))],
+    "exhibition.delete": lambda d: [gettext("Deleted the exhibition %(title)s.", title=words.title(d["title"]))],
+    "event.save": lambda d: [gettext("Saved the event %(title)s.", title=words.title(d["title"]))],
+    "event.delete": lambda d: [gettext("Deleted the event %(title)s.", title=words.title(d["title"]))],
     "email.resend": _email_resend,
 }
 
 
 def _generic(entry: AuditEntry) -> str:
     said = [gettext("Action %(action)s.", action=entry.action)]
-    said += [_labelled(key, _plain(value)) for key, value in (entry.details or {}).items()
+    said += [words.labelled(key, words.plain(value)) for key, value in (entry.details or {}).items()
              if value not in (None, "", [], {})]
     return " ".join(said)
 

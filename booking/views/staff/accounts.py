@@ -10,7 +10,8 @@ from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from booking.audit_sentences import sentence, when
+from booking.audit_sentences import sentence
+from booking.audit_words import when
 from booking.context import db, now
 from booking.forms.accounts import ChangePasswordForm, StaffAccountForm, StaffRoleForm
 from booking.forms.base import ConfirmForm

@@ -17,7 +17,8 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from booking import schedule
-from booking.audit_sentences import email_label, email_status_label, override_label, sentence, when
+from booking.audit_sentences import sentence
+from booking.audit_words import email_label, email_status_label, override_label, when
 from booking.context import db, now, policy, rules
 from booking.forms.desk import (
     BookingSearchForm,
