@@ -36,7 +36,7 @@ from tests.conftest import NOW, local, signed_in
 
 PAGE_BUDGET = 3  # statements for the month calendar and the day page
 BOOKING_BUDGET = 8  # statements for a booking POST, JSON or form
-STAFF_WEEK_BUDGET = 6  # statements for the staff week view (groups named from the same four SELECTs)
+STAFF_WEEK_BUDGET = 5  # statements for the staff week view: the user, then slots with closures, groups, guides
 STAFF_DAY_BUDGET = 6  # statements for the staff day view (the desk's working screen)
 STAFF_INBOX_BUDGET = 6  # statements for the requests inbox, guides' languages and free hours included
 STATS_BUDGET = 6  # statements for the staff statistics page: a year of figures, charts and occupancy

@@ -4,7 +4,7 @@ open) that bookings, the availability calendar and group visits share.
 The booking hot path (capacity.take_open_places) puts open_slot_sql inside its one statement; the
 calendar reads every closure of a range in one SELECT (closures_between). The rules that need no
 database (weekends, public holidays, a closure overlapping a slot) are in booking/schedule.py.
-The staff calendar's days (services/occupancy.py) read their range with closures_between too.
+The staff calendar's days (services/occupancy.py) join the same read into their slots' SELECT.
 """
 
 from __future__ import annotations
@@ -23,17 +23,30 @@ from booking.texts import in_language
 # Built once: a request binds its values and SQLAlchemy reuses the compiled SQL. Core columns, not
 # the ORM's: plain rows, without the ORM's loading of entities.
 _closure = Closure.__table__
-_CLOSURES = (sa.select(_closure.c.start_at, _closure.c.end_at, _closure.c.reasons, _closure.c.kind)
-             .where(_closure.c.start_at < utc_param("end"), _closure.c.end_at > utc_param("start"))
+# What a closure read selects, for a statement of its own or joined into another (services/occupancy.py).
+CLOSURE_COLUMNS = (_closure.c.start_at, _closure.c.end_at, _closure.c.reasons, _closure.c.kind)
+
+
+def overlapping(start: sa.ColumnElement, end: sa.ColumnElement) -> sa.ColumnElement[bool]:
+    """The closures (and openings of holidays) overlapping [start, end), as an SQL condition."""
+    return sa.and_(_closure.c.start_at < end, _closure.c.end_at > start)
+
+
+_CLOSURES = (sa.select(*CLOSURE_COLUMNS).where(overlapping(utc_param("start"), utc_param("end")))
              .order_by(_closure.c.start_at))
+
+
+def closure_period(start_at: dt.datetime, end_at: dt.datetime, reasons: dict | None, kind: str,
+                   language: str) -> schedule.ClosurePeriod:
+    """A row of CLOSURE_COLUMNS as the calendar rules take it, its reason in `language`."""
+    return schedule.ClosurePeriod(start_at, end_at, in_language(reasons, language), kind)
 
 
 def closures_between(session: Session, start: dt.datetime, end: dt.datetime,
                      language: str) -> list[schedule.ClosurePeriod]:
     """Closures (and openings of holidays) overlapping [start, end), with their reason in `language`."""
     rows = session.connection().execute(_CLOSURES, {"start": start, "end": end})
-    return [schedule.ClosurePeriod(start_at, end_at, in_language(reasons, language), kind)
-            for start_at, end_at, reasons, kind in rows]
+    return [closure_period(*row, language) for row in rows]
 
 
 def open_slot_sql(holiday: bool) -> sa.ColumnElement[bool]:

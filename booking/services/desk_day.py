@@ -10,15 +10,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from booking import schedule
-from booking.models import Booking, Closure, WaitlistEntry
+from booking.models import Booking, WaitlistEntry
 from booking.schedule import Rules
 from booking.services.occupancy import DayOccupancy, occupancy_between
 from booking.services.waitlist import ACTIVE
-from booking.texts import in_language
 
 # One row per kind, each left-joined to its own table only: a single SELECT brings the day's
-# bookings (kind 1), active waiting-list entries (2) and closures (3), without a cross product.
-_KINDS = sa.union_all(*(sa.select(sa.literal(kind).label("kind")) for kind in (1, 2, 3))).subquery("kinds")
+# bookings (kind 1) and active waiting-list entries (2), without a cross product.
+_KINDS = sa.union_all(*(sa.select(sa.literal(kind).label("kind")) for kind in (1, 2))).subquery("kinds")
 
 
 @dataclass(frozen=True)
@@ -32,27 +31,21 @@ def desk_day(session: Session, rules: Rules, day: dt.date, language: str = "en")
     """Everything the staff day view shows of `day`; four SELECTs, whatever the day holds."""
     start, end = schedule.day_bounds(day, rules)
     rows = session.execute(
-        sa.select(_KINDS.c.kind, Booking, WaitlistEntry, Closure.kind.label("closure_kind"), Closure.start_at,
-                  Closure.end_at, Closure.reasons)
+        sa.select(_KINDS.c.kind, Booking, WaitlistEntry)
         .select_from(_KINDS)
         .outerjoin(Booking, sa.and_(_KINDS.c.kind == 1, Booking.status == "confirmed", Booking.start >= start,
                                     Booking.start < end))
         .outerjoin(WaitlistEntry, sa.and_(_KINDS.c.kind == 2, WaitlistEntry.status.in_(ACTIVE),
                                           WaitlistEntry.start >= start, WaitlistEntry.start < end))
-        .outerjoin(Closure, sa.and_(_KINDS.c.kind == 3, Closure.start_at < end, Closure.end_at > start))
         .order_by(_KINDS.c.kind, Booking.start, Booking.created_at, Booking.id, WaitlistEntry.created_at,
-                  WaitlistEntry.id, Closure.start_at)
+                  WaitlistEntry.id)
     ).all()
     bookings: dict[dt.datetime, list[Booking]] = defaultdict(list)
     waiting: dict[dt.datetime, list[WaitlistEntry]] = defaultdict(list)
-    closures = []
     for row in rows:
         if row.Booking is not None:
             bookings[row.Booking.start].append(row.Booking)
         elif row.WaitlistEntry is not None:
             waiting[row.WaitlistEntry.start].append(row.WaitlistEntry)
-        elif row.closure_kind is not None:
-            closures.append(schedule.ClosurePeriod(row.start_at, row.end_at, in_language(row.reasons, language),
-                                                   row.closure_kind))
-    occupancy = occupancy_between(session, rules, day, day, language, closures=closures)[0]
+    occupancy = occupancy_between(session, rules, day, day, language)[0]
     return DeskDay(occupancy, dict(bookings), dict(waiting))

@@ -1,8 +1,8 @@
 """What the front desk sees of a range of days: every slot's visitors, groups, places and guides.
 
 A read service for the staff calendar, the day page and the day sheet. Whatever the range and the
-amount of history, it costs four SELECTs: slots with their confirmed bookings' totals, the groups
-holding places with their guides' hours, the closures, and the guides with their roster.
+amount of history, it costs three SELECTs: slots with their confirmed bookings' totals and the
+closures, the groups holding places with their guides' hours, and the guides with their roster.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from booking import schedule
 from booking.db import utc_param
 from booking.guide_rules import part_covers
-from booking.models import Booking, GuideAssignment, GuideUnavailability, PlacesLeft, Slot, TourRequest
+from booking.models import Booking, Closure, GuideAssignment, GuideUnavailability, PlacesLeft, Slot, TourRequest
 from booking.schedule import Rules
-from booking.services.closed_times import closures_between
+from booking.services import closed_times
 from booking.services.roster import GuideRef, guides_on_duty_between
 from booking.services.settings import default_capacity_sql, default_kept_back_sql
 
@@ -141,15 +141,19 @@ _CONFIRMED = (
     .group_by(Booking.start).subquery()
 )
 _slot = Slot.__table__
-# One row at least, even without slot rows, so the defaults come with the slots (see availability.py).
-_one = sa.select(sa.literal(1).label("one")).subquery("one")
-_SLOT_ROWS = (
+# One row per kind, each left-joined to its own table only (as in desk_day.py): the slots (kind 1)
+# and the closures (2) in one SELECT, without a cross product; a row at least, so the defaults come too.
+_KINDS = sa.union_all(*(sa.select(sa.literal(kind).label("kind")) for kind in (1, 2))).subquery("kinds")
+_SLOT_AND_CLOSURE_ROWS = (
     sa.select(default_capacity_sql(sa.bindparam("configured", type_=sa.Integer)).label("default_capacity"),
               default_kept_back_sql().label("default_kept_back"), _slot.c.start, _slot.c.capacity, _slot.c.booked,
-              _slot.c.kept_back, _slot.c.walk_ins, _CONFIRMED.c.people, _CONFIRMED.c.bookings)
-    .select_from(_one)
-    .outerjoin(_slot, sa.and_(_slot.c.start >= utc_param("start"), _slot.c.start < utc_param("end")))
+              _slot.c.kept_back, _slot.c.walk_ins, _CONFIRMED.c.people, _CONFIRMED.c.bookings,
+              *closed_times.CLOSURE_COLUMNS)
+    .select_from(_KINDS)
+    .outerjoin(_slot, sa.and_(_KINDS.c.kind == 1, _slot.c.start >= utc_param("start"),
+                              _slot.c.start < utc_param("end")))
     .outerjoin(_CONFIRMED, _CONFIRMED.c.start == _slot.c.start)
+    .outerjoin(Closure, sa.and_(_KINDS.c.kind == 2, closed_times.overlapping(utc_param("start"), utc_param("end"))))
 )
 _HOLDING_TOURS = (
     sa.select(TourRequest, GuideAssignment.guide_id, GuideAssignment.start.label("hour"),
@@ -165,13 +169,18 @@ _HOLDING_TOURS = (
 )
 
 
-def _slot_rows(session: Session, start: dt.datetime, end: dt.datetime, configured: int) -> tuple[dict, tuple]:
+def _slot_and_closure_rows(session: Session, start: dt.datetime, end: dt.datetime, configured: int,
+                           language: str) -> tuple[dict, tuple, list[schedule.ClosurePeriod]]:
     """(start -> (capacity, booked, individual people, bookings, kept back, walk-ins), the same for a
-    slot without a row: the defaults); one SELECT."""
-    rows = session.connection().execute(_SLOT_ROWS, {"start": start, "end": end, "configured": configured}).all()
+    slot without a row: the defaults, and the closures overlapping the range in order); one SELECT."""
+    rows = session.connection().execute(_SLOT_AND_CLOSURE_ROWS,
+                                        {"start": start, "end": end, "configured": configured}).all()
     default = (rows[0].default_capacity, 0, 0, 0, rows[0].default_kept_back, 0)
-    return {row.start: (row.capacity, row.booked, row.people or 0, row.bookings or 0, row.kept_back, row.walk_ins)
-            for row in rows if row.start is not None}, default
+    slots = {row.start: (row.capacity, row.booked, row.people or 0, row.bookings or 0, row.kept_back, row.walk_ins)
+             for row in rows if row.start is not None}
+    closures = sorted((closed_times.closure_period(row.start_at, row.end_at, row.reasons, row.kind, language)
+                       for row in rows if row.start_at is not None), key=lambda closure: closure.start)
+    return slots, default, closures
 
 
 def _holding_tours(session: Session, rules: Rules, first: dt.date, last: dt.date, start: dt.datetime,
@@ -196,16 +205,12 @@ def _holding_tours(session: Session, rules: Rules, first: dt.date, last: dt.date
 
 
 def occupancy_between(session: Session, rules: Rules, first: dt.date, last: dt.date,
-                      language: str = "en", closures: list[schedule.ClosurePeriod] | None = None,
-                      ) -> list[DayOccupancy]:
-    """Every day from `first` to `last`, each with all its slots; four SELECTs whatever the range, three
-    when the caller read the `closures` over the range itself (services/desk_day.py)."""
+                      language: str = "en") -> list[DayOccupancy]:
+    """Every day from `first` to `last`, each with all its slots; three SELECTs whatever the range."""
     range_start, range_end = _day_bounds(first, last, rules)
-    stored, default = _slot_rows(session, range_start, range_end, rules.slot_capacity)
+    stored, default, closed = _slot_and_closure_rows(session, range_start, range_end, rules.slot_capacity, language)
     tours, held, away = _holding_tours(session, rules, first, last, range_start, range_end)
-    if closures is None:
-        closures = closures_between(session, range_start, range_end, language)
-    closed, opened = closures, schedule.opened_days(closures, rules)  # the closures, and the days staff opened
+    opened = schedule.opened_days(closed, rules)  # the days staff opened
     on_duty, guides = guides_on_duty_between(session, first, last)
 
     step = dt.timedelta(minutes=rules.slot_minutes)
