@@ -107,6 +107,10 @@ def test_staff_read_a_group_in_its_hour_open_the_day_and_confirm_a_request(
         page.go_back()
         page.get_by_role("link", name="Tue 16 Mar", exact=True).click()
         expect(page).to_have_url(f"{base}/staff/day/2027-03-16")
+        # The desk's day is wider than a reading page: its header and footer keep to its column.
+        edges = page.evaluate("""() => [".site-header .wrap", "main", ".site-footer .wrap"].map(
+            selector => Math.round(document.querySelector(selector).getBoundingClientRect().left))""")
+        assert len(set(edges)) == 1, f"header, day and footer start at {edges} px"
 
         # The inbox: the pending request's card, its guides with their languages, then Confirm.
         page.get_by_role("navigation", name="Back office").get_by_role("link", name="Group requests").click()
