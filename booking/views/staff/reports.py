@@ -47,7 +47,11 @@ def _period_form() -> tuple[StatsPeriodForm, reports.Period | None]:
 
 def _rate(attendance: reports.Attendance) -> str:
     rate = attendance.no_show_rate
-    return "—" if rate is None else format_percent(rate, "#,##0.0%")
+    if rate is None:
+        return "—"
+    # The language's own pattern ("#,##0 %" in French, with its space) with one decimal: "33,3 %".
+    pattern = get_locale().percent_formats[None].pattern.replace("#,##0", "#,##0.0", 1)
+    return format_percent(rate, pattern)
 
 
 @bp.get("/stats")
