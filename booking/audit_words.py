@@ -11,17 +11,17 @@ from typing import Any
 
 from babel.lists import format_list
 from flask import current_app
-from flask_babel import format_time, get_locale, gettext
+from flask_babel import get_locale, gettext
 
 from booking import schedule
 from booking.dates import date_as
-from booking.i18n import colon, current_language
+from booking.i18n import colon, current_language, hour
 from booking.texts import in_language
 
 
 def when(moment: dt.datetime) -> str:
     """An instant as the back office writes it: "4 Dec 2026, 10:00" (Brussels time)."""
-    return f"{date_as(moment, 'short_date')}, {format_time(moment, 'HH:mm')}"
+    return f"{date_as(moment, 'short_date')}, {hour(moment)}"
 
 
 def email_label(kind: str) -> str:

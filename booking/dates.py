@@ -46,9 +46,10 @@ def pattern(kind: str, language: str) -> str:
 def date_as(moment: dt.date | dt.datetime, kind: str = "day") -> str:
     """`moment` as the current language writes a date of this kind (a datetime in the app's time zone)."""
     locale = str(get_locale() or "en")
+    babel_pattern = pattern(kind, locale[:2])
     if isinstance(moment, dt.datetime):
-        return format_date(moment, pattern(kind, locale[:2]))
-    return _day_as(moment, pattern(kind, locale[:2]), locale)
+        return format_date(moment, babel_pattern)
+    return _day_as(moment, babel_pattern, locale)
 
 
 @lru_cache(maxsize=4096)
